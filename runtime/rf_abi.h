@@ -1,0 +1,38 @@
+/* The boundary between regfitc (and its runtime) and one compiled model.
+ *
+ * The build driver compiles NAME.c together with a small glue file that
+ * defines `rf_compiled_model` (below) over NAME's API, links them into a
+ * shared object and dlopen()s it. The runtime then trains, evaluates, saves
+ * and benchmarks through these pointers, never through model-specific
+ * names. The glue file is emitted by the compiler (emit_glue.c); the
+ * generated NAME.c/NAME.h themselves do not depend on this header. */
+#ifndef RF_ABI_H
+#define RF_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RF_ABI_VERSION 1
+#define RF_ABI_SYMBOL "rf_compiled_model"
+
+typedef struct rf_compiled {
+    int abi_version;            /* RF_ABI_VERSION */
+    const char *name;           /* the model's name */
+    int batch, inputs, outputs; /* NAME_BATCH, NAME_INPUTS, NAME_OUTPUTS */
+    int num_params;             /* NAME_NUM_PARAMS */
+    int loss;                   /* rf_loss_kind: y is int32_t* (softmax CE) or float* (squared) */
+    size_t model_size;          /* sizeof(NAME_model) */
+    size_t model_align;         /* _Alignof(NAME_model) */
+
+    void (*init)(void *m, uint64_t seed);
+    float (*train_step)(void *m, const float *x, const void *y, int n);
+    float (*loss_grad)(void *m, const float *x, const void *y, int n, int training);
+    void (*update)(void *m);
+    void (*predict)(void *m, const float *x, int n, float *out);
+    const char *(*param_name)(int i);
+    int (*param_size)(int i);
+    float *(*param)(void *m, int i);
+    float *(*grad)(void *m, int i);
+} rf_compiled;
+
+#endif
