@@ -33,6 +33,9 @@ typedef struct rf_compiled {
     int (*param_size)(int i);
     float *(*param)(void *m, int i);
     float *(*grad)(void *m, int i);
+    /* omp_set_num_threads() in the OpenMP runtime the model was built
+     * against (it may not be the caller's); a no-op without OpenMP. */
+    void (*set_threads)(int n);
 } rf_compiled;
 
 #endif
