@@ -36,6 +36,10 @@ typedef struct rf_compiled {
     /* omp_set_num_threads() in the OpenMP runtime the model was built
      * against (it may not be the caller's); a no-op without OpenMP. */
     void (*set_threads)(int n);
+    /* The output layer's values (logits for softmax CE) of the last
+     * forward pass, n x outputs, row-major: training accuracy is measured
+     * on the batches as trained, without a second forward pass. */
+    const float *(*last_output)(void *m);
 } rf_compiled;
 
 #endif
