@@ -1,10 +1,223 @@
-/* regfitc: the command line. (Being built: see the issues.) */
+/* regfitc: the command line (SPEC section 2).
+ *
+ *   regfitc [OPTIONS] MODEL.yaml          generate, build, train, evaluate, report
+ *   regfitc --emit [-o DIR] MODEL.yaml    write NAME.c and NAME.h
+ *   regfitc --check MODEL.yaml            validate and summarise
+ *   regfitc --bench MODEL.yaml            specialised vs generic kernels
+ *
+ * Exit codes: 0 success, 1 a run failed, 2 bad model file or usage. */
+#include "bench.h"
+#include "build.h"
+#include "emit.h"
+#include "frontend.h"
+#include "train.h"
+
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { MODE_RUN, MODE_EMIT, MODE_CHECK, MODE_BENCH };
+
+static const char usage_text[] =
+    "usage: regfitc [OPTIONS] MODEL.yaml\n"
+    "\n"
+    "Compiles a neural network described by a YAML model file into specialised C,\n"
+    "then trains and evaluates it (by default), or only emits, checks or benchmarks it.\n"
+    "\n"
+    "commands:\n"
+    "  (none)          generate the C code, build it, train and evaluate as the file says\n"
+    "  --emit          only write NAME.c and NAME.h into the output folder\n"
+    "  --check         validate only; print layers, parameters, FLOPs per step, memory\n"
+    "  --bench         time the specialised training step against the generic kernels\n"
+    "\n"
+    "options:\n"
+    "  -o DIR          output folder for --emit (default: generated/)\n"
+    "  --data DIR      folder of the Fashion-MNIST/MNIST IDX files\n"
+    "                  (default: $REGFIT_DATA, else /usr/share/datasets/fashion-mnist)\n"
+    "  --epochs N      override train.epochs (0 with --load: evaluate only)\n"
+    "  --seed S        override train.seed\n"
+    "  --threads T     OpenMP threads (default: all cores)\n"
+    "  --runs DIR      folder for run outputs (default: runs/); files go to DIR/NAME/\n"
+    "  --save FILE     also write the final parameters to FILE\n"
+    "  --load FILE     start from the parameters in checkpoint FILE\n"
+    "  --steps N       --bench: timed steps per kernel (default: 50)\n"
+    "  --quiet         no progress bar and no notes on stderr\n"
+    "  --version       print the version and exit\n"
+    "  --help          print this help and exit\n"
+    "\n"
+    "exit status: 0 success, 1 the run failed, 2 bad model file or usage\n";
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "regfitc: error: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nTry 'regfitc --help' for more information.\n");
+    return 2;
+}
+
+/* Parses a whole non-negative decimal number no larger than max. */
+static int parse_count(const char *s, unsigned long long max, unsigned long long *out)
+{
+    if (!s || !*s || *s == '-' || *s == '+')
+        return -1;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+typedef struct {
+    int mode;
+    const char *model_path;
+    const char *out_dir;
+    rf_train_options train;
+    int bench_steps;
+} cli;
+
+/* Returns -1 to go on, else an exit code. */
+static int parse_args(int argc, char **argv, cli *c)
+{
+    memset(c, 0, sizeof *c);
+    c->mode = MODE_RUN;
+    c->out_dir = "generated";
+    c->train.epochs = -1;
+    c->bench_steps = 50;
+    int modes = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+        unsigned long long v;
+#define NEED_VALUE()                                                     \
+    do {                                                                 \
+        if (!next)                                                       \
+            return usage_error("option '%s' needs a value", a);          \
+        i++;                                                             \
+    } while (0)
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            fputs(usage_text, stdout);
+            return 0;
+        } else if (!strcmp(a, "--version")) {
+            printf("regfitc %s\n", REGFIT_VERSION);
+            return 0;
+        } else if (!strcmp(a, "--emit")) {
+            c->mode = MODE_EMIT, modes++;
+        } else if (!strcmp(a, "--check")) {
+            c->mode = MODE_CHECK, modes++;
+        } else if (!strcmp(a, "--bench")) {
+            c->mode = MODE_BENCH, modes++;
+        } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
+            c->train.quiet = 1;
+        } else if (!strcmp(a, "-o")) {
+            NEED_VALUE();
+            c->out_dir = next;
+        } else if (!strcmp(a, "--data")) {
+            NEED_VALUE();
+            c->train.data_dir = next;
+        } else if (!strcmp(a, "--runs")) {
+            NEED_VALUE();
+            c->train.runs_dir = next;
+        } else if (!strcmp(a, "--save")) {
+            NEED_VALUE();
+            c->train.save_path = next;
+        } else if (!strcmp(a, "--load")) {
+            NEED_VALUE();
+            c->train.load_path = next;
+        } else if (!strcmp(a, "--epochs")) {
+            NEED_VALUE();
+            if (parse_count(next, 100000000, &v))
+                return usage_error("--epochs takes a whole number from 0 to 100000000, not '%s'", next);
+            c->train.epochs = (int)v;
+        } else if (!strcmp(a, "--seed")) {
+            NEED_VALUE();
+            if (parse_count(next, ULLONG_MAX, &v))
+                return usage_error("--seed takes a non-negative whole number, not '%s'", next);
+            c->train.seed = v;
+            c->train.has_seed = 1;
+        } else if (!strcmp(a, "--threads")) {
+            NEED_VALUE();
+            if (parse_count(next, 1024, &v) || v == 0)
+                return usage_error("--threads takes a whole number from 1 to 1024, not '%s'", next);
+            c->train.threads = (int)v;
+        } else if (!strcmp(a, "--steps")) {
+            NEED_VALUE();
+            if (parse_count(next, 1000000, &v) || v == 0)
+                return usage_error("--steps takes a whole number from 1 to 1000000, not '%s'", next);
+            c->bench_steps = (int)v;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            return usage_error("unknown option '%s'", a);
+        } else if (c->model_path) {
+            return usage_error("only one model file, please ('%s' is a second one)", a);
+        } else {
+            c->model_path = a;
+        }
+#undef NEED_VALUE
+    }
+    if (modes > 1)
+        return usage_error("%s", "--emit, --check and --bench exclude each other");
+    if (!c->model_path)
+        return usage_error("%s", "no model file given");
+    return -1;
+}
 
 int main(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "regfitc: not yet implemented\n");
-    return 2;
+    cli c;
+    int rc = parse_args(argc, argv, &c);
+    if (rc >= 0)
+        return rc;
+
+    rf_model m;
+    rc = rf_load_model(c.model_path, &m, stderr, NULL);
+    if (rc != 0)
+        return 2;
+
+    char err[2048] = "";
+    switch (c.mode) {
+    case MODE_CHECK:
+        rf_print_summary(&m, stdout);
+        rc = 0;
+        break;
+    case MODE_EMIT:
+        if (rf_emit_files(&m, c.out_dir, err, sizeof err) != 0) {
+            fprintf(stderr, "regfitc: error: %s\n", err);
+            rc = 1;
+        } else {
+            printf("wrote %s/%s.h and %s/%s.c\n", c.out_dir, m.name, c.out_dir, m.name);
+            rc = 0;
+        }
+        break;
+    case MODE_BENCH:
+        rc = rf_bench_run(&m, &(rf_bench_options){.steps = c.bench_steps,
+                                                  .threads = c.train.threads,
+                                                  .data_dir = c.train.data_dir,
+                                                  .quiet = c.train.quiet});
+        break;
+    case MODE_RUN: {
+        if (m.data.kind == RF_DATA_NONE) {
+            fprintf(stderr, "%s: error: the model file has no 'data' key, so there is nothing to train on "
+                            "(add e.g. 'data: fashion-mnist')\n", m.path);
+            rc = 2;
+            break;
+        }
+        rf_built built;
+        rf_build_options bo = {0};
+        if (!c.train.quiet)
+            fprintf(stderr, "regfitc: building %s\n", m.name);
+        if (rf_build(&m, &bo, &built, err, sizeof err) != 0) {
+            fprintf(stderr, "regfitc: error: %s\n", err);
+            rc = 1;
+            break;
+        }
+        rc = rf_train_run(&m, built.model, &c.train);
+        rf_build_close(&built);
+        break;
+    }
+    }
+    rf_model_free(&m);
+    return rc;
 }
