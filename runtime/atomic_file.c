@@ -17,6 +17,26 @@ static void set_err(char *err, size_t errlen, const char *what, const char *path
 int rf_atomic_open(rf_atomic_file *af, const char *dest, char *err, size_t errlen)
 {
     memset(af, 0, sizeof *af);
+    /* A destination that exists and is not a regular file (/dev/null,
+     * /dev/full, a FIFO) is written in place: renaming over a device node
+     * would replace it. */
+    struct stat st;
+    if (stat(dest, &st) == 0 && !S_ISREG(st.st_mode)) {
+        if (S_ISDIR(st.st_mode)) {
+            set_err(err, errlen, "cannot write", dest, EISDIR);
+            errno = EISDIR;
+            return -1;
+        }
+        af->f = fopen(dest, "wb");
+        if (!af->f) {
+            int e = errno;
+            set_err(err, errlen, "cannot write", dest, e);
+            errno = e;
+            return -1;
+        }
+        af->final_path = strdup(dest);
+        return 0;
+    }
     size_t n = strlen(dest);
     af->final_path = strdup(dest);
     af->temp_path = malloc(n + 16);
@@ -65,7 +85,7 @@ int rf_atomic_commit(rf_atomic_file *af, char *err, size_t errlen)
     if (fclose(af->f) != 0 && !e)
         e = errno;
     af->f = NULL;
-    if (!e && rename(af->temp_path, af->final_path) != 0)
+    if (!e && af->temp_path && rename(af->temp_path, af->final_path) != 0)
         e = errno;
     if (e) {
         set_err(err, errlen, "cannot write", af->final_path, e);

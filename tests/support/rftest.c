@@ -112,6 +112,8 @@ int rf_test_main(const char *suite, const rf_test_case *cases, int argc, char **
 {
     (void)argc;
     (void)argv;
+    /* compiled models are cached per build tree, shared by all test programs */
+    setenv("REGFIT_CACHE", RF_BINARY_DIR "/test-cache", 0);
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 1;
     CU_pSuite s = CU_add_suite(suite, NULL, NULL);

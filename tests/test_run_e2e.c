@@ -1,0 +1,334 @@
+/* End to end: `regfitc MODEL.yaml` as a user runs it. Real Fashion-MNIST
+ * slices through the seed MLP, the d2l weight-decay experiment with its
+ * reference ranges, the run files, determinism across thread counts,
+ * --save/--load, and the failure exits. */
+#include "rfdata.h"
+#include "rftest.h"
+
+#include <math.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+static char slice_dir[4096];
+static int have_real_data;
+
+/* The seed MLP's shape on a 2000-image slice of the real data. */
+static const char *mlp_yaml(const char *name, int batch, int epochs)
+{
+    static char text[2048];
+    snprintf(text, sizeof text,
+             "name: %s\n"
+             "input: 784\n"
+             "batch: %d\n"
+             "layers:\n"
+             "  - dense: 256\n"
+             "  - relu\n"
+             "  - dropout: 0.2\n"
+             "  - dense: 256\n"
+             "  - relu\n"
+             "  - dropout: 0.5\n"
+             "  - dense: 10\n"
+             "loss: softmax_cross_entropy\n"
+             "optimizer: {sgd: {lr: 0.5}}\n"
+             "train: {epochs: %d, seed: 7}\n"
+             "data:\n"
+             "  idx:\n"
+             "    train_images: slice/train-images-idx3-ubyte\n"
+             "    train_labels: slice/train-labels-idx1-ubyte\n"
+             "    test_images: slice/t10k-images-idx3-ubyte\n"
+             "    test_labels: slice/t10k-labels-idx1-ubyte\n",
+             name, batch, epochs);
+    return text;
+}
+
+static int count_matches(const char *text, const char *pattern)
+{
+    regex_t re;
+    if (regcomp(&re, pattern, REG_EXTENDED | REG_NEWLINE) != 0)
+        return -1;
+    int n = 0;
+    regmatch_t m;
+    const char *p = text;
+    while (regexec(&re, p, 1, &m, 0) == 0) {
+        n++;
+        p += m.rm_eo > 0 ? m.rm_eo : 1;
+        if (!*p)
+            break;
+    }
+    regfree(&re);
+    return n;
+}
+
+/* The value after the last occurrence of `key` in text. */
+static double last_value(const char *text, const char *key)
+{
+    const char *p = NULL, *q = text;
+    while ((q = strstr(q, key)))
+        p = q++;
+    return p ? strtod(p + strlen(key), NULL) : NAN;
+}
+
+static char *run_file(const char *runs, const char *name, const char *file, size_t *len)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s/%s/%s", rf_test_tmpdir(), runs, name, file);
+    return rf_test_read_file(path, len);
+}
+
+/* A checkpoint is whole: magic, and the CRC-32 of all but its last 4 bytes. */
+static int ckpt_is_whole(const unsigned char *b, size_t len)
+{
+    if (len < 20 || memcmp(b, "RGFTCKPT", 8) != 0)
+        return 0;
+    uLong crc = crc32(0L, b, (uInt)(len - 4));
+    uLong stored = b[len - 4] | (b[len - 3] << 8) | (b[len - 2] << 16) | ((uLong)b[len - 1] << 24);
+    return crc == stored;
+}
+
+/* metrics.csv without its seconds column. */
+static void drop_seconds(char *csv)
+{
+    char *w = csv;
+    for (char *line = csv; *line;) {
+        char *end = strchr(line, '\n');
+        size_t n = end ? (size_t)(end - line) : strlen(line);
+        char *comma = NULL;
+        for (size_t i = 0; i < n; i++)
+            if (line[i] == ',')
+                comma = line + i;
+        size_t keep = comma ? (size_t)(comma - line) : n;
+        memmove(w, line, keep);
+        w += keep;
+        *w++ = '\n';
+        line += n + (end ? 1 : 0);
+    }
+    *w = '\0';
+}
+
+static void test_real_slice_trains_and_writes_run_files(void)
+{
+    if (!have_real_data) {
+        CU_FAIL("the real data set is not installed (apt-get install dataset-fashion-mnist)");
+        return;
+    }
+    rf_test_write("e2e_mlp.yaml", mlp_yaml("e2e_mlp", 64, 2));
+    char args[4096];
+    snprintf(args, sizeof args, "%s/e2e_mlp.yaml --runs %s/runsA --threads 2 --save %s/saved.ckpt", rf_test_tmpdir(),
+             rf_test_tmpdir(), rf_test_tmpdir());
+    rf_run_result r = rf_test_regfitc(args);
+    if (r.status != 0)
+        fprintf(stderr, "\n%s\n", r.err);
+    CU_ASSERT_EQUAL_FATAL(r.status, 0);
+    CU_ASSERT_EQUAL(count_matches(r.out, "^epoch [0-9]+, loss [0-9]+\\.[0-9]{4}, train acc [01]\\.[0-9]{3}, "
+                                         "test acc [01]\\.[0-9]{3}$"), 2);
+    CU_ASSERT_EQUAL(count_matches(r.out, "^L2 norm of [a-z0-9_]+\\.(weight|bias): [0-9]+\\.[0-9]{6}$"), 6);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "L2 norm of dense1.weight: "));
+    /* far above chance (0.1) after 64 steps on 2000 real images */
+    double acc = last_value(r.out, "test acc ");
+    CU_ASSERT(acc > 0.55);
+    double loss = last_value(r.out, ", loss ");
+    CU_ASSERT(loss > 0.2 && loss < 2.3);
+
+    size_t len;
+    char *csv = run_file("runsA", "e2e_mlp", "metrics.csv", &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(csv);
+    CU_ASSERT_EQUAL(strncmp(csv, "epoch,train_loss,test_loss,train_acc,test_acc,seconds\n", 54), 0);
+    CU_ASSERT_EQUAL(count_matches(csv, "^[12],[0-9.e+-]+,[0-9.e+-]+,[0-9.]+,[0-9.]+,[0-9.]+$"), 2);
+    free(csv);
+    char *svg = run_file("runsA", "e2e_mlp", "loss.svg", &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(svg);
+    CU_ASSERT_PTR_NOT_NULL(strstr(svg, "<svg"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(svg, "</svg>"));
+    free(svg);
+    unsigned char *ck = (unsigned char *)run_file("runsA", "e2e_mlp", "model.ckpt", &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ck);
+    CU_ASSERT_TRUE(ckpt_is_whole(ck, len));
+    /* 784*256 + 256 + 256*256 + 256 + 256*10 + 10 floats, 6 names, header, CRC */
+    size_t floats = 784 * 256 + 256 + 256 * 256 + 256 + 2560 + 10;
+    CU_ASSERT(len > floats * 4 && len < floats * 4 + 200);
+    size_t saved_len;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/saved.ckpt", rf_test_tmpdir());
+    unsigned char *saved = (unsigned char *)rf_test_read_file(path, &saved_len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(saved);
+    CU_ASSERT(saved_len == len && memcmp(saved, ck, len) == 0);
+    free(saved);
+    free(ck);
+}
+
+static void test_bit_identical_on_one_and_two_threads(void)
+{
+    if (!have_real_data) {
+        CU_FAIL("the real data set is not installed");
+        return;
+    }
+    rf_test_write("e2e_det.yaml", mlp_yaml("e2e_det", 100, 1));
+    char args[4096];
+    char *csv[2], *ck[2];
+    size_t ck_len[2];
+    for (int t = 0; t < 2; t++) {
+        snprintf(args, sizeof args, "%s/e2e_det.yaml --quiet --runs %s/det%d --threads %d", rf_test_tmpdir(),
+                 rf_test_tmpdir(), t + 1, t + 1);
+        rf_run_result r = rf_test_regfitc(args);
+        CU_ASSERT_EQUAL_FATAL(r.status, 0);
+        char runs[32];
+        snprintf(runs, sizeof runs, "det%d", t + 1);
+        csv[t] = run_file(runs, "e2e_det", "metrics.csv", NULL);
+        ck[t] = run_file(runs, "e2e_det", "model.ckpt", &ck_len[t]);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(csv[t]);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(ck[t]);
+        drop_seconds(csv[t]);
+    }
+    CU_ASSERT_STRING_EQUAL(csv[0], csv[1]);
+    CU_ASSERT(ck_len[0] == ck_len[1] && memcmp(ck[0], ck[1], ck_len[0]) == 0);
+    for (int t = 0; t < 2; t++) {
+        free(csv[t]);
+        free(ck[t]);
+    }
+}
+
+static void test_load_and_evaluate_only(void)
+{
+    if (!have_real_data) {
+        CU_FAIL("the real data set is not installed");
+        return;
+    }
+    /* evaluates the checkpoint saved by the first case: the same test acc */
+    char args[4096];
+    snprintf(args, sizeof args, "%s/e2e_mlp.yaml --runs %s/runsB --epochs 0 --load %s/saved.ckpt", rf_test_tmpdir(),
+             rf_test_tmpdir(), rf_test_tmpdir());
+    rf_run_result r = rf_test_regfitc(args);
+    CU_ASSERT_EQUAL_FATAL(r.status, 0);
+    char *csv_a = run_file("runsA", "e2e_mlp", "metrics.csv", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(csv_a);
+    /* the last row of runsA (epoch 2); field 4 is test_acc */
+    char *last = strrchr(csv_a, '\n');
+    *last = '\0';
+    last = strrchr(csv_a, '\n') + 1;
+    double f[6];
+    CU_ASSERT_EQUAL_FATAL(sscanf(last, "%lf,%lf,%lf,%lf,%lf,%lf", &f[0], &f[1], &f[2], &f[3], &f[4], &f[5]), 6);
+    double acc = last_value(r.out, "test acc ");
+    CU_ASSERT_DOUBLE_EQUAL(acc, f[4], 0.0015);
+    free(csv_a);
+
+    /* a checkpoint of another model is refused, exit 1 */
+    rf_test_write("other.yaml", "name: other\ninput: 784\nbatch: 8\nlayers: [{dense: 10}]\n"
+                                "loss: softmax_cross_entropy\noptimizer: {sgd: {lr: 0.1}}\ndata: fashion-mnist\n");
+    snprintf(args, sizeof args, "%s/other.yaml --runs %s/runsC --epochs 0 --load %s/saved.ckpt", rf_test_tmpdir(),
+             rf_test_tmpdir(), rf_test_tmpdir());
+    r = rf_test_regfitc(args);
+    CU_ASSERT_EQUAL(r.status, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "saved.ckpt"));
+}
+
+/* The d2l weight-decay experiment. Reference (PyTorch 1.13, 20 seeds):
+ * without decay ||w|| 11.7..14.6, train loss ~1e-13, test loss 67..124;
+ * with l2 3, ||w|| 0.023..0.053, test loss 0.007..0.02. */
+static void weight_decay_run(const char *model, const char *seed, double *norm, double *train, double *test)
+{
+    char args[4096];
+    snprintf(args, sizeof args, "%s/models/%s --quiet --runs %s/wd %s%s", rf_test_source_dir(), model,
+             rf_test_tmpdir(), seed ? "--seed " : "", seed ? seed : "");
+    rf_run_result r = rf_test_regfitc(args);
+    if (r.status != 0)
+        fprintf(stderr, "\n%s\n", r.err);
+    CU_ASSERT_EQUAL_FATAL(r.status, 0);
+    CU_ASSERT_EQUAL(count_matches(r.out, "^epoch [0-9]+, train loss [0-9.]+, test loss [0-9.]+$"), 100);
+    *norm = last_value(r.out, "L2 norm of dense1.weight: ");
+    /* the printed losses have 6 decimals; take the precise ones from metrics.csv */
+    char *csv = run_file("wd", model[14] == '_' ? "highdim_linreg_wd" : "highdim_linreg", "metrics.csv", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(csv);
+    char *last = strrchr(csv, '\n');
+    *last = '\0';
+    last = strrchr(csv, '\n') + 1;
+    int epoch = 0;
+    CU_ASSERT_EQUAL(sscanf(last, "%d,%lf,%lf", &epoch, train, test), 3);
+    CU_ASSERT_EQUAL(epoch, 100);
+    free(csv);
+}
+
+static void test_weight_decay_reference_ranges(void)
+{
+    const char *seeds[] = {NULL, "1", "2"};
+    for (int s = 0; s < 3; s++) {
+        double norm, train, test;
+        weight_decay_run("highdim_linreg.yaml", seeds[s], &norm, &train, &test);
+        fprintf(stderr, "\n  no decay, seed %s: |w| %.3f, train %.3g, test %.3g", seeds[s] ? seeds[s] : "file",
+                norm, train, test);
+        CU_ASSERT(norm >= 11.7 * 0.9 && norm <= 14.6 * 1.1);
+        CU_ASSERT(train < 1e-6);
+        CU_ASSERT(test > 30 && test < 250);
+        weight_decay_run("highdim_linreg_wd.yaml", seeds[s], &norm, &train, &test);
+        fprintf(stderr, "\n  l2 3,     seed %s: |w| %.4f, train %.3g, test %.3g", seeds[s] ? seeds[s] : "file",
+                norm, train, test);
+        CU_ASSERT(norm >= 0.015 && norm <= 0.08);
+        CU_ASSERT(test >= 0.003 && test <= 0.04);
+    }
+    fprintf(stderr, "\n");
+}
+
+static void test_divergence_stops_with_exit_1(void)
+{
+    rf_test_write("diverge.yaml",
+                  "name: diverge\ninput: 50\nbatch: 4\nlayers: [{dense: {units: 1, init: {normal: 1}}}]\n"
+                  "loss: squared\noptimizer: {sgd: {lr: 1000}}\ntrain: {epochs: 50}\n"
+                  "data: {synthetic_linear: {n_train: 40, n_test: 10, w: 0.01, b: 0.05, noise: 0.01}}\n");
+    char args[4096];
+    snprintf(args, sizeof args, "%s/diverge.yaml --quiet --runs %s/div", rf_test_tmpdir(), rf_test_tmpdir());
+    rf_run_result r = rf_test_regfitc(args);
+    CU_ASSERT_EQUAL(r.status, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "diverged"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "epoch 1"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "step"));
+}
+
+static void test_missing_data_says_how_to_install(void)
+{
+    char args[4096];
+    snprintf(args, sizeof args, "%s/models/mlp_dropout.yaml --quiet --runs %s/nodata --data %s/no-such-folder",
+             rf_test_source_dir(), rf_test_tmpdir(), rf_test_tmpdir());
+    rf_run_result r = rf_test_regfitc(args);
+    CU_ASSERT_EQUAL(r.status, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "no-such-folder"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "dataset-fashion-mnist"));
+}
+
+static void test_usage_errors_exit_2(void)
+{
+    rf_run_result r = rf_test_regfitc("--frobnicate models/mlp.yaml");
+    CU_ASSERT_EQUAL(r.status, 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "--frobnicate"));
+    r = rf_test_regfitc("");
+    CU_ASSERT_EQUAL(r.status, 2);
+    r = rf_test_regfitc("--epochs -3 x.yaml");
+    CU_ASSERT_EQUAL(r.status, 2);
+    r = rf_test_regfitc("--version");
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT_EQUAL(strncmp(r.out, "regfitc ", 8), 0);
+    r = rf_test_regfitc("--help");
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "--emit"));
+    r = rf_test_regfitc("/no/such/model.yaml");
+    CU_ASSERT_EQUAL(r.status, 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "/no/such/model.yaml"));
+}
+
+int main(int argc, char **argv)
+{
+    snprintf(slice_dir, sizeof slice_dir, "%s/slice", rf_test_tmpdir());
+    have_real_data = rf_test_write_fashion_slice(slice_dir, 2000, 1000) == 0;
+    static const rf_test_case cases[] = {
+        {"real data slice: trains, reports, writes run files", test_real_slice_trains_and_writes_run_files},
+        {"bit-identical metrics and checkpoint on 1 and 2 threads", test_bit_identical_on_one_and_two_threads},
+        {"--load with --epochs 0 evaluates; another model's checkpoint is refused", test_load_and_evaluate_only},
+        {"weight decay: the d2l reference ranges", test_weight_decay_reference_ranges},
+        {"divergence stops with exit 1 naming epoch and step", test_divergence_stops_with_exit_1},
+        {"missing data says how to install it", test_missing_data_says_how_to_install},
+        {"usage errors exit 2", test_usage_errors_exit_2},
+        {NULL, NULL},
+    };
+    return rf_test_main("run_e2e", cases, argc, argv);
+}
