@@ -6,14 +6,13 @@
  *   input    dx = dy W^T       dot products over out, 4 rows at a time
  *
  * Every inner loop runs over contiguous memory with a run-time trip count,
- * so the compiler vectorises it (with -O3 -march=native, 8 floats per AVX2
- * register). Each thread owns the outputs it writes, and every sum over
+ * so the compiler vectorises it (with -O3 -march=native, 8 or 16 floats
+ * per register). Each thread owns the outputs it writes, and every sum over
  * the batch runs over rows in order, so the bits do not depend on the
  * number of threads. */
 #include "generic_kernels.h"
 
 #define ROW_BLOCK 4 /* rows sharing one pass over a weight row */
-#define LANES 8     /* partial sums of a dot product: one AVX2 register */
 
 /* Rows [r, r + 4) of y = x W + b: each weight row is loaded once for four
  * rows of x, and the four output rows (a few KB) stay in L1. */
@@ -144,35 +143,23 @@ void rf_gk_dense_backward_params(const float *x, const float *dy, float *dW, flo
     }
 }
 
-/* dot(a, b) over len floats in LANES partial sums (so it vectorises
- * without reassociating: the order is fixed by the code), for four a's
- * against one b. */
+/* dot(a_i, b) over len floats for four a's against one b. A float sum
+ * only vectorises when the compiler may reorder it: `omp simd reduction`
+ * grants that for this loop alone (keeping partial sums in vector lanes).
+ * The order is then fixed by the compiled code and len, never by the
+ * number of threads. (Without -fopenmp the pragma is ignored: scalar.) */
 static void dot4(const float *restrict a0, const float *restrict a1,
                  const float *restrict a2, const float *restrict a3,
                  const float *restrict b, int len, float out[4])
 {
-    float s0[LANES] = {0}, s1[LANES] = {0}, s2[LANES] = {0}, s3[LANES] = {0};
-    int j = 0;
-    for (; j + LANES <= len; j += LANES)
-        for (int l = 0; l < LANES; l++) {
-            const float w = b[j + l];
-            s0[l] += a0[j + l] * w;
-            s1[l] += a1[j + l] * w;
-            s2[l] += a2[j + l] * w;
-            s3[l] += a3[j + l] * w;
-        }
-    float t0 = 0, t1 = 0, t2 = 0, t3 = 0;
-    for (int l = 0; l < LANES; l++) {
-        t0 += s0[l];
-        t1 += s1[l];
-        t2 += s2[l];
-        t3 += s3[l];
-    }
-    for (; j < len; j++) {
-        t0 += a0[j] * b[j];
-        t1 += a1[j] * b[j];
-        t2 += a2[j] * b[j];
-        t3 += a3[j] * b[j];
+    float t0 = 0.0f, t1 = 0.0f, t2 = 0.0f, t3 = 0.0f;
+#pragma omp simd reduction(+ : t0, t1, t2, t3)
+    for (int j = 0; j < len; j++) {
+        const float w = b[j];
+        t0 += a0[j] * w;
+        t1 += a1[j] * w;
+        t2 += a2[j] * w;
+        t3 += a3[j] * w;
     }
     out[0] = t0;
     out[1] = t1;

@@ -64,17 +64,24 @@ void rf_gk_dropout_forward(const float *restrict x, float *restrict y, uint8_t *
     long count = (long)n * units;
     (void)count;
     /* Per row, so the element index is row * units + unit with a 32-bit
-     * add in the inner loop (AVX2 hashes 8 lanes at a time). */
+     * add in the inner loop (AVX2 hashes 8 lanes at a time). The loop
+     * invariants are copied to locals: the byte stores to keep[] could
+     * otherwise alias the shared variables OpenMP passes by reference,
+     * which stops the vectoriser. */
 #pragma omp parallel for schedule(static) if (count >= ELEMENTWISE_PARALLEL_MIN)
     for (int r = 0; r < n; r++) {
-        const uint32_t base = (uint32_t)r * (uint32_t)units;
-        const float *restrict xr = x + (long)r * units;
-        float *restrict yr = y + (long)r * units;
-        uint8_t *restrict kr = keep + (long)r * units;
-        for (int u = 0; u < units; u++) {
-            const int kept = rf_dropout_bits(key, base + (uint32_t)u) >= threshold;
+        const int width = units;
+        const uint64_t k = key;
+        const uint32_t cut = threshold;
+        const float s = scale;
+        const uint32_t base = (uint32_t)r * (uint32_t)width;
+        const float *restrict xr = x + (long)r * width;
+        float *restrict yr = y + (long)r * width;
+        uint8_t *restrict kr = keep + (long)r * width;
+        for (int u = 0; u < width; u++) {
+            const int kept = rf_dropout_bits(k, base + (uint32_t)u) >= cut;
             kr[u] = (uint8_t)kept;
-            yr[u] = kept ? xr[u] * scale : 0.0f;
+            yr[u] = kept ? xr[u] * s : 0.0f;
         }
     }
 }
