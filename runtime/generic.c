@@ -217,6 +217,8 @@ float *rf_generic_grad(rf_generic *g, int i)
 
 void rf_generic_init(rf_generic *g, uint64_t seed)
 {
+    if (!g)
+        return;
     g->seed = seed;
     g->step = 0;
     for (int t = 0; t < g->n_params; t++) {
@@ -391,6 +393,8 @@ static void update_momentum(float *restrict w, const float *restrict grad, float
 
 void rf_generic_update(rf_generic *g)
 {
+    if (!g)
+        return;
     for (int t = 0; t < g->n_params; t++) {
         const generic_param *P = &g->params[t];
         float *w = g->values + P->offset;
