@@ -1,0 +1,62 @@
+/* The generic kernels, one per layer kind and loss, each with run-time
+ * shapes (internal to generic*.c). All buffers are row-major [rows][width]
+ * and must not overlap unless a comment says so.
+ *
+ * Determinism: every kernel gives the same bits whatever the number of
+ * threads. Work is split over elements each thread owns alone; sums over
+ * the batch run over rows in order 0..n-1. */
+#ifndef RF_GENERIC_KERNELS_H
+#define RF_GENERIC_KERNELS_H
+
+#include <stdint.h>
+
+#include "model.h"
+
+/* Below this many multiply-adds a kernel runs on the calling thread: the
+ * fork/join would cost more than the work (the result is the same). */
+#define RF_GK_PARALLEL_MIN 32768L
+
+/* --- dense (generic_dense.c) --- */
+
+/* y[n][out] = x[n][in] W[in][out] + b[out] */
+void rf_gk_dense_forward(const float *x, const float *W, const float *b, float *y,
+                         int n, int in, int out);
+
+/* dW[in][out] = x^T dy, db[out] = sum over rows of dy (both overwritten) */
+void rf_gk_dense_backward_params(const float *x, const float *dy, float *dW, float *db,
+                                 int n, int in, int out);
+
+/* dx[n][in] = dy[n][out] W^T */
+void rf_gk_dense_backward_input(const float *dy, const float *W, float *dx,
+                                int n, int in, int out);
+
+/* --- elementwise layers (generic_layers.c) --- */
+
+/* y = f(x) over count elements, f = relu, sigmoid or tanh by kind. */
+void rf_gk_activation_forward(rf_layer_kind kind, const float *x, float *y, long count);
+
+/* dx = dy * f'(x), written in terms of the forward output y. */
+void rf_gk_activation_backward(rf_layer_kind kind, const float *y, const float *dy, float *dx,
+                               long count);
+
+/* Inverted dropout on 0 < p < 1: keep[r][u] = bits(key, r*units + u) >=
+ * threshold; y = keep ? x * scale : 0. */
+void rf_gk_dropout_forward(const float *x, float *y, uint8_t *keep, int n, int units,
+                           uint64_t key, uint32_t threshold, float scale);
+
+/* dx = keep ? dy * scale : 0 */
+void rf_gk_dropout_backward(const float *dy, const uint8_t *keep, float *dx, long count,
+                            float scale);
+
+/* --- losses (generic_loss.c) --- */
+
+/* Both return the mean loss over the n rows and write dz, the gradient of
+ * that mean with respect to the network's outputs z[n][outputs]. row_loss
+ * is n floats of scratch (the per-row losses, summed in row order).
+ * Labels / targets must already be checked. */
+float rf_gk_softmax_ce(const float *z, const int32_t *labels, float *dz, float *row_loss,
+                       int n, int outputs);
+float rf_gk_squared(const float *z, const float *target, float *dz, float *row_loss,
+                    int n, int outputs);
+
+#endif
