@@ -170,9 +170,19 @@ static void check_layers(rf_checker *c, const rf_ynode *n)
     }
     m->n_layers = n->n;
     int ok = 1;
-    for (int i = 0; i < n->n; i++)
-        if (check_layer(c, n->items[i], &m->layers[i]) < 0)
+    for (int i = 0; i < n->n; i++) {
+        rf_layer *L = &m->layers[i];
+        if (check_layer(c, n->items[i], L) < 0)
             ok = 0;
+        /* Explicit names clash whatever else is wrong; clashes with the
+         * automatic names denseK are found once those exist (check_cross.c). */
+        for (int j = 0; L->name[0] && j < i; j++)
+            if (!strcmp(m->layers[j].name, L->name)) {
+                ck_error(c, n->items[i], "duplicate layer name '%s' (first used at line %d)",
+                         L->name, m->layers[j].pos.line);
+                break;
+            }
+    }
     c->layers_ok = ok;
 }
 

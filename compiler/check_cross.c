@@ -37,9 +37,12 @@ static void check_names(rf_checker *c, const int *explicit_name)
             const rf_layer *E = &m->layers[j];
             if (E->kind != RF_LAYER_DENSE || strcmp(E->name, L->name) != 0)
                 continue;
+            if (explicit_name[i] && explicit_name[j])
+                break; /* reported by check_layers() */
             if (explicit_name[i])
-                ck_error(c, layer_node(c, i), "duplicate layer name '%s' (first used at line %d)",
-                         L->name, E->pos.line);
+                ck_error(c, layer_node(c, i),
+                         "layer name '%s' is already the automatic name of the dense layer at "
+                         "line %d", L->name, E->pos.line);
             else
                 ck_error(c, layer_node(c, i),
                          "this layer's automatic name '%s' is already the name of the layer at "

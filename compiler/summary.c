@@ -54,17 +54,19 @@ static void print_layers(const rf_model *m, FILE *out)
 {
     fprintf(out, "\n  %-4s %-5s %-16s %-8s %-14s %s\n", "#", "line", "layer", "kind",
             "output", "notes");
-    fprintf(out, "  %-4s %-5s %-16s %-8s [%d, %d]\n", "", "", "(input)", "", m->batch,
-            m->input);
+    fprintf(out, "  %-4s %-5s %-16s %-8s [%d, %d]\n", "", "", "(input)", "", m->batch, m->input);
     for (int i = 0; i < m->n_layers; i++) {
         const rf_layer *L = &m->layers[i];
         char shape[40], notes[96] = "";
         snprintf(shape, sizeof shape, "[%d, %d]", m->batch, L->out);
+        /* (shape padded only when notes follow, so lines carry no trailing blanks) */
         if (L->kind == RF_LAYER_DROPOUT)
             snprintf(notes, sizeof notes, "p = %g", L->p);
-        fprintf(out, "  %-4d %-5d %-16s %-8s %-14s %s\n", i + 1, L->pos.line,
-                L->kind == RF_LAYER_DENSE ? L->name : "-", rf_layer_kind_name(L->kind), shape,
-                notes);
+        fprintf(out, notes[0] ? "  %-4d %-5d %-16s %-8s %-14s" : "  %-4d %-5d %-16s %-8s %s", i + 1, L->pos.line,
+                L->kind == RF_LAYER_DENSE ? L->name : "-", rf_layer_kind_name(L->kind), shape);
+        if (notes[0])
+            fprintf(out, " %s", notes);
+        fprintf(out, "\n");
     }
 }
 
