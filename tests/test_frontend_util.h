@@ -48,9 +48,14 @@ __attribute__((unused)) static void fe_done(void)
 __attribute__((unused)) static const rf_diag_entry *
 fe_expect_at(int is_error, int line, int col, const char *text, const char *file, int src_line)
 {
-    int i = rf_diag_find(fe_diag, text);
-    const rf_diag_entry *e = rf_diag_get(fe_diag, i);
-    int ok = e && e->is_error == is_error && (line == 0 || (e->line == line && e->col == col));
+    const rf_diag_entry *e = NULL;
+    for (int i = 0; !e && i < rf_diag_count(fe_diag); i++) {
+        const rf_diag_entry *x = rf_diag_get(fe_diag, i);
+        if (strstr(x->message, text) && x->is_error == is_error &&
+            (line == 0 || (x->line == line && x->col == col)))
+            e = x;
+    }
+    int ok = e != NULL;
     if (!ok) {
         fprintf(stderr, "\n  %s:%d: expected %s at %d:%d containing \"%s\"; got:\n", file,
                 src_line, is_error ? "error" : "warning", line, col, text);
