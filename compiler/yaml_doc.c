@@ -250,6 +250,23 @@ static int on_event(builder *b, const yaml_event_t *ev)
 /* A collection used as a key sits in pending_key while events fill it;
  * attach() parks it in `discard` with its value once that arrives. */
 
+/* The reader (bad encoding, control characters) reports a byte offset,
+ * not a mark: turn it into a line and a (byte) column. */
+static yaml_mark_t mark_of_offset(const char *text, size_t len, size_t offset)
+{
+    yaml_mark_t m = {0, 0, 0};
+    for (size_t i = 0; i < offset && i < len; i++) {
+        if (text[i] == '\n') {
+            m.line++;
+            m.column = 0;
+        } else {
+            m.column++;
+        }
+    }
+    m.index = offset;
+    return m;
+}
+
 int rf_yaml_parse(const char *text, size_t len, rf_ynode **root, rf_diag_sink *s)
 {
     *root = NULL;
@@ -269,6 +286,8 @@ int rf_yaml_parse(const char *text, size_t len, rf_ynode **root, rf_diag_sink *s
         if (!yaml_parser_parse(&parser, &ev)) {
             const char *problem = parser.problem ? parser.problem : "malformed YAML";
             yaml_mark_t at = parser.problem_mark;
+            if (parser.error == YAML_READER_ERROR)
+                at = mark_of_offset(text, len, parser.problem_offset);
             if (parser.context)
                 rf_diag_error(s, (int)at.line + 1, (int)at.column + 1, "YAML syntax error: %s %s",
                               problem, parser.context);

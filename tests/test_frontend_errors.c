@@ -386,6 +386,25 @@ static void test_load_model_unreadable(void)
     rf_diag_free(d);
 }
 
+static void test_layer_list_shape(void)
+{
+    int rc = fe_check(FE_HEAD "layers: []\n" FE_TAIL);
+    CU_ASSERT_EQUAL(rc, 2);
+    EXPECT_ERROR(4, 9, "layers: the list is empty; a model needs at least one dense layer");
+    rc = fe_check(FE_HEAD "layers:\n  - relu\n  - dropout: 0.5\n" FE_TAIL);
+    CU_ASSERT_EQUAL(rc, 2);
+    EXPECT_ERROR(5, 3, "layers: a model needs at least one dense layer");
+    rc = fe_check(FE_HEAD "layers: [dense: 1]\n" FE_TAIL "decay: {params: x}\n");
+    CU_ASSERT_EQUAL(rc, 2);
+    EXPECT_ERROR(7, 8, "decay: expected a list of groups");
+    rc = fe_check(FE_HEAD "layers: [dense: 1]\n" FE_TAIL "decay: [{params: []}, {l2: 1}, {params: 3}]\n");
+    CU_ASSERT_EQUAL(rc, 2);
+    EXPECT_ERROR(7, 18, "params: the list is empty");
+    EXPECT_ERROR(7, 23, "decay group: missing required key 'params'");
+    EXPECT_ERROR(7, 41, "params: expected a string, got '3'");
+    fe_done();
+}
+
 int main(int argc, char **argv)
 {
     static const rf_test_case cases[] = {
@@ -399,6 +418,7 @@ int main(int argc, char **argv)
         {"bad names", test_bad_names},
         {"duplicate layer names", test_duplicate_layer_names},
         {"layer kinds", test_layer_kinds},
+        {"layer list and decay list shapes", test_layer_list_shape},
         {"unknown loss, optimizer, init, data", test_unknown_loss_optimizer_init_data},
         {"loss and data mismatches", test_loss_data_mismatches},
         {"csv column mismatch", test_csv_column_mismatch},
