@@ -69,9 +69,12 @@ static int grow(rf_ynode *c)
     return 0;
 }
 
-/* Hands a finished (or just opened) node to its parent. Returns -1 on a
- * fatal problem (out of memory); the node is then freed here. A rejected
- * duplicate pair is reported and dropped, which is not fatal. */
+/* Hands a scalar, or a collection just opened, to its parent. Returns -1
+ * on a fatal problem (out of memory); the node is then freed here. In a
+ * mapping, a node is first held as the pending key until its value comes
+ * (a collection used as a key is filled by events meanwhile). A rejected
+ * pair (non-scalar or duplicate key) is reported and parked in `discard`,
+ * which is not fatal: checking goes on to find more problems. */
 static int attach(builder *b, rf_ynode *node)
 {
     if (b->depth == 0) {
@@ -246,9 +249,6 @@ static int on_event(builder *b, const yaml_event_t *ev)
         return 1;
     }
 }
-
-/* A collection used as a key sits in pending_key while events fill it;
- * attach() parks it in `discard` with its value once that arrives. */
 
 /* The reader (bad encoding, control characters) reports a byte offset,
  * not a mark: turn it into a line and a (byte) column. */
