@@ -226,8 +226,10 @@ static void describe(const rf_model *m, char *buf, size_t len)
 int rf_bench_run(const rf_model *m, const rf_bench_options *opt)
 {
     char err[4096] = "";
-    static const char *const extra[] = {REGFIT_SOURCE_DIR "/runtime/generic.c",
-                                        REGFIT_SOURCE_DIR "/runtime/bench_peak.c", NULL};
+    static const char *const extra[] = {
+        REGFIT_SOURCE_DIR "/runtime/generic.c",       REGFIT_SOURCE_DIR "/runtime/generic_dense.c",
+        REGFIT_SOURCE_DIR "/runtime/generic_layers.c", REGFIT_SOURCE_DIR "/runtime/generic_loss.c",
+        REGFIT_SOURCE_DIR "/runtime/bench_peak.c",    NULL};
     rf_build_options bo = {.extra_sources = extra};
     rf_built built;
     if (!opt->quiet)
