@@ -11,7 +11,7 @@
 #include <string.h>
 
 #define CSV_MAX_FILE (1ull << 32) /* 4 GiB of text */
-#define FIELD_MAX 64              /* longer than any number worth reading */
+#define FIELD_MAX 512             /* longer than any number worth reading */
 
 typedef struct {
     const char *p;
@@ -81,13 +81,19 @@ static int count_fields(span line)
     return n;
 }
 
+/* The first line is a header when one of its fields is text: not a
+ * number and not starting like one (so "1,,0" or "1,2x,0" stay data lines
+ * and get a precise error instead of being skipped). */
 static int is_header(span line)
 {
     span rest = line;
     int fields = count_fields(line);
     for (int k = 0; k < fields; k++) {
+        span f = next_field(&rest);
         double v;
-        if (parse_number(next_field(&rest), &v) != 0)
+        if (f.len == 0 || parse_number(f, &v) == 0)
+            continue;
+        if (!strchr("0123456789+-.", f.p[0]))
             return 1;
     }
     return 0;
@@ -163,6 +169,29 @@ static int parse_sample(span line, const char *name, int lineno, int features, i
     return 0;
 }
 
+/* Room for twice as many samples (the first estimate was too small). */
+static int grow(rf_dataset *d, size_t *cap, int targets)
+{
+    size_t more = 2 * *cap;
+    float *x = realloc(d->x, more * (size_t)d->features * sizeof *x);
+    if (!x)
+        return -1;
+    d->x = x;
+    if (d->labels) {
+        int32_t *labels = realloc(d->labels, more * sizeof *labels);
+        if (!labels)
+            return -1;
+        d->labels = labels;
+    } else {
+        float *y = realloc(d->y, more * (size_t)targets * sizeof *y);
+        if (!y)
+            return -1;
+        d->y = y;
+    }
+    *cap = more;
+    return 0;
+}
+
 int rf_csv_parse(const char *text, size_t len, const char *name, int features, int classes, int targets,
                  rf_dataset *out, char *err, size_t errlen)
 {
@@ -219,13 +248,13 @@ int rf_csv_parse(const char *text, size_t len, const char *name, int features, i
                 continue;
             }
         }
-        float *y = out->y ? out->y + (size_t)n * targets : NULL;
-        int32_t *label = out->labels ? out->labels + n : NULL;
-        if ((size_t)n >= cap) { /* cannot happen for lines that parse; be safe */
-            snprintf(err, errlen, "%s:%d: expected %d fields, line too short", name, lineno, fields);
+        if ((size_t)n == cap && grow(out, &cap, targets) != 0) {
+            snprintf(err, errlen, "%s:%d: out of memory", name, lineno);
             rf_dataset_free(out);
             return -1;
         }
+        float *y = out->y ? out->y + (size_t)n * targets : NULL;
+        int32_t *label = out->labels ? out->labels + n : NULL;
         if (parse_sample(t, name, lineno, features, classes, targets, out->x + (size_t)n * features, label, y, err,
                          errlen) != 0) {
             rf_dataset_free(out);

@@ -24,6 +24,12 @@ void rf_datasets_free(rf_datasets *d)
     rf_dataset_free(&d->test);
 }
 
+/* rf_loss_name lives in the compiler library; the runtime stands alone. */
+static const char *loss_name(rf_loss_kind loss)
+{
+    return loss == RF_LOSS_SQUARED ? "squared" : "softmax_cross_entropy";
+}
+
 /* One image file and its label file as a class dataset. */
 static int load_idx_pair(const char *images, const char *labels, const rf_model *m, rf_dataset *d, char *err,
                          size_t errlen)
@@ -138,7 +144,7 @@ static int load_synthetic(const rf_model *m, rf_datasets *out, char *err, size_t
     if (m->loss != RF_LOSS_SQUARED || m->outputs != 1) {
         snprintf(err, errlen, "synthetic_linear data has one real target per sample: it needs loss squared "
                               "and 1 output (the model has loss %s and %d outputs)",
-                 rf_loss_name(m->loss), m->outputs);
+                 loss_name(m->loss), m->outputs);
         return -1;
     }
     long most = d->n_train > d->n_test ? d->n_train : d->n_test;
@@ -162,7 +168,7 @@ int rf_data_load(const rf_model *m, const char *data_dir, rf_datasets *out, char
     int idx = m->data.kind == RF_DATA_FASHION_MNIST || m->data.kind == RF_DATA_MNIST || m->data.kind == RF_DATA_IDX;
     if (idx && m->loss != RF_LOSS_SOFTMAX_CE) {
         snprintf(err, errlen, "IDX data holds class labels: it needs loss softmax_cross_entropy, not %s",
-                 rf_loss_name(m->loss));
+                 loss_name(m->loss));
         return -1;
     }
     switch (m->data.kind) {

@@ -66,6 +66,9 @@ int rf_read_file(const char *path, size_t max_len, unsigned char **buf, size_t *
 read_error: {
     int errnum2 = Z_OK;
     const char *msg = gzerror(gz, &errnum2);
+    size_t plen = strlen(path); /* zlib puts "PATH: " before its message */
+    if (strncmp(msg, path, plen) == 0 && msg[plen] == ':' && msg[plen + 1] == ' ')
+        msg += plen + 2;
     if (errnum2 == Z_ERRNO)
         snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
     else if (errnum2 == Z_BUF_ERROR)
