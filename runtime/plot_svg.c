@@ -41,11 +41,11 @@ static void put_escaped(FILE *f, const char *s)
     }
 }
 
-/* The x axis: integer epoch ticks, at most about 10. */
+/* The x axis: integer epoch ticks at a round step, at most 9. */
 static void x_axis(FILE *f, const axes *a)
 {
     double span = a->x_hi - a->x_lo, step = 1;
-    for (int k = 0; span / step > 10; k++) /* 1, 2, 5, 10, 20, 50, ... */
+    for (int k = 0; span / step > 8; k++) /* 1, 2, 5, 10, 20, 50, ... */
         step *= k % 3 == 1 ? 2.5 : 2;
     for (double e = ceil(a->x_lo / step) * step; e <= a->x_hi + 1e-9; e += step) {
         double x = px(a, e);
@@ -62,7 +62,7 @@ static void x_axis(FILE *f, const axes *a)
 static void y_axis(FILE *f, const axes *a)
 {
     int lo = (int)a->y_lo, hi = (int)a->y_hi, decades = hi - lo;
-    int every = decades <= 8 ? 1 : (decades + 7) / 8;
+    int every = (decades + 9) / 10; /* at most 10 labels */
     for (int k = lo; k <= hi; k++) {
         double y = BOTTOM - (double)(k - lo) / decades * (BOTTOM - TOP);
         int labelled = (k - lo) % every == 0;
@@ -113,19 +113,55 @@ static void curve(FILE *f, const axes *a, const rf_metrics_row *rows, int n, int
         if (!plottable(v))
             continue;
         double x = px(a, rows[i].epoch), y = py(a, v);
+        double r = n > 40 ? 1.5 : 2.5; /* many epochs: small markers */
         if (test)
-            fprintf(f, "<rect x=\"%.2f\" y=\"%.2f\" width=\"5\" height=\"5\" fill=\"%s\"/>\n", x - 2.5, y - 2.5,
-                    colour);
+            fprintf(f, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"/>\n", x - r, y - r,
+                    2 * r, 2 * r, colour);
         else
-            fprintf(f, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"2.5\" fill=\"%s\"/>\n", x, y, colour);
+            fprintf(f, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"%.1f\" fill=\"%s\"/>\n", x, y, r, colour);
     }
 }
 
-static void legend(FILE *f)
+/* How many points of the curves (and midpoints of their segments) fall in
+ * the box (x, y, w, h): the legend goes where this is least. */
+static int points_in_box(const axes *a, const rf_metrics_row *rows, int n, double x, double y, double w, double h)
 {
-    double x = RIGHT - 78, y = TOP + 8;
-    fprintf(f, "<g class=\"legend\">\n<rect x=\"%.2f\" y=\"%.2f\" width=\"70\" height=\"40\" fill=\"white\" "
-               "fill-opacity=\"0.85\" stroke=\"#c0c0c0\"/>\n", x, y);
+    int hits = 0;
+    for (int test = 0; test < 2; test++) {
+        double prev_x = NAN, prev_y = NAN;
+        for (int i = 0; i < n; i++) {
+            double v = test ? rows[i].test_loss : rows[i].train_loss;
+            if (!plottable(v)) {
+                prev_x = NAN;
+                continue;
+            }
+            double cx = px(a, rows[i].epoch), cy = py(a, v);
+            double probe[2][2] = {{cx, cy}, {(cx + prev_x) / 2, (cy + prev_y) / 2}};
+            for (int k = 0; k < 2; k++)
+                hits += probe[k][0] >= x && probe[k][0] <= x + w && probe[k][1] >= y && probe[k][1] <= y + h;
+            prev_x = cx;
+            prev_y = cy;
+        }
+    }
+    return hits;
+}
+
+static void legend(FILE *f, const axes *a, const rf_metrics_row *rows, int n)
+{
+    const double w = 70, h = 40;
+    const double corners[4][2] = {{RIGHT - w - 8, TOP + 8}, {RIGHT - w - 8, BOTTOM - h - 8},
+                                  {LEFT + 8, TOP + 8}, {LEFT + 8, BOTTOM - h - 8}};
+    int best = 0, best_hits = -1;
+    for (int c = 0; c < 4; c++) {
+        int hits = points_in_box(a, rows, n, corners[c][0], corners[c][1], w, h);
+        if (best_hits < 0 || hits < best_hits) {
+            best = c;
+            best_hits = hits;
+        }
+    }
+    double x = corners[best][0], y = corners[best][1];
+    fprintf(f, "<g class=\"legend\">\n<rect x=\"%.2f\" y=\"%.2f\" width=\"%.0f\" height=\"%.0f\" fill=\"white\" "
+               "fill-opacity=\"0.85\" stroke=\"#c0c0c0\"/>\n", x, y, w, h);
     fprintf(f, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#1f77b4\" stroke-width=\"1.5\"/>\n",
             x + 6, y + 13, x + 30, y + 13);
     fprintf(f, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"2.5\" fill=\"#1f77b4\"/>\n", x + 18, y + 13);
@@ -183,7 +219,7 @@ int rf_plot_loss_svg(const char *path, const char *title, const rf_metrics_row *
         y_axis(f, &a);
         curve(f, &a, rows, n, 0, "#1f77b4", "");
         curve(f, &a, rows, n, 1, "#bf00bf", " stroke-dasharray=\"6,3\"");
-        legend(f);
+        legend(f, &a, rows, n);
     } else {
         fprintf(f, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" font-size=\"12\" fill=\"#606060\">"
                    "no finite positive loss values to plot</text>\n", (LEFT + RIGHT) / 2, (TOP + BOTTOM) / 2);
