@@ -1,0 +1,74 @@
+/* Training and test data in memory, and the loaders for every data form of
+ * SPEC section 1: IDX files (Fashion-MNIST, MNIST, or given paths), CSV,
+ * and the d2l synthetic linear-regression data.
+ *
+ * Every loader validates what it reads and reports a problem as
+ * "FILE: what is wrong" (CSV: "FILE:LINE: column K: ..."); on error nothing
+ * stays allocated. Header sizes are checked before anything is allocated. */
+#ifndef RF_DATASET_H
+#define RF_DATASET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+
+typedef struct {
+    int n;           /* samples */
+    int features;    /* floats per sample in x */
+    int classes;     /* > 0: labels holds class indices in [0, classes) */
+    int targets;     /* > 0: y holds n x targets floats (squared loss) */
+    float *x;        /* (n, features), row-major */
+    int32_t *labels; /* (n), or NULL */
+    float *y;        /* (n, targets), or NULL */
+} rf_dataset;
+
+typedef struct {
+    rf_dataset train, test;
+} rf_datasets;
+
+/* Limits on what a file may claim, checked before allocating. */
+#define RF_DATA_MAX_SAMPLES 10000000L    /* samples in one file */
+#define RF_DATA_MAX_FEATURES (1L << 20)  /* rows * cols of one image */
+#define RF_DATA_MAX_VALUES (1L << 30)    /* samples * features in one file */
+
+/* Loads what m->data says. data_dir: the --data option or NULL (then
+ * $REGFIT_DATA, then /usr/share/datasets/fashion-mnist, or .../mnist for
+ * `data: mnist`). Class data (labels) for softmax_cross_entropy, with
+ * classes = m->outputs; targets = m->outputs floats for squared loss.
+ * features must equal m->input. Returns 0, or -1 with a message in err. */
+int rf_data_load(const rf_model *m, const char *data_dir, rf_datasets *out, char *err, size_t errlen);
+
+void rf_dataset_free(rf_dataset *d);
+void rf_datasets_free(rf_datasets *d);
+
+/* IDX (idx3 unsigned-byte images, idx1 unsigned-byte labels), gzip or plain.
+ * Images come out as (n, rows * cols) floats scaled to [0, 1]. name is the
+ * file name used in messages. */
+int rf_idx_load_images(const char *path, float **x, int *n, int *rows, int *cols, char *err, size_t errlen);
+int rf_idx_load_labels(const char *path, int32_t **labels, int *n, char *err, size_t errlen);
+int rf_idx_parse_images(const unsigned char *buf, size_t len, const char *name, float **x, int *n, int *rows,
+                        int *cols, char *err, size_t errlen);
+int rf_idx_parse_labels(const unsigned char *buf, size_t len, const char *name, int32_t **labels, int *n,
+                        char *err, size_t errlen);
+
+/* CSV: one sample a line, `features` numbers then the target(s): one
+ * integer class index in [0, classes) when classes > 0, else `targets`
+ * numbers. A first line that is not all numbers is a header and skipped;
+ * blank lines are skipped; CRLF is fine. text need not end in '\0'. */
+int rf_csv_parse(const char *text, size_t len, const char *name, int features, int classes, int targets,
+                 rf_dataset *out, char *err, size_t errlen);
+int rf_csv_load(const char *path, int features, int classes, int targets, rf_dataset *out, char *err,
+                size_t errlen);
+
+/* The d2l weight-decay data: x ~ N(0, 1) per feature, one target
+ * y = x . (w, ..., w) + b + N(0, noise^2). Reproducible from the seed:
+ *   train feature j of sample i: rf_normal(seed, RF_STREAM_DATA, 0, i * features + j)
+ *   train noise of sample i:     rf_normal(seed, RF_STREAM_DATA, 2, i)
+ *   test: streams a = 1 (features) and a = 3 (noise).
+ * The dot product is computed in double and stored as float.
+ * Returns 0, or -1 when out of memory (nothing allocated). */
+int rf_synthetic_linear(uint64_t seed, int features, int n_train, int n_test, double w, double b, double noise,
+                        rf_datasets *out);
+
+#endif
