@@ -118,15 +118,26 @@ void rf_cb_call(rf_codebuf *cb, const char *head, const char *const *args, int n
     size_t width = 4 * (size_t)cb->indent + strlen(head) + strlen(tail);
     for (int i = 0; i < n_args; i++)
         width += strlen(args[i]) + (i ? 2 : 0);
+    size_t longest = 0;
+    for (int i = 0; i < n_args; i++)
+        longest = strlen(args[i]) > longest ? strlen(args[i]) : longest;
     indent(cb);
     append(cb, head, strlen(head));
     size_t column = 4 * (size_t)cb->indent + strlen(head), start = column;
+    if (width > RF_CB_WIDTH && start + longest + 2 > RF_CB_WIDTH) {
+        /* aligning under the parenthesis would not fit: a deeper indentation instead */
+        start = 4 * (size_t)cb->indent + 8;
+        append(cb, "\n", 1);
+        for (size_t s = 0; s < start; s++)
+            append(cb, " ", 1);
+        column = start;
+    }
     for (int i = 0; i < n_args; i++) {
         size_t n = strlen(args[i]);
         if (i > 0) {
             /* keep the argument and its comma (or the tail) within the width */
             size_t need = n + (i + 1 < n_args ? 1 : strlen(tail));
-            if (width > RF_CB_WIDTH && column + 1 + need > RF_CB_WIDTH) {
+            if (width > RF_CB_WIDTH && column + 2 + need > RF_CB_WIDTH) {
                 append(cb, ",\n", 2);
                 for (size_t s = 0; s < start; s++)
                     append(cb, " ", 1);

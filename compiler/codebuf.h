@@ -31,10 +31,12 @@ void rf_cb_close(rf_codebuf *cb, const char *fmt, ...) __attribute__((format(pri
 /* Text as is: no indentation, no newline. */
 void rf_cb_raw(rf_codebuf *cb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* head(arg, arg, ...)tail on one line when it fits in 100 columns, else one
- * argument group per line aligned under the first argument:
+/* head(arg, arg, ...)tail on one line when it fits in 100 columns, else
+ * wrapped between arguments and aligned under the first one:
  *     mlp_dense1_forward(m->dense1_out, input,
  *                        m->dense1_weight, m->dense1_bias, n);
+ * or, when that alignment leaves too little room, all arguments on the
+ * following lines, indented two levels deeper than the head.
  * head ends with "(", tail starts with ")". */
 void rf_cb_call(rf_codebuf *cb, const char *head, const char *const *args, int n_args, const char *tail);
 

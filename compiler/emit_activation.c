@@ -41,10 +41,10 @@ static void activation_shapes(rf_codebuf *cb, const rf_plan *p, const rf_plan_op
 }
 
 /* for each row (shared among threads) and unit: target = expression */
-static void emit_elementwise(rf_codebuf *cb, const rf_plan *p, const char *dim, const char *target,
+static void emit_elementwise(rf_codebuf *cb, const char *dim, const char *target,
                              const char *expr)
 {
-    rf_cb_line(cb, "%s_OMP_FOR", p->macro);
+    rf_cb_line(cb, "OMP_FOR");
     rf_cb_line(cb, "for (int r = 0; r < n; r++)");
     rf_cb_line(cb, "    for (int j = 0; j < %s; j++)", dim);
     rf_cb_line(cb, "        %s[r][j] = %s;", target, expr);
@@ -60,7 +60,7 @@ static void activation_forward(rf_codebuf *cb, const rf_plan *p, const rf_plan_o
     snprintf(in, sizeof in, "const float (*restrict in)[%s]", op->in_dim);
     const char *params[] = {out, in, "int n"};
     rf_emit_signature(cb, head, params, 3);
-    emit_elementwise(cb, p, op->out_dim, "out", a->forward);
+    emit_elementwise(cb, op->out_dim, "out", a->forward);
     rf_cb_close(cb, "}");
     rf_cb_line(cb, "");
 }
@@ -76,7 +76,7 @@ static void activation_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_
     snprintf(out, sizeof out, "const float (*restrict out)[%s]", op->out_dim);
     const char *params[] = {in_grad, out_grad, out, "int n"};
     rf_emit_signature(cb, head, params, 4);
-    emit_elementwise(cb, p, op->in_dim, "in_grad", a->backward);
+    emit_elementwise(cb, op->in_dim, "in_grad", a->backward);
     rf_cb_close(cb, "}");
     rf_cb_line(cb, "");
 }

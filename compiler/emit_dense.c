@@ -126,11 +126,11 @@ static void dense_helpers(rf_codebuf *cb, const rf_plan *p)
     rf_tile_set set;
     collect_tiles(p, &set);
     rf_cb_line(cb, "/* Matrix product tiles: for i < rows and j < columns,");
-    rf_cb_line(cb, " *     c[i * c_row + j] = init[j] + sum over p < depth of a[i * a_row + p * a_step] * b[p * b_row + j]");
+    rf_cb_line(cb, " *     c[i*c_row + j] = init[j] + sum over p < depth of a[i*a_row + p*a_step] * b[p*b_row + j]");
     rf_cb_line(cb, " * (init NULL: 0). a_row and a_step read A row-major or transposed. The sum over p runs in");
     rf_cb_line(cb, " * order in registers, so an element's value does not depend on the thread computing it. */");
-    rf_cb_line(cb, "#define %s_TILE_ROWS %d", p->macro, RF_TILE_ROWS);
-    rf_cb_line(cb, "#define %s_TILE_COLS %d", p->macro, RF_TILE_COLS);
+    rf_cb_line(cb, "#define TILE_ROWS %d", RF_TILE_ROWS);
+    rf_cb_line(cb, "#define TILE_COLS %d", RF_TILE_COLS);
     rf_cb_line(cb, "");
     for (int r = 0; r < 2; r++)
         for (int w = RF_TILE_COLS; w >= 1; w--)
@@ -170,7 +170,7 @@ static void emit_tile_rows(rf_codebuf *cb, const rf_plan *p, const rf_gemm *g, i
     int block, single;
     gemm_rows(g, &block, &single);
     if (block && single) {
-        rf_cb_open(cb, "if (r0 + %s_TILE_ROWS <= %s)", p->macro, g->rows);
+        rf_cb_open(cb, "if (r0 + TILE_ROWS <= %s)", g->rows);
         emit_tile_call(cb, p, g, width, 1);
         rf_cb_close(cb, "else");
         cb->indent++;
@@ -190,14 +190,14 @@ static void emit_gemm(rf_codebuf *cb, const rf_plan *p, const rf_gemm *g, const 
 {
     int full, tail;
     gemm_widths(g, &full, &tail);
-    rf_cb_line(cb, "const int row_tiles = (%s + %s_TILE_ROWS - 1) / %s_TILE_ROWS;", g->rows, p->macro, p->macro);
-    rf_cb_line(cb, "const int col_tiles = (%s + %s_TILE_COLS - 1) / %s_TILE_COLS;", g->cols, p->macro, p->macro);
+    rf_cb_line(cb, "const int row_tiles = (%s + TILE_ROWS - 1) / TILE_ROWS;", g->rows);
+    rf_cb_line(cb, "const int col_tiles = (%s + TILE_COLS - 1) / TILE_COLS;", g->cols);
     rf_cb_line(cb, "%s", omp_for);
     rf_cb_open(cb, "for (int tile = 0; tile < row_tiles * col_tiles; tile++) {");
-    rf_cb_line(cb, "const int r0 = tile %% row_tiles * %s_TILE_ROWS;", p->macro);
-    rf_cb_line(cb, "const int c0 = tile / row_tiles * %s_TILE_COLS;", p->macro);
+    rf_cb_line(cb, "const int r0 = tile %% row_tiles * TILE_ROWS;");
+    rf_cb_line(cb, "const int c0 = tile / row_tiles * TILE_COLS;");
     if (full && tail) {
-        rf_cb_open(cb, "if (c0 + %s_TILE_COLS <= %s) {", p->macro, g->cols);
+        rf_cb_open(cb, "if (c0 + TILE_COLS <= %s) {", g->cols);
         emit_tile_rows(cb, p, g, RF_TILE_COLS);
         rf_cb_close(cb, "} else { /* the last %d columns */", tail);
         cb->indent++;
@@ -234,7 +234,7 @@ static void dense_forward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op
     rf_gemm g[3];
     layer_gemms(op, g);
     char omp_for[64];
-    snprintf(omp_for, sizeof omp_for, "%s_OMP_FOR", p->macro);
+    snprintf(omp_for, sizeof omp_for, "OMP_FOR");
     emit_gemm(cb, p, &g[0], omp_for);
     rf_cb_close(cb, "}");
     rf_cb_line(cb, "");
@@ -244,14 +244,14 @@ static void dense_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *o
 {
     char head[160], in_grad[128], weight_grad[128], weight_t[128], out_grad[128], in[128], weight[128];
     char omp_for[64], omp_nowait[64];
-    snprintf(omp_for, sizeof omp_for, "%s_OMP_FOR", p->macro);
-    snprintf(omp_nowait, sizeof omp_nowait, "%s_OMP_FOR_NOWAIT", p->macro);
+    snprintf(omp_for, sizeof omp_for, "OMP_FOR");
+    snprintf(omp_nowait, sizeof omp_nowait, "OMP_FOR_NOWAIT");
+    rf_cb_line(cb, "/* weight_grad = in^T out_grad, bias_grad = column sums of out_grad%s",
+               op->input_grad ? "," : "");
     if (op->input_grad)
-        rf_cb_line(cb, "/* weight_grad = in^T out_grad, bias_grad = column sums of out_grad, "
-                       "in_grad = out_grad weight^T */");
+        rf_cb_line(cb, " * in_grad = out_grad weight^T */");
     else
-        rf_cb_line(cb, "/* weight_grad = in^T out_grad, bias_grad = column sums of out_grad "
-                       "(the first dense layer: no in_grad) */");
+        rf_cb_line(cb, " * (the first dense layer: its input needs no gradient) */");
     snprintf(head, sizeof head, "static void %s_%s_backward(", p->name, op->name);
     snprintf(in_grad, sizeof in_grad, "float (*restrict in_grad)[%s]", op->in_dim);
     snprintf(weight_grad, sizeof weight_grad, "float (*restrict weight_grad)[%s]", op->out_dim);

@@ -30,9 +30,9 @@ static void dropout_shapes(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *o
 }
 
 /* for each row (shared among threads) and unit: target = expr */
-static void emit_rows(rf_codebuf *cb, const rf_plan *p, const char *dim, const char *target, const char *expr)
+static void emit_rows(rf_codebuf *cb, const char *dim, const char *target, const char *expr)
 {
-    rf_cb_line(cb, "%s_OMP_FOR", p->macro);
+    rf_cb_line(cb, "OMP_FOR");
     rf_cb_line(cb, "for (int r = 0; r < n; r++)");
     rf_cb_line(cb, "    for (int j = 0; j < %s; j++)", dim);
     rf_cb_line(cb, "        %s[r][j] = %s;", target, expr);
@@ -50,7 +50,7 @@ static void dropout_forward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *
         rf_cb_line(cb, "/* p = 0: out = in */");
         const char *params[] = {out, in, "int n"};
         rf_emit_signature(cb, head, params, 3);
-        emit_rows(cb, p, op->out_dim, "out", "in[r][j]");
+        emit_rows(cb, op->out_dim, "out", "in[r][j]");
         rf_cb_close(cb, "}");
         rf_cb_line(cb, "");
         return;
@@ -59,31 +59,32 @@ static void dropout_forward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *
         rf_cb_line(cb, "/* p = 1: out = 0 in training, out = in in evaluation */");
         const char *params[] = {out, in, "int n", "int training"};
         rf_emit_signature(cb, head, params, 4);
-        emit_rows(cb, p, op->out_dim, "out", "training ? 0.0f : in[r][j]");
+        emit_rows(cb, op->out_dim, "out", "training ? 0.0f : in[r][j]");
         rf_cb_close(cb, "}");
         rf_cb_line(cb, "");
         return;
     }
     char scale[48];
     rf_float_literal(1.0 / (1.0 - prob), scale, sizeof scale);
-    rf_cb_line(cb, "#define %s_THRESHOLD %uu /* floor(p * 2^32): a unit survives when its bits are >= this */",
-               op->macro, (unsigned)(uint32_t)(prob * 4294967296.0));
-    rf_cb_line(cb, "#define %s_SCALE %s /* 1 / (1 - p), the survivors' scale */", op->macro, scale);
+    rf_cb_line(cb, "/* A unit survives when its random bits are >= THRESHOLD = floor(p * 2^32);");
+    rf_cb_line(cb, " * survivors are scaled by SCALE = 1 / (1 - p). */");
+    rf_cb_line(cb, "#define %s_THRESHOLD %uu", op->macro, (unsigned)(uint32_t)(prob * 4294967296.0));
+    rf_cb_line(cb, "#define %s_SCALE %s", op->macro, scale);
     rf_cb_line(cb, "");
     rf_cb_line(cb, "/* Training: mask = this step's mask (0 or SCALE), out = in * mask. Evaluation: out = in. */");
     const char *params[] = {out, mask, in, "int n", "uint64_t key", "int training"};
     rf_emit_signature(cb, head, params, 6);
     rf_cb_open(cb, "if (!training) {");
-    emit_rows(cb, p, op->out_dim, "out", "in[r][j]");
+    emit_rows(cb, op->out_dim, "out", "in[r][j]");
     rf_cb_line(cb, "return;");
     rf_cb_close(cb, "}");
-    rf_cb_line(cb, "%s_OMP_FOR", p->macro);
+    rf_cb_line(cb, "/* element (r, j) has index r * UNITS + j */");
+    rf_cb_line(cb, "OMP_FOR");
     rf_cb_open(cb, "for (int r = 0; r < n; r++) {");
-    rf_cb_line(cb, "const uint32_t row_start = (uint32_t)r * %s; /* element index of (r, 0) */", op->out_dim);
+    rf_cb_line(cb, "const uint32_t row_start = (uint32_t)r * %s;", op->out_dim);
     rf_cb_open(cb, "for (int j = 0; j < %s; j++) {", op->out_dim);
-    rf_cb_line(cb, "const int keep = %s_dropout_bits(key, row_start + (uint32_t)j) >= %s_THRESHOLD;", p->name,
-               op->macro);
-    rf_cb_line(cb, "mask[r][j] = keep ? %s_SCALE : 0.0f;", op->macro);
+    rf_cb_line(cb, "const uint32_t bits = %s_dropout_bits(key, row_start + (uint32_t)j);", p->name);
+    rf_cb_line(cb, "mask[r][j] = bits >= %s_THRESHOLD ? %s_SCALE : 0.0f;", op->macro, op->macro);
     rf_cb_line(cb, "out[r][j] = in[r][j] * mask[r][j];");
     rf_cb_close(cb, "}");
     rf_cb_close(cb, "}");
@@ -103,17 +104,17 @@ static void dropout_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op 
         rf_cb_line(cb, "/* in_grad = out_grad */");
         const char *params[] = {in_grad, out_grad, "int n"};
         rf_emit_signature(cb, head, params, 3);
-        emit_rows(cb, p, op->in_dim, "in_grad", "out_grad[r][j]");
+        emit_rows(cb, op->in_dim, "in_grad", "out_grad[r][j]");
     } else if (!has_mask(op)) {
         rf_cb_line(cb, "/* in_grad = 0 in training, out_grad in evaluation */");
         const char *params[] = {in_grad, out_grad, "int n", "int training"};
         rf_emit_signature(cb, head, params, 4);
-        emit_rows(cb, p, op->in_dim, "in_grad", "training ? 0.0f : out_grad[r][j]");
+        emit_rows(cb, op->in_dim, "in_grad", "training ? 0.0f : out_grad[r][j]");
     } else {
         rf_cb_line(cb, "/* in_grad = out_grad * mask in training, out_grad in evaluation */");
         const char *params[] = {in_grad, out_grad, mask, "int n", "int training"};
         rf_emit_signature(cb, head, params, 5);
-        emit_rows(cb, p, op->in_dim, "in_grad", "training ? out_grad[r][j] * mask[r][j] : out_grad[r][j]");
+        emit_rows(cb, op->in_dim, "in_grad", "training ? out_grad[r][j] * mask[r][j] : out_grad[r][j]");
     }
     rf_cb_close(cb, "}");
     rf_cb_line(cb, "");

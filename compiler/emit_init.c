@@ -9,13 +9,28 @@
 #include "emit_internal.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static int uses_init(const rf_plan *p, rf_init_kind kind)
 {
-    for (int i = 0; i < p->model->n_params; i++)
-        if (p->model->params[i].init.kind == kind && (kind != RF_INIT_CONSTANT || p->model->params[i].init.value != 0))
+    for (int i = 0; i < p->model->n_params; i++) {
+        const rf_init *init = &p->model->params[i].init;
+        if (init->kind == kind && (kind != RF_INIT_CONSTANT || init->value != 0))
             return 1;
+    }
     return 0;
+}
+
+static void emit_helper_head(rf_codebuf *cb, const rf_plan *p, const char *kind, const char *last)
+{
+    char head[96];
+    snprintf(head, sizeof head, "static void %s_init_%s(", p->name, kind);
+    const char *with_seed[] = {"float *p", "int size", "uint64_t seed", "uint64_t tensor", last};
+    const char *constant[] = {"float *p", "int size", last};
+    if (strcmp(kind, "constant") == 0)
+        rf_emit_signature(cb, head, constant, 3);
+    else
+        rf_emit_signature(cb, head, with_seed, 5);
 }
 
 static void emit_helpers(rf_codebuf *cb, const rf_plan *p)
@@ -23,28 +38,28 @@ static void emit_helpers(rf_codebuf *cb, const rf_plan *p)
     const char *n = p->name, *N = p->macro;
     if (uses_init(p, RF_INIT_NORMAL)) {
         rf_cb_line(cb, "/* p[i] = std * (normal number i of tensor t's init stream) */");
-        rf_cb_line(cb, "static void %s_init_normal(float *p, int size, uint64_t seed, uint64_t tensor, double std)", n);
-        rf_cb_open(cb, "{");
-        rf_cb_line(cb, "%s_OMP_PARALLEL_FOR", N);
-        rf_cb_line(cb, "for (int i = 0; i < size; i++)");
-        rf_cb_line(cb, "    p[i] = (float)(std * %s_normal(seed, %s_STREAM_INIT, tensor, (uint64_t)i));", n, N);
+        emit_helper_head(cb, p, "normal", "double std");
+        rf_cb_line(cb, "OMP_PARALLEL_FOR");
+        rf_cb_open(cb, "for (int i = 0; i < size; i++) {");
+        rf_cb_line(cb, "const double z = %s_normal(seed, %s_STREAM_INIT, tensor, (uint64_t)i);", n, N);
+        rf_cb_line(cb, "p[i] = (float)(std * z);");
+        rf_cb_close(cb, "}");
         rf_cb_close(cb, "}");
         rf_cb_line(cb, "");
     }
     if (uses_init(p, RF_INIT_UNIFORM)) {
         rf_cb_line(cb, "/* p[i] = a * (2u - 1), u uniform number i of tensor t's init stream: U(-a, a) */");
-        rf_cb_line(cb, "static void %s_init_uniform(float *p, int size, uint64_t seed, uint64_t tensor, double a)", n);
-        rf_cb_open(cb, "{");
-        rf_cb_line(cb, "%s_OMP_PARALLEL_FOR", N);
-        rf_cb_line(cb, "for (int i = 0; i < size; i++)");
-        rf_cb_line(cb, "    p[i] = (float)(a * (2.0 * %s_uniform(seed, %s_STREAM_INIT, tensor, (uint64_t)i) - 1.0));",
-                   n, N);
+        emit_helper_head(cb, p, "uniform", "double a");
+        rf_cb_line(cb, "OMP_PARALLEL_FOR");
+        rf_cb_open(cb, "for (int i = 0; i < size; i++) {");
+        rf_cb_line(cb, "const double u = %s_uniform(seed, %s_STREAM_INIT, tensor, (uint64_t)i);", n, N);
+        rf_cb_line(cb, "p[i] = (float)(a * (2.0 * u - 1.0));");
+        rf_cb_close(cb, "}");
         rf_cb_close(cb, "}");
         rf_cb_line(cb, "");
     }
     if (uses_init(p, RF_INIT_CONSTANT)) {
-        rf_cb_line(cb, "static void %s_init_constant(float *p, int size, float c)", n);
-        rf_cb_open(cb, "{");
+        emit_helper_head(cb, p, "constant", "float c");
         rf_cb_line(cb, "for (int i = 0; i < size; i++)");
         rf_cb_line(cb, "    p[i] = c;");
         rf_cb_close(cb, "}");
@@ -66,34 +81,34 @@ void rf_emit_init(rf_codebuf *cb, const rf_plan *p)
         if (buf->role != RF_BUF_PARAM)
             continue;
         const rf_param *param = &p->model->params[buf->param];
-        char size[200], value[64];
+        const rf_init *init = &param->init;
+        char name[96], target[RF_PLAN_IDENT + 8], size[2 * RF_PLAN_IDENT + 4], tensor[16], value[64];
+        snprintf(target, sizeof target, "m->%s%s", buf->name, buf->n_dims == 2 ? "[0]" : "");
         if (buf->n_dims == 2)
             snprintf(size, sizeof size, "%s * %s", buf->dims[0], buf->dims[1]);
         else
             snprintf(size, sizeof size, "%s", buf->dims[0]);
-        const char *row = buf->n_dims == 2 ? "[0]" : "";
-        switch (param->init.kind) {
-        case RF_INIT_NORMAL:
-            rf_double_literal(param->init.value, value, sizeof value);
-            rf_cb_line(cb, "/* %s: N(0, %g^2) */", param->name, param->init.value);
-            rf_cb_line(cb, "%s_init_normal(m->%s%s, %s, seed, %d, %s);", p->name, buf->name, row, size, buf->param,
-                       value);
-            break;
-        case RF_INIT_UNIFORM:
-            rf_double_literal(param->init.value, value, sizeof value);
-            rf_cb_line(cb, "/* %s: U(-%g, %g) */", param->name, param->init.value, param->init.value);
-            rf_cb_line(cb, "%s_init_uniform(m->%s%s, %s, seed, %d, %s);", p->name, buf->name, row, size, buf->param,
-                       value);
-            break;
-        case RF_INIT_CONSTANT:
-            if (param->init.value == 0) {
-                rf_cb_line(cb, "/* %s: 0 (zeroed above) */", param->name);
-            } else {
-                rf_float_literal(param->init.value, value, sizeof value);
-                rf_cb_line(cb, "/* %s: constant %g */", param->name, param->init.value);
-                rf_cb_line(cb, "%s_init_constant(m->%s%s, %s, %s);", p->name, buf->name, row, size, value);
-            }
-            break;
+        snprintf(tensor, sizeof tensor, "%d", buf->param);
+        if (init->kind == RF_INIT_CONSTANT && init->value == 0) {
+            rf_cb_line(cb, "/* %s: 0 (zeroed above) */", param->name);
+            continue;
+        }
+        if (init->kind == RF_INIT_NORMAL)
+            rf_cb_line(cb, "/* %s: N(0, %g^2) */", param->name, init->value);
+        else if (init->kind == RF_INIT_UNIFORM)
+            rf_cb_line(cb, "/* %s: U(-%g, %g) */", param->name, init->value, init->value);
+        else
+            rf_cb_line(cb, "/* %s: constant %g */", param->name, init->value);
+        if (init->kind == RF_INIT_CONSTANT) {
+            rf_float_literal(init->value, value, sizeof value);
+            snprintf(name, sizeof name, "%s_init_constant", p->name);
+            const char *args[] = {target, size, value};
+            rf_emit_call(cb, name, args, 3);
+        } else {
+            rf_double_literal(init->value, value, sizeof value);
+            snprintf(name, sizeof name, "%s_init_%s", p->name, init->kind == RF_INIT_NORMAL ? "normal" : "uniform");
+            const char *args[] = {target, size, "seed", tensor, value};
+            rf_emit_call(cb, name, args, 5);
         }
     }
     rf_cb_close(cb, "}");

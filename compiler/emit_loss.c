@@ -35,7 +35,7 @@ static void emit_softmax_cross_entropy(rf_codebuf *cb, const rf_plan *p, int wit
     rf_emit_signature(cb, head, params, n);
     if (with_grad)
         rf_cb_line(cb, "const float inv_n = 1.0f / (float)n;");
-    rf_cb_line(cb, "%s_OMP_FOR", p->macro);
+    rf_cb_line(cb, "OMP_FOR");
     rf_cb_open(cb, "for (int r = 0; r < n; r++) {");
     rf_cb_line(cb, "float max = logits[r][0];");
     rf_cb_line(cb, "for (int j = 1; j < %s; j++)", O);
@@ -84,7 +84,7 @@ static void emit_squared(rf_codebuf *cb, const rf_plan *p, int with_grad)
     rf_emit_signature(cb, head, params, n);
     if (with_grad)
         rf_cb_line(cb, "const float inv_n = 1.0f / (float)n;");
-    rf_cb_line(cb, "%s_OMP_FOR", p->macro);
+    rf_cb_line(cb, "OMP_FOR");
     rf_cb_open(cb, "for (int r = 0; r < n; r++) {");
     rf_cb_line(cb, "float sum = 0.0f;");
     rf_cb_open(cb, "for (int j = 0; j < %s; j++) {", O);

@@ -63,6 +63,55 @@ void rf_emit_layer_heading(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *o
     rf_cb_line(cb, "");
 }
 
+/* ---- the API's signatures ---- */
+
+typedef enum { API_INIT, API_TRAIN_STEP, API_LOSS_GRAD, API_UPDATE, API_PREDICT } rf_api_fn;
+
+/* "float mlp_train_step(mlp_model *m, ...)" + tail: ");" declares, ")" begins a definition. */
+static void emit_api_signature(rf_codebuf *cb, const rf_plan *p, rf_api_fn fn, const char *tail)
+{
+    char model[RF_NAME_MAX + 16], y[64], head[128];
+    snprintf(model, sizeof model, "%s_model *m", p->name);
+    snprintf(y, sizeof y, "const %s *y", rf_loss_target_type(p->model));
+    const char *ret = fn == API_TRAIN_STEP || fn == API_LOSS_GRAD ? "float" : "void";
+    static const char *const names[] = {"init", "train_step", "loss_grad", "update", "predict"};
+    const char *params[5] = {model};
+    int n = 1;
+    switch (fn) {
+    case API_INIT:
+        params[n++] = "uint64_t seed";
+        break;
+    case API_TRAIN_STEP:
+    case API_LOSS_GRAD:
+        params[n++] = "const float *x";
+        params[n++] = y;
+        params[n++] = "int n";
+        if (fn == API_LOSS_GRAD)
+            params[n++] = "int training";
+        break;
+    case API_UPDATE:
+        break;
+    case API_PREDICT:
+        params[n++] = "const float *x";
+        params[n++] = "int n";
+        params[n++] = "float *out";
+        break;
+    }
+    snprintf(head, sizeof head, "%s %s_%s(", ret, p->name, names[fn]);
+    rf_cb_call(cb, head, params, n, tail);
+}
+
+/* "static void mlp_forward(mlp_model *m, const float (*input)[MLP_INPUTS], int n, int training)" */
+static void emit_pass_signature(rf_codebuf *cb, const rf_plan *p, const char *pass)
+{
+    char head[128], model[RF_NAME_MAX + 16], input[RF_NAME_MAX + 48];
+    snprintf(head, sizeof head, "static void %s_%s(", p->name, pass);
+    snprintf(model, sizeof model, "%s_model *m", p->name);
+    snprintf(input, sizeof input, "const float (*input)[%s_INPUTS]", p->macro);
+    const char *params[] = {model, input, "int n", "int training"};
+    rf_emit_signature(cb, head, params, 4);
+}
+
 /* ---- the file comment ---- */
 
 static void emit_file_comment(rf_codebuf *cb, const rf_plan *p, const char *suffix)
@@ -117,7 +166,7 @@ static void shape_comment(const rf_plan_buffer *b, char *buf, size_t len)
         else
             o += snprintf(buf + o, len - (size_t)o, "%s%ld", d ? ", " : "", b->extent[d]);
     }
-    snprintf(buf + o, len - (size_t)o, ") %s", b->comment);
+    snprintf(buf + o, len - (size_t)o, ")%s%s", b->comment[0] ? " " : "", b->comment);
 }
 
 static const char *const role_titles[RF_BUF_ROLE_COUNT] = {
@@ -172,7 +221,12 @@ static void emit_struct(rf_codebuf *cb, const rf_plan *p)
                 o += snprintf(decl + o, sizeof decl - (size_t)o, "[%s]", buf->dims[d]);
             snprintf(decl + o, sizeof decl - (size_t)o, ";");
             shape_comment(buf, shape, sizeof shape);
-            rf_cb_line(cb, "%-*s /* %s */", (int)width, decl, shape);
+            if (4 * cb->indent + (int)width + (int)strlen(shape) + 7 <= 100) {
+                rf_cb_line(cb, "%-*s /* %s */", (int)width, decl, shape);
+            } else {
+                rf_cb_line(cb, "/* %s */", shape);
+                rf_cb_line(cb, "%s", decl);
+            }
         }
     }
     rf_cb_line(cb, "");
@@ -185,7 +239,7 @@ static void emit_struct(rf_codebuf *cb, const rf_plan *p)
 static void emit_header(rf_codebuf *cb, const rf_plan *p)
 {
     const rf_model *m = p->model;
-    const char *n = p->name, *N = p->macro, *y = rf_loss_target_type(m);
+    const char *n = p->name, *N = p->macro;
     int ce = m->loss == RF_LOSS_SOFTMAX_CE;
     emit_file_comment(cb, p, "h");
     rf_cb_line(cb, "#ifndef %s_H", N);
@@ -196,7 +250,7 @@ static void emit_header(rf_codebuf *cb, const rf_plan *p)
     rf_cb_line(cb, "#define %s_BATCH %d /* rows per call, at most */", N, m->batch);
     rf_cb_line(cb, "#define %s_INPUTS %d /* features per row */", N, m->input);
     rf_cb_line(cb, "#define %s_OUTPUTS %d /* %s per row */", N, m->outputs, ce ? "logits" : "outputs");
-    rf_cb_line(cb, "#define %s_NUM_PARAMS %d /* parameter tensors, in layer order: weight, bias, weight, bias, ... */",
+    rf_cb_line(cb, "#define %s_NUM_PARAMS %d /* parameter tensors: weight, bias, weight, bias, ... */",
                N, m->n_params);
     if (p->n_ops) {
         rf_cb_line(cb, "");
@@ -214,7 +268,7 @@ static void emit_header(rf_codebuf *cb, const rf_plan *p)
     rf_cb_line(cb, "");
     rf_cb_line(cb, "/* Sets every parameter as the model file says from seed, and zeroes the gradients,");
     rf_cb_line(cb, " * velocities and the step counter. The seed also drives the dropout masks. */");
-    rf_cb_line(cb, "void %s_init(%s_model *m, uint64_t seed);", n, n);
+    emit_api_signature(cb, p, API_INIT, ");");
     rf_cb_line(cb, "");
     rf_cb_line(cb, "/* One SGD step on the first n rows of x (n x %s_INPUTS, row-major) and their", N);
     if (ce)
@@ -228,20 +282,20 @@ static void emit_header(rf_codebuf *cb, const rf_plan *p)
     } else {
         rf_cb_line(cb, " * Returns NaN and changes nothing when n is outside [1, %s_BATCH]. */", N);
     }
-    rf_cb_line(cb, "float %s_train_step(%s_model *m, const float *x, const %s *y, int n);", n, n, y);
+    emit_api_signature(cb, p, API_TRAIN_STEP, ");");
     rf_cb_line(cb, "");
     rf_cb_line(cb, "/* Forward and backward only: the gradients of the mean data loss (no decay term)");
     rf_cb_line(cb, " * overwrite the gradient buffers; returns the mean loss. training = 0 turns dropout");
     rf_cb_line(cb, " * off and leaves the step counter alone. NaN for a bad n%s, as above. */", ce ? " or label" : "");
-    rf_cb_line(cb, "float %s_loss_grad(%s_model *m, const float *x, const %s *y, int n, int training);", n, n, y);
+    emit_api_signature(cb, p, API_LOSS_GRAD, ");");
     rf_cb_line(cb, "");
     rf_cb_line(cb, "/* The fused decay and SGD update from the current gradients. */");
-    rf_cb_line(cb, "void %s_update(%s_model *m);", n, n);
+    emit_api_signature(cb, p, API_UPDATE, ");");
     rf_cb_line(cb, "");
     rf_cb_line(cb, "/* The %s of the first n rows of x into out (n x %s_OUTPUTS), dropout off.",
                ce ? "logits" : "outputs", N);
     rf_cb_line(cb, " * Does nothing when n is outside [1, %s_BATCH]. */", N);
-    rf_cb_line(cb, "void %s_predict(%s_model *m, const float *x, int n, float *out);", n, n);
+    emit_api_signature(cb, p, API_PREDICT, ");");
     rf_cb_line(cb, "");
     rf_cb_line(cb, "/* Parameter tensor i, 0 <= i < %s_NUM_PARAMS: its name (\"%s\"), element count,", N,
                m->n_params ? m->params[0].name : "dense1.weight");
@@ -258,7 +312,6 @@ static void emit_header(rf_codebuf *cb, const rf_plan *p)
 
 static void emit_prelude(rf_codebuf *cb, const rf_plan *p)
 {
-    const char *N = p->macro;
     emit_file_comment(cb, p, "c");
     rf_cb_line(cb, "#include \"%s.h\"", p->name);
     rf_cb_line(cb, "");
@@ -270,15 +323,15 @@ static void emit_prelude(rf_codebuf *cb, const rf_plan *p)
     rf_cb_line(cb, "/* OpenMP: one parallel region per call, loops shared among its threads (each thread");
     rf_cb_line(cb, " * owns what it writes). Without -fopenmp these are empty and everything runs serially. */");
     rf_cb_line(cb, "#ifdef _OPENMP");
-    rf_cb_line(cb, "#define %s_OMP_PARALLEL _Pragma(\"omp parallel\")", N);
-    rf_cb_line(cb, "#define %s_OMP_PARALLEL_FOR _Pragma(\"omp parallel for schedule(static)\")", N);
-    rf_cb_line(cb, "#define %s_OMP_FOR _Pragma(\"omp for schedule(static)\")", N);
-    rf_cb_line(cb, "#define %s_OMP_FOR_NOWAIT _Pragma(\"omp for schedule(static) nowait\")", N);
+    rf_cb_line(cb, "#define OMP_PARALLEL _Pragma(\"omp parallel\")");
+    rf_cb_line(cb, "#define OMP_PARALLEL_FOR _Pragma(\"omp parallel for schedule(static)\")");
+    rf_cb_line(cb, "#define OMP_FOR _Pragma(\"omp for schedule(static)\")");
+    rf_cb_line(cb, "#define OMP_FOR_NOWAIT _Pragma(\"omp for schedule(static) nowait\")");
     rf_cb_line(cb, "#else");
-    rf_cb_line(cb, "#define %s_OMP_PARALLEL", N);
-    rf_cb_line(cb, "#define %s_OMP_PARALLEL_FOR", N);
-    rf_cb_line(cb, "#define %s_OMP_FOR", N);
-    rf_cb_line(cb, "#define %s_OMP_FOR_NOWAIT", N);
+    rf_cb_line(cb, "#define OMP_PARALLEL");
+    rf_cb_line(cb, "#define OMP_PARALLEL_FOR");
+    rf_cb_line(cb, "#define OMP_FOR");
+    rf_cb_line(cb, "#define OMP_FOR_NOWAIT");
     rf_cb_line(cb, "#endif");
     rf_cb_line(cb, "");
 }
@@ -324,12 +377,10 @@ static int backward_uses(const rf_plan *p, int *input, int *training)
 
 static void emit_drivers(rf_codebuf *cb, const rf_plan *p)
 {
-    const char *n = p->name, *N = p->macro;
-    rf_cb_line(cb, "/* ---- The passes: the layers in order, on every thread of the caller's parallel region ---- */");
+    rf_cb_line(cb, "/* ---- The passes: the layers in order, on every thread of the caller's parallel region */");
     rf_cb_line(cb, "");
     rf_cb_line(cb, "/* Forward over n rows; training = 1 applies dropout with the masks of step m->step. */");
-    rf_cb_line(cb, "static void %s_forward(%s_model *m, const float (*input)[%s_INPUTS], int n, int training)", n, n, N);
-    rf_cb_open(cb, "{");
+    emit_pass_signature(cb, p, "forward");
     if (!forward_uses_training(p))
         rf_cb_line(cb, "(void)training; /* no dropout: training and evaluation passes are the same */");
     if (!p->n_ops)
@@ -342,9 +393,7 @@ static void emit_drivers(rf_codebuf *cb, const rf_plan *p)
     if (backward_uses(p, &input, &training)) {
         rf_cb_line(cb, "/* Backward over n rows, from the loss gradient of the output to every parameter's");
         rf_cb_line(cb, " * gradient; reads the activations (and masks) of the forward pass just run. */");
-        rf_cb_line(cb, "static void %s_backward(%s_model *m, const float (*input)[%s_INPUTS], int n, int training)", n,
-                   n, N);
-        rf_cb_open(cb, "{");
+        emit_pass_signature(cb, p, "backward");
         if (!input)
             rf_cb_line(cb, "(void)input; /* the first dense layer needs no input gradient */");
         if (!training)
@@ -395,7 +444,7 @@ static void emit_batch_checks(rf_codebuf *cb, const rf_plan *p)
 /* The statements of a pass inside the parallel region. */
 static void emit_pass(rf_codebuf *cb, const rf_plan *p, const char *training, int with_update)
 {
-    rf_cb_line(cb, "%s_OMP_PARALLEL", p->macro);
+    rf_cb_line(cb, "OMP_PARALLEL");
     rf_cb_open(cb, "{");
     rf_cb_line(cb, "%s_forward(m, input, n, %s);", p->name, training);
     rf_emit_loss_call(cb, p);
@@ -409,11 +458,11 @@ static void emit_pass(rf_codebuf *cb, const rf_plan *p, const char *training, in
 static void emit_api(rf_codebuf *cb, const rf_plan *p)
 {
     const rf_model *m = p->model;
-    const char *n = p->name, *N = p->macro, *y = rf_loss_target_type(m);
+    const char *n = p->name, *N = p->macro;
     const char *ok = m->loss == RF_LOSS_SOFTMAX_CE ? "y, n" : "n";
     rf_cb_line(cb, "/* ---- The API (%s.h) ---- */", n);
     rf_cb_line(cb, "");
-    rf_cb_line(cb, "float %s_train_step(%s_model *m, const float *x, const %s *y, int n)", n, n, y);
+    emit_api_signature(cb, p, API_TRAIN_STEP, ")");
     rf_cb_open(cb, "{");
     rf_cb_line(cb, "if (!%s_batch_ok(%s))", n, ok);
     rf_cb_line(cb, "    return NAN;");
@@ -424,7 +473,7 @@ static void emit_api(rf_codebuf *cb, const rf_plan *p)
     rf_cb_close(cb, "}");
     rf_cb_line(cb, "");
 
-    rf_cb_line(cb, "float %s_loss_grad(%s_model *m, const float *x, const %s *y, int n, int training)", n, n, y);
+    emit_api_signature(cb, p, API_LOSS_GRAD, ")");
     rf_cb_open(cb, "{");
     rf_cb_line(cb, "if (!%s_batch_ok(%s))", n, ok);
     rf_cb_line(cb, "    return NAN;");
@@ -436,21 +485,21 @@ static void emit_api(rf_codebuf *cb, const rf_plan *p)
     rf_cb_close(cb, "}");
     rf_cb_line(cb, "");
 
-    rf_cb_line(cb, "void %s_update(%s_model *m)", n, n);
+    emit_api_signature(cb, p, API_UPDATE, ")");
     rf_cb_open(cb, "{");
-    rf_cb_line(cb, "%s_OMP_PARALLEL", N);
+    rf_cb_line(cb, "OMP_PARALLEL");
     rf_cb_line(cb, "%s_update_params(m);", n);
     rf_cb_close(cb, "}");
     rf_cb_line(cb, "");
 
     char output[96];
     rf_plan_ref(p, p->output, output, sizeof output);
-    rf_cb_line(cb, "void %s_predict(%s_model *m, const float *x, int n, float *out)", n, n);
+    emit_api_signature(cb, p, API_PREDICT, ")");
     rf_cb_open(cb, "{");
     rf_cb_line(cb, "if (n < 1 || n > %s_BATCH)", N);
     rf_cb_line(cb, "    return;");
     rf_cb_line(cb, "const float (*input)[%s_INPUTS] = (const float (*)[%s_INPUTS])x;", N, N);
-    rf_cb_line(cb, "%s_OMP_PARALLEL", N);
+    rf_cb_line(cb, "OMP_PARALLEL");
     rf_cb_line(cb, "%s_forward(m, input, n, 0);", n);
     rf_cb_line(cb, "memcpy(out, %s, (size_t)n * sizeof %s[0]);", output, output);
     rf_cb_close(cb, "}");

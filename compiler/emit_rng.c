@@ -27,7 +27,8 @@ static const char *const key[] = {
     "/* A 64-bit key for (seed, stream, a, b). */",
     "static inline uint64_t {n}_key(uint64_t seed, uint64_t stream, uint64_t a, uint64_t b)",
     "{",
-    "    return {n}_mix64({n}_mix64({n}_mix64(seed ^ {n}_mix64(stream)) ^ a) ^ b);",
+    "    const uint64_t s = {n}_mix64(seed ^ {n}_mix64(stream));",
+    "    return {n}_mix64({n}_mix64(s ^ a) ^ b);",
     "}",
     NULL,
 };

@@ -83,7 +83,7 @@ static void emit_param_update(rf_codebuf *cb, const rf_plan *p, const rf_plan_op
     rf_cb_line(cb, "const float *g = m->%s%s;", g->name, row);
     if (v)
         rf_cb_line(cb, "float *v = m->%s%s;", v->name, row);
-    rf_cb_line(cb, "%s_OMP_FOR_NOWAIT", p->macro);
+    rf_cb_line(cb, "OMP_FOR_NOWAIT");
     if (v) {
         rf_cb_open(cb, "for (int i = 0; i < %s; i++) {", size);
         rf_cb_line(cb, "v[i] = %s * v[i] + %s%s%s;", momentum, compound ? "(" : "", dir, compound ? ")" : "");

@@ -79,7 +79,7 @@ static void set_dims(rf_plan_buffer *b, const char *d0, long e0, const char *d1,
 }
 
 /* The parameter buffers of one role for every dense layer (weight, bias). */
-static void add_param_buffers(rf_plan *p, rf_buffer_role role, const char *suffix, const char *what)
+static void add_param_buffers(rf_plan *p, rf_buffer_role role, const char *suffix)
 {
     for (int i = 0; i < p->n_ops; i++) {
         rf_plan_op *op = &p->ops[i];
@@ -89,7 +89,7 @@ static void add_param_buffers(rf_plan *p, rf_buffer_role role, const char *suffi
         char comment[160];
         for (int is_bias = 0; is_bias <= 1; is_bias++) {
             int param = is_bias ? L->bias_param : L->weight_param;
-            snprintf(comment, sizeof comment, "%s%s", what, p->model->params[param].name);
+            snprintf(comment, sizeof comment, "%s", role == RF_BUF_PARAM ? p->model->params[param].name : "");
             char full_suffix[32];
             snprintf(full_suffix, sizeof full_suffix, "%s%s", is_bias ? "_bias" : "_weight", suffix);
             int b = add_buffer(p, role, op->name, full_suffix, param, comment);
@@ -142,20 +142,20 @@ int rf_plan_build(const rf_model *m, rf_plan *p)
     p->has_backward = first_dense >= 0;
     p->has_momentum = m->momentum != 0;
 
-    add_param_buffers(p, RF_BUF_PARAM, "", "");
-    add_param_buffers(p, RF_BUF_GRAD, "_grad", "gradient of ");
+    add_param_buffers(p, RF_BUF_PARAM, "");
+    add_param_buffers(p, RF_BUF_GRAD, "_grad");
     if (p->has_momentum)
-        add_param_buffers(p, RF_BUF_VELOCITY, "_velocity", "momentum velocity of ");
+        add_param_buffers(p, RF_BUF_VELOCITY, "_velocity");
 
     char comment[160];
     for (int i = 0; i < p->n_ops; i++) {
         rf_plan_op *op = &p->ops[i];
         const rf_layer *L = op->layer;
-        snprintf(comment, sizeof comment, "%s's output", op->name);
+        comment[0] = '\0';
         op->out = add_buffer(p, RF_BUF_ACTIVATION, op->name, "_out", -1, comment);
         set_dims(&p->buffers[op->out], "BATCH", m->batch, op->out_dim, L->out);
         if (L->kind == RF_LAYER_DROPOUT && L->p > 0 && L->p < 1) {
-            snprintf(comment, sizeof comment, "%s's mask: 0 (dropped) or 1/(1-p)", op->name);
+            snprintf(comment, sizeof comment, "0 or 1/(1-p)");
             op->mask = add_buffer(p, RF_BUF_MASK, op->name, "_mask", -1, comment);
             set_dims(&p->buffers[op->mask], "BATCH", m->batch, op->out_dim, L->out);
             p->has_dropout_mask = 1;
@@ -168,7 +168,7 @@ int rf_plan_build(const rf_model *m, rf_plan *p)
         rf_plan_op *op = &p->ops[i];
         if (!op->backward)
             continue;
-        snprintf(comment, sizeof comment, "gradient of the loss w.r.t. %s's output", op->name);
+        comment[0] = '\0';
         op->out_grad = add_buffer(p, RF_BUF_ACTIVATION_GRAD, op->name, "_out_grad", -1, comment);
         set_dims(&p->buffers[op->out_grad], "BATCH", m->batch, op->out_dim, op->layer->out);
         if (op->input_grad)
@@ -178,11 +178,11 @@ int rf_plan_build(const rf_model *m, rf_plan *p)
         rf_plan_op *op = &p->ops[i];
         if (op->layer->kind != RF_LAYER_DENSE || !op->input_grad)
             continue;
-        snprintf(comment, sizeof comment, "%s.weight transposed, for the input gradient", op->name);
+        snprintf(comment, sizeof comment, "%s.weight^T", op->name);
         op->weight_t = add_buffer(p, RF_BUF_SCRATCH, op->name, "_weight_t", -1, comment);
         set_dims(&p->buffers[op->weight_t], op->out_dim, op->layer->out, op->in_dim, op->layer->in);
     }
-    p->row_loss = add_buffer(p, RF_BUF_SCRATCH, "row_loss", "", -1, "each row's loss in the last pass");
+    p->row_loss = add_buffer(p, RF_BUF_SCRATCH, "row_loss", "", -1, "per-row losses");
     set_dims(&p->buffers[p->row_loss], "BATCH", m->batch, NULL, 0);
 
     /* the batch dimension's constant carries the model's prefix */
