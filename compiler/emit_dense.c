@@ -289,13 +289,22 @@ static void dense_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *o
     emit_gemm(cb, p, &g[1], omp_nowait);
     rf_cb_close(cb, "}");
     rf_cb_line(cb, "");
-    rf_cb_line(cb, "/* bias_grad = column sums of out_grad, rows in order */");
+    /* bias gradient: TILE_COLS column sums at a time, so the loop over a row's columns vectorises */
+    const int out = op->layer->out, whole = out % RF_TILE_COLS == 0;
+    rf_cb_line(cb, "/* bias_grad = column sums of out_grad, rows in order, TILE_COLS columns at a time */");
     rf_cb_line(cb, "%s", op->input_grad ? omp_nowait : omp_for);
-    rf_cb_open(cb, "for (int j = 0; j < %s; j++) {", op->out_dim);
-    rf_cb_line(cb, "float sum = 0.0f;");
+    rf_cb_open(cb, "for (int c0 = 0; c0 < %s; c0 += TILE_COLS) {", op->out_dim);
+    const char *cols = "TILE_COLS";
+    if (!whole) {
+        rf_cb_line(cb, "const int cols = %s - c0 < TILE_COLS ? %s - c0 : TILE_COLS;", op->out_dim, op->out_dim);
+        cols = "cols";
+    }
+    rf_cb_line(cb, "float sum[TILE_COLS] = {0};");
     rf_cb_line(cb, "for (int r = 0; r < n; r++)");
-    rf_cb_line(cb, "    sum += out_grad[r][j];");
-    rf_cb_line(cb, "bias_grad[j] = sum;");
+    rf_cb_line(cb, "    for (int j = 0; j < %s; j++)", cols);
+    rf_cb_line(cb, "        sum[j] += out_grad[r][c0 + j];");
+    rf_cb_line(cb, "for (int j = 0; j < %s; j++)", cols);
+    rf_cb_line(cb, "    bias_grad[c0 + j] = sum[j];");
     rf_cb_close(cb, "}");
     if (op->input_grad) {
         rf_cb_line(cb, "");
