@@ -296,7 +296,8 @@ static void dense_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *o
     rf_cb_open(cb, "for (int c0 = 0; c0 < %s; c0 += TILE_COLS) {", op->out_dim);
     const char *cols = "TILE_COLS";
     if (!whole) {
-        rf_cb_line(cb, "const int cols = %s - c0 < TILE_COLS ? %s - c0 : TILE_COLS;", op->out_dim, op->out_dim);
+        rf_cb_line(cb, "const int left = %s - c0;", op->out_dim);
+        rf_cb_line(cb, "const int cols = left < TILE_COLS ? left : TILE_COLS;");
         cols = "cols";
     }
     rf_cb_line(cb, "float sum[TILE_COLS] = {0};");
