@@ -122,6 +122,7 @@ static void check_gradients(fixture *f, int n, int training)
     }
     tm_params_free(&P);
     CU_ASSERT(worst < 1e-3);
+    fprintf(stderr, "\n    %s, n %d, training %d: largest relative error %.2g ", m->name, n, training, worst);
 }
 
 static void test_gradients_ce(void)
