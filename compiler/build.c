@@ -208,6 +208,27 @@ static uint64_t hash_headers(uint64_t h, const char *dir)
     return h;
 }
 
+/* With -march=native the object depends on the machine: the CPU's feature
+ * flags join the key (a cache folder shared between machines stays sound). */
+static uint64_t hash_cpu(uint64_t h, const char *cflags)
+{
+    if (!strstr(cflags, "native"))
+        return h;
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f)
+        return h;
+    char line[8192];
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "flags", 5) == 0 || strncmp(line, "model name", 10) == 0 ||
+            strncmp(line, "Features", 8) == 0 || strncmp(line, "CPU part", 8) == 0) {
+            h = rf_fnv1a64_str(h, line);
+            if (line[0] == 'f' || line[0] == 'F')
+                break; /* the first processor's flags end its description */
+        }
+    fclose(f);
+    return h;
+}
+
 /* The loaded table must describe the model asked for (guards against a
  * stale or colliding cache entry). */
 static int check_loaded(const rf_model *m, const rf_compiled *c, char *err, size_t errlen)
@@ -387,6 +408,7 @@ int rf_build(const rf_model *m, const rf_build_options *opt, rf_built *out, char
     key = rf_fnv1a64_str(key, cc);
     key = rf_fnv1a64_str(key, cflags);
     key = rf_fnv1a64_str(key, in.version);
+    key = hash_cpu(key, cflags);
 
     char base[4200];
     snprintf(base, sizeof base, "%s/%s-%016llx", cache, m->name, (unsigned long long)key);

@@ -4,8 +4,9 @@
  * extra sources) with the C compiler into a shared object in a cache folder,
  * and dlopen()s it. The cache key hashes everything that decides the
  * object's contents: the generated sources and glue, the extra sources, the
- * runtime headers they may include, the compiler command, its flags and its
- * `--version` output; an unchanged model therefore loads without compiling.
+ * runtime headers they may include, the compiler command, its flags, its
+ * `--version` output and, with -march=native, the CPU's model and feature
+ * flags; an unchanged model therefore loads without compiling.
  *
  * Cache layout: CACHE/NAME-KEY.so, the sources it was built from in
  * CACHE/NAME-KEY.src/ (compiler messages point there). Each object is
