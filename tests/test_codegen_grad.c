@@ -10,7 +10,10 @@ static rf_model ce_model;
 /* squared loss, a dropout before the first dense layer (no backward through it):
  * 6 -> dropout 0.5 -> dense 33 -> relu -> dense 4, batch 8 */
 static rf_model sq_model;
-static rf_built ce_built, sq_built;
+/* wide enough for several column tiles and tails: 70 -> dense 100 -> relu -> dense 65 -> sigmoid
+ * -> dense 33, batch 23 (gradients checked on a sample of the elements) */
+static rf_model wide_model;
+static rf_built ce_built, sq_built, wide_built;
 static int built;
 
 static void build_models(void)
@@ -39,6 +42,16 @@ static void build_models(void)
     tm_dense(m, 4, NULL);
     tm_finish(m);
     CU_ASSERT_EQUAL_FATAL(tm_build(m, &sq_built), 0);
+
+    m = &wide_model;
+    tm_begin(m, "gradwide", 70, 23, RF_LOSS_SOFTMAX_CE, 0.1, 0);
+    tm_dense(m, 100, NULL);
+    tm_layer(m, RF_LAYER_RELU);
+    tm_dense(m, 65, NULL);
+    tm_layer(m, RF_LAYER_SIGMOID);
+    tm_dense(m, 33, NULL);
+    tm_finish(m);
+    CU_ASSERT_EQUAL_FATAL(tm_build(m, &wide_built), 0);
 }
 
 /* One model under test: its instance, a batch and its targets. */
@@ -52,7 +65,7 @@ typedef struct {
     uint64_t step; /* the model's step counter, tracked here */
 } fixture;
 
-static fixture fixture_new(const rf_model *m, const rf_built *b, uint64_t seed)
+static fixture fixture_new_scaled(const rf_model *m, const rf_built *b, uint64_t seed, double scale)
 {
     fixture f;
     f.m = m;
@@ -61,11 +74,16 @@ static fixture fixture_new(const rf_model *m, const rf_built *b, uint64_t seed)
     f.seed = seed;
     f.step = 0;
     f.c->init(f.inst, seed);
-    tm_randomize_params(f.c, f.inst, 0.6);
+    tm_randomize_params(f.c, f.inst, scale);
     f.x = malloc((size_t)m->batch * m->input * sizeof(float));
     tm_fill(f.x, (long)m->batch * m->input, 1.0);
     f.y = tm_targets(m, m->batch);
     return f;
+}
+
+static fixture fixture_new(const rf_model *m, const rf_built *b, uint64_t seed)
+{
+    return fixture_new_scaled(m, b, seed, 0.6);
 }
 
 static void fixture_free(fixture *f)
@@ -75,8 +93,9 @@ static void fixture_free(fixture *f)
     free(f->y);
 }
 
-/* loss_grad on n rows against the reference loss and finite differences of it. */
-static void check_gradients(fixture *f, int n, int training)
+/* loss_grad on n rows against the reference loss and finite differences of
+ * it, for every stride-th element of each tensor (and its last). */
+static void check_gradients_sampled(fixture *f, int n, int training, int stride)
 {
     const rf_model *m = f->m;
     const rf_compiled *c = f->c;
@@ -93,8 +112,8 @@ static void check_gradients(fixture *f, int n, int training)
     for (int t = 0; t < P.n; t++) {
         int size = c->param_size(t);
         const float *g = c->grad(f->inst, t);
-        double *fd = malloc((size_t)size * sizeof(double)), max_fd = 0;
-        for (int k = 0; k < size; k++) {
+        double *fd = calloc((size_t)size, sizeof(double)), max_fd = 0;
+        for (int k = 0; k < size; k = k + stride < size || k == size - 1 ? k + stride : size - 1) {
             double keep = P.p[t][k];
             P.p[t][k] = keep + h;
             double up = tm_ref_loss(m, &P, f->x, f->y, n, training, f->seed, step, NULL);
@@ -105,7 +124,7 @@ static void check_gradients(fixture *f, int n, int training)
             max_fd = fabs(fd[k]) > max_fd ? fabs(fd[k]) : max_fd;
         }
         int bad = 0;
-        for (int k = 0; k < size; k++) {
+        for (int k = 0; k < size; k = k + stride < size || k == size - 1 ? k + stride : size - 1) {
             double err = fabs(g[k] - fd[k]);
             double tol = 1e-3 * fabs(fd[k]) + 1e-5 * max_fd + 1e-8;
             if (err > tol) {
@@ -125,6 +144,11 @@ static void check_gradients(fixture *f, int n, int training)
     fprintf(stderr, "\n    %s, n %d, training %d: largest relative error %.2g ", m->name, n, training, worst);
 }
 
+static void check_gradients(fixture *f, int n, int training)
+{
+    check_gradients_sampled(f, n, training, 1);
+}
+
 static void test_gradients_ce(void)
 {
     build_models();
@@ -134,6 +158,17 @@ static void test_gradients_ce(void)
     check_gradients(&f, 1, 1);
     check_gradients(&f, ce_model.batch, 0);
     check_gradients(&f, 5, 0);
+    fixture_free(&f);
+}
+
+static void test_gradients_wide(void)
+{
+    build_models();
+    /* parameters ~ 1/sqrt(fan-in), so the sigmoid does not saturate (where its float derivative
+     * out * (1 - out) loses all precision, in any float implementation) */
+    fixture f = fixture_new_scaled(&wide_model, &wide_built, 8, 0.15);
+    check_gradients_sampled(&f, wide_model.batch, 1, 29);
+    check_gradients_sampled(&f, 6, 0, 29);
     fixture_free(&f);
 }
 
@@ -305,6 +340,8 @@ static void cleanup(void)
 {
     rf_build_close(&ce_built);
     rf_build_close(&sq_built);
+    rf_build_close(&wide_built);
+    rf_model_free(&wide_model);
     rf_model_free(&ce_model);
     rf_model_free(&sq_model);
 }
@@ -314,6 +351,7 @@ int main(int argc, char **argv)
     static const rf_test_case cases[] = {
         {"gradients vs finite differences: softmax CE, every layer kind", test_gradients_ce},
         {"gradients vs finite differences: squared loss, dropout before the first dense", test_gradients_squared},
+        {"gradients vs finite differences: several column tiles, sampled", test_gradients_wide},
         {"forward and loss vs the double reference", test_forward_matches_reference},
         {"a partial batch is the mean over its rows", test_partial_batch_is_mean},
         {"bad n or label: NaN, nothing written", test_bad_batch_is_nan},
