@@ -1,0 +1,512 @@
+/* The build driver (see build.h). */
+#include "build.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "atomic_file.h"
+#include "emit.h"
+#include "hash.h"
+
+#ifndef REGFIT_VERSION
+#define REGFIT_VERSION "unknown"
+#endif
+#ifndef REGFIT_SOURCE_DIR
+#define REGFIT_SOURCE_DIR "."
+#endif
+
+#define RF_DEFAULT_CC "clang"
+#define RF_DEFAULT_CFLAGS "-O3 -march=native -fopenmp"
+#define RF_MAX_ARGS 256
+
+extern char **environ;
+
+void rf_build_cache_dir(const rf_build_options *opt, char *buf, size_t len)
+{
+    const char *env;
+    if (opt && opt->cache_dir)
+        snprintf(buf, len, "%s", opt->cache_dir);
+    else if ((env = getenv("REGFIT_CACHE")) && *env)
+        snprintf(buf, len, "%s", env);
+    else if ((env = getenv("XDG_CACHE_HOME")) && *env)
+        snprintf(buf, len, "%s/regfitc", env);
+    else if ((env = getenv("HOME")) && *env)
+        snprintf(buf, len, "%s/.cache/regfitc", env);
+    else
+        snprintf(buf, len, "/tmp/regfitc-cache-%u", (unsigned)getuid());
+}
+
+/* mkdir -p */
+static int make_dirs(const char *dir, char *err, size_t errlen)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
+        snprintf(err, errlen, "cache folder name too long: %s", dir);
+        return -1;
+    }
+    size_t n = strlen(path);
+    for (size_t i = 1; i <= n; i++) {
+        if (path[i] != '/' && path[i] != '\0')
+            continue;
+        char c = path[i];
+        path[i] = '\0';
+        if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+            snprintf(err, errlen, "cannot create folder %s: %s", path, strerror(errno));
+            return -1;
+        }
+        path[i] = c;
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "cannot use %s as the build cache: not a folder", dir);
+        return -1;
+    }
+    return 0;
+}
+
+static char *read_whole(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 8192, n = 0, got;
+    char *buf = malloc(cap + 1);
+    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            char *bigger = realloc(buf, 2 * cap + 1);
+            if (!bigger) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (!buf || bad) {
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    if (len)
+        *len = n;
+    return buf;
+}
+
+/* Splits s on spaces into argv (pointing into the copy *storage). Returns the count or -1. */
+static int split_words(const char *s, char **storage, char **argv, int max)
+{
+    *storage = strdup(s ? s : "");
+    if (!*storage)
+        return -1;
+    int n = 0;
+    for (char *p = *storage; *p;) {
+        while (*p == ' ' || *p == '\t')
+            *p++ = '\0';
+        if (!*p)
+            break;
+        if (n == max)
+            return -1;
+        argv[n++] = p;
+        while (*p && *p != ' ' && *p != '\t')
+            p++;
+    }
+    return n;
+}
+
+/* Runs argv (no shell) with stdout and stderr into log_path; returns the
+ * exit status (128 + signal when killed), or -1 with errno when it could not start. */
+static int run_logged(char *const *argv, const char *log_path)
+{
+    posix_spawn_file_actions_t fa;
+    if (posix_spawn_file_actions_init(&fa) != 0)
+        return -1;
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    pid_t pid;
+    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) {
+        errno = rc;
+        return -1;
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+/* A fresh empty file beside the cache entry (for a log or an object); 0 or -1. */
+static int temp_name(char *buf, size_t len, const char *base, const char *what)
+{
+    if (snprintf(buf, len, "%s.%s.XXXXXX", base, what) >= (int)len)
+        return -1;
+    int fd = mkstemp(buf);
+    if (fd < 0)
+        return -1;
+    close(fd);
+    return 0;
+}
+
+/* The runtime headers generated sources and extras may include, hashed in name order. */
+static uint64_t hash_headers(uint64_t h, const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return rf_fnv1a64_str(h, "(no runtime headers)");
+    int n = 0, cap = 0;
+    char **list = NULL;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len < 3 || strcmp(e->d_name + len - 2, ".h") != 0)
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 16;
+            char **bigger = realloc(list, (size_t)cap * sizeof *list);
+            if (!bigger)
+                break;
+            list = bigger;
+        }
+        if ((list[n] = strdup(e->d_name)))
+            n++;
+    }
+    closedir(d);
+    for (int i = 1; i < n; i++) /* insertion sort: a handful of names */
+        for (int j = i; j > 0 && strcmp(list[j - 1], list[j]) > 0; j--) {
+            char *t = list[j];
+            list[j] = list[j - 1];
+            list[j - 1] = t;
+        }
+    for (int i = 0; i < n; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, list[i]);
+        size_t len = 0;
+        char *text = read_whole(path, &len);
+        h = rf_fnv1a64_str(h, list[i]);
+        h = rf_fnv1a64(h, text ? text : "", text ? len : 0);
+        free(text);
+        free(list[i]);
+    }
+    free(list);
+    return h;
+}
+
+/* With -march=native the object depends on the machine: the CPU's feature
+ * flags join the key (a cache folder shared between machines stays sound). */
+static uint64_t hash_cpu(uint64_t h, const char *cflags)
+{
+    if (!strstr(cflags, "native"))
+        return h;
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f)
+        return h;
+    char line[8192];
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "flags", 5) == 0 || strncmp(line, "model name", 10) == 0 ||
+            strncmp(line, "Features", 8) == 0 || strncmp(line, "CPU part", 8) == 0) {
+            h = rf_fnv1a64_str(h, line);
+            if (line[0] == 'f' || line[0] == 'F')
+                break; /* the first processor's flags end its description */
+        }
+    fclose(f);
+    return h;
+}
+
+/* The loaded table must describe the model asked for (guards against a
+ * stale or colliding cache entry). */
+static int check_loaded(const rf_model *m, const rf_compiled *c, char *err, size_t errlen)
+{
+    const char *why = NULL;
+    if (c->abi_version != RF_ABI_VERSION)
+        why = "ABI version";
+    else if (!c->name || strcmp(c->name, m->name) != 0)
+        why = "name";
+    else if (c->batch != m->batch || c->inputs != m->input || c->outputs != m->outputs)
+        why = "shapes";
+    else if (c->num_params != m->n_params || c->loss != (int)m->loss)
+        why = "parameters or loss";
+    for (int i = 0; !why && i < m->n_params; i++) {
+        const char *name = c->param_name(i);
+        if (!name || strcmp(name, m->params[i].name) != 0 || c->param_size(i) != m->params[i].size)
+            why = "parameter names or sizes";
+    }
+    if (why) {
+        snprintf(err, errlen, "the compiled model does not match %s (%s differ)", m->name, why);
+        return -1;
+    }
+    return 0;
+}
+
+static void unload(rf_built *out)
+{
+    if (out->handle)
+        dlclose(out->handle);
+    out->handle = NULL;
+    out->model = NULL;
+}
+
+static int load(const rf_model *m, rf_built *out, char *err, size_t errlen)
+{
+    out->handle = dlopen(out->so_path, RTLD_NOW | RTLD_LOCAL);
+    if (!out->handle) {
+        const char *e = dlerror();
+        snprintf(err, errlen, "cannot load %s: %s", out->so_path, e ? e : "unknown error");
+        return -1;
+    }
+    out->model = dlsym(out->handle, RF_ABI_SYMBOL);
+    if (!out->model) {
+        snprintf(err, errlen, "%s has no symbol %s", out->so_path, RF_ABI_SYMBOL);
+        unload(out);
+        return -1;
+    }
+    if (check_loaded(m, out->model, err, errlen) != 0) {
+        unload(out);
+        return -1;
+    }
+    return 0;
+}
+
+typedef struct {
+    char *h, *c, *glue;
+    char **extra_text;
+    size_t *extra_len;
+    int n_extra;
+    char *cc_words, *flag_words;
+    char *cc_argv[RF_MAX_ARGS], *flag_argv[RF_MAX_ARGS];
+    int n_cc, n_flags;
+    char *version;
+} rf_build_inputs;
+
+static void free_inputs(rf_build_inputs *in)
+{
+    free(in->h);
+    free(in->c);
+    free(in->glue);
+    for (int i = 0; i < in->n_extra; i++)
+        free(in->extra_text[i]);
+    free(in->extra_text);
+    free(in->extra_len);
+    free(in->cc_words);
+    free(in->flag_words);
+    free(in->version);
+}
+
+/* `cc --version`, so a compiler upgrade changes the key. Its output, or "" when it fails. */
+static char *compiler_version(rf_build_inputs *in, const char *cache)
+{
+    char base[4200], log[4300];
+    snprintf(base, sizeof base, "%s/version", cache);
+    if (temp_name(log, sizeof log, base, "log") != 0)
+        return strdup("");
+    char *argv[RF_MAX_ARGS + 2];
+    int n = 0;
+    for (int i = 0; i < in->n_cc; i++)
+        argv[n++] = in->cc_argv[i];
+    argv[n++] = "--version";
+    argv[n] = NULL;
+    int status = run_logged(argv, log);
+    char *text = status >= 0 ? read_whole(log, NULL) : NULL;
+    unlink(log);
+    return text ? text : strdup("");
+}
+
+/* Cuts the compiler's messages into err after a first line. */
+static void compile_error(char *err, size_t errlen, const char *name, const char *cc, int status, const char *log)
+{
+    char *text = read_whole(log, NULL);
+    int o = snprintf(err, errlen, "compiling the generated code of %s failed (%s exited with status %d)%s", name,
+                     cc, status, text && *text ? ":\n" : "");
+    if (text && o >= 0 && (size_t)o < errlen) {
+        size_t room = errlen - (size_t)o, len = strlen(text);
+        while (len && (text[len - 1] == '\n' || text[len - 1] == ' '))
+            text[--len] = '\0';
+        if (len < room) {
+            memcpy(err + o, text, len + 1);
+        } else if (room > 8) {
+            memcpy(err + o, text, room - 5);
+            memcpy(err + o + room - 5, "\n...", 5);
+        }
+    }
+    free(text);
+}
+
+int rf_build(const rf_model *m, const rf_build_options *opt, rf_built *out, char *err, size_t errlen)
+{
+    static const rf_build_options defaults;
+    if (!opt)
+        opt = &defaults;
+    memset(out, 0, sizeof *out);
+    rf_build_inputs in;
+    memset(&in, 0, sizeof in);
+    int rc = -1;
+
+    const char *env_cc = getenv("CC");
+    const char *cc = opt->cc ? opt->cc : env_cc && *env_cc ? env_cc : RF_DEFAULT_CC;
+    const char *cflags = opt->cflags ? opt->cflags : RF_DEFAULT_CFLAGS;
+    const char *home = getenv("REGFIT_HOME");
+    char include_dir[4096], cache[4096];
+    snprintf(include_dir, sizeof include_dir, "%s/runtime", home && *home ? home : REGFIT_SOURCE_DIR);
+    rf_build_cache_dir(opt, cache, sizeof cache);
+
+    in.n_cc = split_words(cc, &in.cc_words, in.cc_argv, RF_MAX_ARGS);
+    in.n_flags = split_words(cflags, &in.flag_words, in.flag_argv, RF_MAX_ARGS);
+    if (in.n_cc <= 0 || in.n_flags < 0) {
+        snprintf(err, errlen, in.n_cc == 0 ? "no C compiler given (CC is empty)" : "compiler command too long or out of memory");
+        goto done;
+    }
+    if (make_dirs(cache, err, errlen) != 0)
+        goto done;
+    if (rf_emit_source(m, &in.h, &in.c) != 0 || rf_emit_glue(m, &in.glue) != 0) {
+        snprintf(err, errlen, "out of memory while generating %s", m->name);
+        goto done;
+    }
+    for (const char *const *e = opt->extra_sources; e && *e; e++)
+        in.n_extra++;
+    in.extra_text = calloc((size_t)in.n_extra + 1, sizeof *in.extra_text);
+    in.extra_len = calloc((size_t)in.n_extra + 1, sizeof *in.extra_len);
+    if (!in.extra_text || !in.extra_len) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    for (int i = 0; i < in.n_extra; i++) {
+        in.extra_text[i] = read_whole(opt->extra_sources[i], &in.extra_len[i]);
+        if (!in.extra_text[i]) {
+            snprintf(err, errlen, "cannot read %s: %s", opt->extra_sources[i], strerror(errno));
+            goto done;
+        }
+    }
+    in.version = compiler_version(&in, cache);
+
+    /* the cache key */
+    uint64_t key = rf_fnv1a64_str(RF_FNV1A64_INIT, "regfitc build 1 " REGFIT_VERSION);
+    key = rf_fnv1a64_str(key, in.h);
+    key = rf_fnv1a64_str(key, in.c);
+    key = rf_fnv1a64_str(key, in.glue);
+    for (int i = 0; i < in.n_extra; i++) {
+        key = rf_fnv1a64_str(key, opt->extra_sources[i]);
+        key = rf_fnv1a64(key, in.extra_text[i], in.extra_len[i]);
+    }
+    key = hash_headers(key, include_dir);
+    key = rf_fnv1a64_str(key, include_dir);
+    key = rf_fnv1a64_str(key, cc);
+    key = rf_fnv1a64_str(key, cflags);
+    key = rf_fnv1a64_str(key, in.version);
+    key = hash_cpu(key, cflags);
+
+    char base[4200];
+    snprintf(base, sizeof base, "%s/%s-%016llx", cache, m->name, (unsigned long long)key);
+    if (snprintf(out->so_path, sizeof out->so_path, "%s.so", base) >= (int)sizeof out->so_path) {
+        snprintf(err, errlen, "cache folder name too long: %s", cache);
+        goto done;
+    }
+    if (access(out->so_path, R_OK) == 0) {
+        char load_err[512];
+        if (load(m, out, load_err, sizeof load_err) == 0) {
+            out->cached = 1;
+            rc = 0;
+            goto done;
+        }
+        /* a broken entry: build it again */
+    }
+
+    /* the sources, where compiler messages can point */
+    char src[4300], path[4400];
+    snprintf(src, sizeof src, "%s.src", base);
+    if (make_dirs(src, err, errlen) != 0)
+        goto done;
+    const char *texts[3] = {in.h, in.c, in.glue};
+    const char *suffixes[3] = {".h", ".c", "_glue.c"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s%s", src, m->name, suffixes[i]);
+        if (rf_atomic_write(path, texts[i], strlen(texts[i]), err, errlen) != 0)
+            goto done;
+    }
+
+    char tmp_so[4400], log[4400], c_path[4400], glue_path[4400], include_arg[4200], src_arg[4400];
+    if (temp_name(tmp_so, sizeof tmp_so, base, "so.tmp") != 0 || temp_name(log, sizeof log, base, "log") != 0) {
+        snprintf(err, errlen, "cannot create a file in %s: %s", cache, strerror(errno));
+        unlink(tmp_so);
+        goto done;
+    }
+    snprintf(c_path, sizeof c_path, "%s/%s.c", src, m->name);
+    snprintf(glue_path, sizeof glue_path, "%s/%s_glue.c", src, m->name);
+    snprintf(include_arg, sizeof include_arg, "-I%s", include_dir);
+    snprintf(src_arg, sizeof src_arg, "-I%s", src);
+
+    char *argv[3 * RF_MAX_ARGS];
+    int n = 0;
+    for (int i = 0; i < in.n_cc; i++)
+        argv[n++] = in.cc_argv[i];
+    static char *const fixed[] = {"-std=c11", "-fPIC", "-shared", "-fvisibility=hidden"};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        argv[n++] = fixed[i];
+    for (int i = 0; i < in.n_flags; i++)
+        argv[n++] = in.flag_argv[i];
+    argv[n++] = src_arg;
+    argv[n++] = include_arg;
+    argv[n++] = "-o";
+    argv[n++] = tmp_so;
+    argv[n++] = c_path;
+    argv[n++] = glue_path;
+    for (int i = 0; i < in.n_extra && n < 3 * RF_MAX_ARGS - 4; i++)
+        argv[n++] = (char *)opt->extra_sources[i];
+    argv[n++] = "-lm";
+    argv[n++] = "-Wl,-Bsymbolic";
+    argv[n] = NULL;
+    if (opt->verbose) {
+        for (int i = 0; i < n; i++)
+            fprintf(stderr, "%s%s", i ? " " : "", argv[i]);
+        fprintf(stderr, "\n");
+    }
+    int status = run_logged(argv, log);
+    if (status != 0) {
+        if (status < 0)
+            snprintf(err, errlen, "cannot run the C compiler '%s': %s", argv[0], strerror(errno));
+        else
+            compile_error(err, errlen, m->name, cc, status, log);
+        unlink(log);
+        unlink(tmp_so);
+        goto done;
+    }
+    unlink(log);
+    if (rename(tmp_so, out->so_path) != 0) {
+        snprintf(err, errlen, "cannot move the compiled model to %s: %s", out->so_path, strerror(errno));
+        unlink(tmp_so);
+        goto done;
+    }
+    rc = load(m, out, err, errlen);
+
+done:
+    free_inputs(&in);
+    if (rc != 0) {
+        char keep[sizeof out->so_path];
+        memcpy(keep, out->so_path, sizeof keep);
+        memset(out, 0, sizeof *out);
+        memcpy(out->so_path, keep, sizeof keep);
+    }
+    return rc;
+}
+
+void rf_build_close(rf_built *b)
+{
+    if (b->handle)
+        dlclose(b->handle);
+    memset(b, 0, sizeof *b);
+}

@@ -1,0 +1,215 @@
+/* Lowering a checked model to the fixed-shape plan (see plan.h). */
+#include "plan.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void upper_copy(char *dst, size_t len, const char *src)
+{
+    size_t i = 0;
+    for (; src[i] && i + 1 < len; i++)
+        dst[i] = (char)toupper((unsigned char)src[i]);
+    dst[i] = '\0';
+}
+
+static int name_taken(const rf_plan *p, int upto, const char *name)
+{
+    for (int i = 0; i < p->model->n_layers; i++) {
+        const rf_layer *L = &p->model->layers[i];
+        if (L->kind == RF_LAYER_DENSE && strcmp(L->name, name) == 0)
+            return 1;
+    }
+    for (int i = 0; i < upto; i++)
+        if (strcmp(p->ops[i].name, name) == 0)
+            return 1;
+    return 0;
+}
+
+/* Dense layers keep their names; the others are named by kind and count
+ * ("relu1", "dropout2"), with a suffix in the unlikely case a dense layer
+ * already uses that name. */
+static void name_op(rf_plan *p, int i, int kind_count)
+{
+    rf_plan_op *op = &p->ops[i];
+    const rf_layer *L = op->layer;
+    if (L->kind == RF_LAYER_DENSE) {
+        snprintf(op->name, sizeof op->name, "%s", L->name);
+    } else {
+        snprintf(op->name, sizeof op->name, "%s%d", rf_layer_kind_name(L->kind), kind_count);
+        for (int k = 2; name_taken(p, i, op->name); k++)
+            snprintf(op->name, sizeof op->name, "%s%d_%d", rf_layer_kind_name(L->kind), kind_count, k);
+    }
+    char upper[RF_PLAN_IDENT];
+    upper_copy(upper, sizeof upper, op->name);
+    snprintf(op->macro, sizeof op->macro, "%s_%s", p->macro, upper);
+    if (L->kind == RF_LAYER_DENSE) {
+        snprintf(op->in_dim, sizeof op->in_dim, "%s_IN", op->macro);
+        snprintf(op->out_dim, sizeof op->out_dim, "%s_OUT", op->macro);
+    } else {
+        snprintf(op->in_dim, sizeof op->in_dim, "%s_UNITS", op->macro);
+        snprintf(op->out_dim, sizeof op->out_dim, "%s_UNITS", op->macro);
+    }
+}
+
+/* Appends a buffer; returns its index. */
+static int add_buffer(rf_plan *p, rf_buffer_role role, const char *name, const char *suffix, int param,
+                      const char *comment)
+{
+    rf_plan_buffer *b = &p->buffers[p->n_buffers];
+    memset(b, 0, sizeof *b);
+    snprintf(b->name, sizeof b->name, "%s%s", name, suffix);
+    b->role = role;
+    b->param = param;
+    snprintf(b->comment, sizeof b->comment, "%s", comment);
+    return p->n_buffers++;
+}
+
+static void set_dims(rf_plan_buffer *b, const char *d0, long e0, const char *d1, long e1)
+{
+    snprintf(b->dims[0], sizeof b->dims[0], "%s", d0);
+    b->extent[0] = e0;
+    b->n_dims = 1;
+    if (d1) {
+        snprintf(b->dims[1], sizeof b->dims[1], "%s", d1);
+        b->extent[1] = e1;
+        b->n_dims = 2;
+    }
+}
+
+/* The parameter buffers of one role for every dense layer (weight, bias). */
+static void add_param_buffers(rf_plan *p, rf_buffer_role role, const char *suffix)
+{
+    for (int i = 0; i < p->n_ops; i++) {
+        rf_plan_op *op = &p->ops[i];
+        const rf_layer *L = op->layer;
+        if (L->kind != RF_LAYER_DENSE)
+            continue;
+        char comment[160];
+        for (int is_bias = 0; is_bias <= 1; is_bias++) {
+            int param = is_bias ? L->bias_param : L->weight_param;
+            snprintf(comment, sizeof comment, "%s", role == RF_BUF_PARAM ? p->model->params[param].name : "");
+            char full_suffix[32];
+            snprintf(full_suffix, sizeof full_suffix, "%s%s", is_bias ? "_bias" : "_weight", suffix);
+            int b = add_buffer(p, role, op->name, full_suffix, param, comment);
+            if (is_bias)
+                set_dims(&p->buffers[b], op->out_dim, L->out, NULL, 0);
+            else
+                set_dims(&p->buffers[b], op->in_dim, L->in, op->out_dim, L->out);
+            int *slot;
+            if (role == RF_BUF_PARAM)
+                slot = is_bias ? &op->bias : &op->weight;
+            else if (role == RF_BUF_GRAD)
+                slot = is_bias ? &op->bias_grad : &op->weight_grad;
+            else
+                slot = is_bias ? &op->bias_velocity : &op->weight_velocity;
+            *slot = b;
+        }
+    }
+}
+
+int rf_plan_build(const rf_model *m, rf_plan *p)
+{
+    memset(p, 0, sizeof *p);
+    p->model = m;
+    snprintf(p->name, sizeof p->name, "%s", m->name);
+    upper_copy(p->macro, sizeof p->macro, m->name);
+    p->n_ops = m->n_layers;
+    /* at most: 3 per parameter, 3 per layer (output, mask, its gradient) + transposed weight, row losses */
+    size_t max_buffers = 3 * (size_t)m->n_params + 4 * (size_t)m->n_layers + 1;
+    p->ops = calloc(m->n_layers ? (size_t)m->n_layers : 1, sizeof *p->ops);
+    p->buffers = calloc(max_buffers, sizeof *p->buffers);
+    if (!p->ops || !p->buffers) {
+        rf_plan_free(p);
+        return -1;
+    }
+
+    int first_dense = -1, kind_count[RF_LAYER_KIND_COUNT] = {0};
+    for (int i = 0; i < m->n_layers; i++) {
+        rf_plan_op *op = &p->ops[i];
+        op->layer = &m->layers[i];
+        op->layer_index = i;
+        op->in = op->out = op->in_grad = op->out_grad = RF_PLAN_NONE;
+        op->weight = op->bias = op->weight_grad = op->bias_grad = RF_PLAN_NONE;
+        op->weight_velocity = op->bias_velocity = op->weight_t = op->mask = RF_PLAN_NONE;
+        name_op(p, i, ++kind_count[op->layer->kind]);
+        if (op->layer->kind == RF_LAYER_DENSE && first_dense < 0)
+            first_dense = i;
+        op->backward = first_dense >= 0;
+        op->input_grad = first_dense >= 0 && i > first_dense;
+    }
+    p->has_backward = first_dense >= 0;
+    p->has_momentum = m->momentum != 0;
+
+    add_param_buffers(p, RF_BUF_PARAM, "");
+    add_param_buffers(p, RF_BUF_GRAD, "_grad");
+    if (p->has_momentum)
+        add_param_buffers(p, RF_BUF_VELOCITY, "_velocity");
+
+    char comment[160];
+    for (int i = 0; i < p->n_ops; i++) {
+        rf_plan_op *op = &p->ops[i];
+        const rf_layer *L = op->layer;
+        comment[0] = '\0';
+        op->out = add_buffer(p, RF_BUF_ACTIVATION, op->name, "_out", -1, comment);
+        set_dims(&p->buffers[op->out], "BATCH", m->batch, op->out_dim, L->out);
+        if (L->kind == RF_LAYER_DROPOUT && L->p > 0 && L->p < 1) {
+            snprintf(comment, sizeof comment, "0 or 1/(1-p)");
+            op->mask = add_buffer(p, RF_BUF_MASK, op->name, "_mask", -1, comment);
+            set_dims(&p->buffers[op->mask], "BATCH", m->batch, op->out_dim, L->out);
+            p->has_dropout_mask = 1;
+        }
+        if (L->kind == RF_LAYER_DROPOUT && L->p > 0)
+            p->has_dropout_training = 1;
+        op->in = i == 0 ? RF_PLAN_INPUT : p->ops[i - 1].out;
+    }
+    for (int i = 0; i < p->n_ops; i++) {
+        rf_plan_op *op = &p->ops[i];
+        if (!op->backward)
+            continue;
+        comment[0] = '\0';
+        op->out_grad = add_buffer(p, RF_BUF_ACTIVATION_GRAD, op->name, "_out_grad", -1, comment);
+        set_dims(&p->buffers[op->out_grad], "BATCH", m->batch, op->out_dim, op->layer->out);
+        if (op->input_grad)
+            op->in_grad = p->ops[i - 1].out_grad;
+    }
+    for (int i = 0; i < p->n_ops; i++) {
+        rf_plan_op *op = &p->ops[i];
+        if (op->layer->kind != RF_LAYER_DENSE || !op->input_grad)
+            continue;
+        snprintf(comment, sizeof comment, "%s.weight^T", op->name);
+        op->weight_t = add_buffer(p, RF_BUF_SCRATCH, op->name, "_weight_t", -1, comment);
+        set_dims(&p->buffers[op->weight_t], op->out_dim, op->layer->out, op->in_dim, op->layer->in);
+    }
+    p->row_loss = add_buffer(p, RF_BUF_SCRATCH, "row_loss", "", -1, "per-row losses");
+    set_dims(&p->buffers[p->row_loss], "BATCH", m->batch, NULL, 0);
+
+    /* the batch dimension's constant carries the model's prefix */
+    for (int b = 0; b < p->n_buffers; b++)
+        for (int d = 0; d < p->buffers[b].n_dims; d++)
+            if (strcmp(p->buffers[b].dims[d], "BATCH") == 0)
+                snprintf(p->buffers[b].dims[d], sizeof p->buffers[b].dims[d], "%s_BATCH", p->macro);
+
+    p->output = p->n_ops ? p->ops[p->n_ops - 1].out : RF_PLAN_INPUT;
+    p->output_grad = p->n_ops ? p->ops[p->n_ops - 1].out_grad : RF_PLAN_NONE;
+    return 0;
+}
+
+void rf_plan_free(rf_plan *p)
+{
+    free(p->ops);
+    free(p->buffers);
+    memset(p, 0, sizeof *p);
+}
+
+const char *rf_plan_ref(const rf_plan *p, int buffer, char *buf, size_t len)
+{
+    if (buffer == RF_PLAN_INPUT)
+        snprintf(buf, len, "input");
+    else if (buffer >= 0 && buffer < p->n_buffers)
+        snprintf(buf, len, "m->%s", p->buffers[buffer].name);
+    else
+        snprintf(buf, len, "NULL");
+    return buf;
+}

@@ -1,0 +1,82 @@
+/* Lowering: the checked model becomes a fixed-shape plan, the one structure
+ * the emitters read. It names every buffer the generated model struct holds
+ * (parameters, gradients, velocities, activations, dropout masks, gradients
+ * of activations, scratch) with its shape as C constants, and lists the
+ * layer operations in order with the buffers each reads and writes.
+ *
+ * Deciding here what exists keeps the emitters simple: a backward pass
+ * runs only through layers after the first dense layer's input (nothing
+ * before it has parameters), the first dense layer computes no input
+ * gradient, dropout with p = 0 or 1 has no mask, and a model without
+ * momentum has no velocity buffers. */
+#ifndef RF_PLAN_H
+#define RF_PLAN_H
+
+#include "model.h"
+
+#define RF_PLAN_IDENT 80 /* member, function and constant names */
+#define RF_PLAN_INPUT (-2) /* buffer index of the caller's input rows x */
+#define RF_PLAN_NONE (-1)
+
+typedef enum {
+    RF_BUF_PARAM,           /* a parameter tensor */
+    RF_BUF_GRAD,            /* its gradient */
+    RF_BUF_VELOCITY,        /* its momentum velocity */
+    RF_BUF_ACTIVATION,      /* a layer's output, one row per sample */
+    RF_BUF_MASK,            /* a dropout layer's mask: 0 or 1/(1-p) per element */
+    RF_BUF_ACTIVATION_GRAD, /* the loss gradient with respect to a layer's output */
+    RF_BUF_SCRATCH,         /* working space: transposed weights, per-row losses */
+    RF_BUF_ROLE_COUNT
+} rf_buffer_role;
+
+typedef struct {
+    char name[RF_PLAN_IDENT];         /* struct member: "dense1_out" */
+    rf_buffer_role role;
+    int n_dims;                       /* 1 or 2 */
+    char dims[2][RF_PLAN_IDENT];      /* the constant of each dimension: "MLP_BATCH", "MLP_DENSE1_OUT" */
+    long extent[2];                   /* their values */
+    char comment[160];                /* what it holds */
+    int param;                        /* PARAM, GRAD, VELOCITY: index into model->params; else -1 */
+} rf_plan_buffer;
+
+typedef struct {
+    const rf_layer *layer;
+    int layer_index;                  /* in model->layers; also the dropout key's layer */
+    char name[RF_PLAN_IDENT];         /* "dense1", "relu1": prefix of its functions and buffers */
+    char macro[RF_PLAN_IDENT];        /* "MLP_DENSE1": prefix of its constants */
+    char in_dim[RF_PLAN_IDENT];       /* features in and out: "MLP_DENSE1_IN", "MLP_DENSE1_OUT"; */
+    char out_dim[RF_PLAN_IDENT];      /* both "MLP_RELU1_UNITS" for an elementwise layer */
+    int backward;                     /* the backward pass goes through this layer */
+    int input_grad;                   /* ... and computes the gradient of its input */
+    /* buffer indices (RF_PLAN_INPUT: x, RF_PLAN_NONE: absent) */
+    int in, out, in_grad, out_grad;
+    int weight, bias, weight_grad, bias_grad, weight_velocity, bias_velocity, weight_t; /* dense */
+    int mask;                                                                        /* dropout, 0 < p < 1 */
+} rf_plan_op;
+
+typedef struct {
+    const rf_model *model;
+    char name[RF_NAME_MAX + 1];       /* "mlp": prefix of every generated symbol */
+    char macro[RF_NAME_MAX + 1];      /* "MLP": prefix of every generated constant */
+    rf_plan_buffer *buffers;          /* in struct order: by role, then by layer */
+    int n_buffers;
+    rf_plan_op *ops;                  /* one per layer, in order */
+    int n_ops;
+    int output, output_grad;          /* the model's output rows (logits) and the loss gradient w.r.t. them */
+    int row_loss;                     /* per-row losses (SCRATCH, [BATCH]) */
+    int has_backward;                 /* some layer has parameters */
+    int has_momentum;                 /* velocities exist */
+    int has_dropout_mask;             /* some dropout layer with 0 < p < 1 */
+    int has_dropout_training;         /* some dropout layer with 0 < p (behaves differently in training) */
+} rf_plan;
+
+/* Builds the plan of a finished model (rf_model_finish). Returns 0, or -1
+ * when out of memory. The plan points into the model: keep it alive. */
+int rf_plan_build(const rf_model *m, rf_plan *p);
+void rf_plan_free(rf_plan *p);
+
+/* The C expression for a buffer in the drivers: "m->dense1_out", or "input"
+ * for RF_PLAN_INPUT. Writes into buf and returns it. */
+const char *rf_plan_ref(const rf_plan *p, int buffer, char *buf, size_t len);
+
+#endif

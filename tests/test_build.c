@@ -1,0 +1,331 @@
+/* The build driver: the cache (hit, keys, concurrent builders), compiler
+ * failures reported with the compiler's message, extra sources, the cache
+ * folder's resolution; and rf_emit_files' whole-or-nothing writes. */
+#include <dirent.h>
+#include <dlfcn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "emit.h"
+#include "test_codegen_support.h"
+
+static void small_model(rf_model *m, const char *name, double lr)
+{
+    tm_begin(m, name, 3, 5, RF_LOSS_SOFTMAX_CE, lr, 0);
+    tm_dense(m, 4, NULL);
+    tm_layer(m, RF_LAYER_RELU);
+    tm_dense(m, 2, NULL);
+    tm_finish(m);
+}
+
+static char *fresh_dir(const char *name)
+{
+    static char path[4300];
+    snprintf(path, sizeof path, "%s/%s", rf_test_tmpdir(), name);
+    mkdir(path, 0755);
+    return path;
+}
+
+static rf_build_options options(const char *cache)
+{
+    rf_build_options opt;
+    memset(&opt, 0, sizeof opt);
+    opt.cc = "clang";
+    opt.cflags = "-O1 -fopenmp";
+    opt.cache_dir = cache;
+    return opt;
+}
+
+/* Names in a folder matching a part ("tmp", ".log"): how many. */
+static int count_entries(const char *dir, const char *part)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.' && strstr(e->d_name, part))
+            n++;
+    closedir(d);
+    return n;
+}
+
+static void test_cache_hit_and_keys(void)
+{
+    char cache[4300];
+    snprintf(cache, sizeof cache, "%s", fresh_dir("cache-keys"));
+    rf_model m, other;
+    small_model(&m, "small", 0.1);
+    small_model(&other, "small", 0.2);
+    rf_build_options opt = options(cache);
+    rf_built a, b, c, d;
+    char err[4096];
+    CU_ASSERT_EQUAL_FATAL(rf_build(&m, &opt, &a, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(a.cached, 0);
+    CU_ASSERT_PTR_NOT_NULL(a.handle);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a.model);
+    CU_ASSERT_STRING_EQUAL(a.model->name, "small");
+    CU_ASSERT_EQUAL(a.model->batch, 5);
+    CU_ASSERT_EQUAL(a.model->num_params, 4);
+    CU_ASSERT_EQUAL(access(a.so_path, R_OK), 0);
+
+    /* unchanged: no compile */
+    CU_ASSERT_EQUAL_FATAL(rf_build(&m, &opt, &b, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(b.cached, 1);
+    CU_ASSERT_STRING_EQUAL(a.so_path, b.so_path);
+    /* the loaded model works */
+    void *inst = tm_new_instance(b.model);
+    b.model->init(inst, 1);
+    float x[15] = {0}, out[10];
+    b.model->predict(inst, x, 5, out);
+    CU_ASSERT(out[0] == 0 && out[1] == 0); /* zero input, zero biases */
+    free(inst);
+
+    /* another model, other flags: other keys */
+    CU_ASSERT_EQUAL_FATAL(rf_build(&other, &opt, &c, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(c.cached, 0);
+    CU_ASSERT(strcmp(c.so_path, a.so_path) != 0);
+    opt.cflags = "-O2 -fopenmp";
+    CU_ASSERT_EQUAL_FATAL(rf_build(&m, &opt, &d, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(d.cached, 0);
+    CU_ASSERT(strcmp(d.so_path, a.so_path) != 0 && strcmp(d.so_path, c.so_path) != 0);
+
+    /* nothing temporary left behind; the sources kept beside the object */
+    CU_ASSERT_EQUAL(count_entries(cache, "tmp"), 0);
+    CU_ASSERT_EQUAL(count_entries(cache, ".log"), 0);
+    CU_ASSERT_EQUAL(count_entries(cache, ".so"), 3);
+    char src[4400];
+    snprintf(src, sizeof src, "%.*s.src/small.c", (int)(strlen(a.so_path) - 3), a.so_path);
+    CU_ASSERT_EQUAL(access(src, R_OK), 0);
+
+    rf_build_close(&a);
+    rf_build_close(&b);
+    rf_build_close(&c);
+    rf_build_close(&d);
+    CU_ASSERT_PTR_NULL(a.handle);
+    rf_model_free(&m);
+    rf_model_free(&other);
+}
+
+static void test_compiler_failures(void)
+{
+    char cache[4300];
+    snprintf(cache, sizeof cache, "%s", fresh_dir("cache-fail"));
+    rf_model m;
+    small_model(&m, "small", 0.1);
+    rf_build_options opt = options(cache);
+    rf_built b;
+    char err[4096];
+
+    opt.cc = "false";
+    CU_ASSERT_EQUAL(rf_build(&m, &opt, &b, err, sizeof err), -1);
+    CU_ASSERT(strstr(err, "failed") && strstr(err, "false") && strstr(err, "status 1"));
+    CU_ASSERT_PTR_NULL(b.handle);
+    CU_ASSERT_PTR_NULL(b.model);
+
+    opt.cc = "clang";
+    opt.cflags = "-O2 --no-such-option-anywhere";
+    CU_ASSERT_EQUAL(rf_build(&m, &opt, &b, err, sizeof err), -1);
+    CU_ASSERT(strstr(err, "no-such-option-anywhere") != NULL); /* clang's own message */
+    if (!strstr(err, "no-such-option-anywhere"))
+        fprintf(stderr, "\nerr: %s\n", err);
+
+    opt.cflags = "-O1";
+    opt.cc = "/nonexistent/bin/cc";
+    CU_ASSERT_EQUAL(rf_build(&m, &opt, &b, err, sizeof err), -1);
+    CU_ASSERT(strstr(err, "cannot run") && strstr(err, "/nonexistent/bin/cc"));
+
+    /* a tiny err buffer is cut, not overrun */
+    opt.cc = "clang";
+    opt.cflags = "-O2 --no-such-option-anywhere";
+    char tiny[24];
+    memset(tiny, 'x', sizeof tiny);
+    CU_ASSERT_EQUAL(rf_build(&m, &opt, &b, tiny, 20), -1);
+    CU_ASSERT(strlen(tiny) < 20 && tiny[21] == 'x');
+
+    /* $REGFIT_HOME points the include path elsewhere: rf_abi.h is then missing */
+    setenv("REGFIT_HOME", "/nonexistent-regfit-home", 1);
+    opt.cflags = "-O1";
+    CU_ASSERT_EQUAL(rf_build(&m, &opt, &b, err, sizeof err), -1);
+    CU_ASSERT(strstr(err, "rf_abi.h") != NULL);
+    unsetenv("REGFIT_HOME");
+
+    CU_ASSERT_EQUAL(count_entries(cache, "tmp"), 0);
+    CU_ASSERT_EQUAL(count_entries(cache, ".log"), 0);
+    CU_ASSERT_EQUAL(count_entries(cache, ".so"), 0);
+    rf_model_free(&m);
+}
+
+static void test_extra_sources(void)
+{
+    char cache[4300], extra[4400];
+    snprintf(cache, sizeof cache, "%s", fresh_dir("cache-extra"));
+    snprintf(extra, sizeof extra, "%s/extra.c", rf_test_tmpdir());
+    rf_model m;
+    small_model(&m, "small", 0.1);
+    rf_build_options opt = options(cache);
+    const char *extras[] = {extra, NULL};
+    opt.extra_sources = extras;
+    rf_built a, b, c;
+    char err[4096];
+    FILE *f = fopen(extra, "w");
+    fputs("int small_extra(void);\nint small_extra(void) { return 1; }\n", f);
+    fclose(f);
+    CU_ASSERT_EQUAL_FATAL(rf_build(&m, &opt, &a, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(rf_build(&m, &opt, &b, err, sizeof err), 0);
+    CU_ASSERT(b.cached);
+    f = fopen(extra, "w");
+    fputs("int small_extra(void);\nint small_extra(void) { return 2; }\n", f);
+    fclose(f);
+    CU_ASSERT_EQUAL_FATAL(rf_build(&m, &opt, &c, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(c.cached, 0);
+    CU_ASSERT(strcmp(a.so_path, c.so_path) != 0);
+    /* only the table is exported */
+    CU_ASSERT_PTR_NULL(dlsym(c.handle, "small_extra"));
+    CU_ASSERT_PTR_NULL(dlsym(c.handle, "small_init"));
+    CU_ASSERT_PTR_NOT_NULL(dlsym(c.handle, RF_ABI_SYMBOL));
+    rf_build_close(&a);
+    rf_build_close(&b);
+    rf_build_close(&c);
+
+    const char *missing[] = {"/nonexistent/generic.c", NULL};
+    opt.extra_sources = missing;
+    CU_ASSERT_EQUAL(rf_build(&m, &opt, &a, err, sizeof err), -1);
+    CU_ASSERT(strstr(err, "/nonexistent/generic.c") != NULL);
+    rf_model_free(&m);
+}
+
+/* Two processes building the same model at once both succeed. */
+static void test_concurrent_builders(void)
+{
+    char cache[4300];
+    snprintf(cache, sizeof cache, "%s", fresh_dir("cache-race"));
+    rf_model m;
+    small_model(&m, "race", 0.1);
+    rf_build_options opt = options(cache);
+    pid_t pids[3];
+    for (int i = 0; i < 3; i++) {
+        pids[i] = fork();
+        if (pids[i] == 0) {
+            rf_built b;
+            char err[4096];
+            int rc = rf_build(&m, &opt, &b, err, sizeof err);
+            if (rc != 0)
+                fprintf(stderr, "\nbuilder %d: %s\n", i, err);
+            _exit(rc == 0 && b.model && strcmp(b.model->name, "race") == 0 ? 0 : 1);
+        }
+    }
+    for (int i = 0; i < 3; i++) {
+        int status;
+        CU_ASSERT_EQUAL(waitpid(pids[i], &status, 0), pids[i]);
+        CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    rf_built b;
+    char err[4096];
+    CU_ASSERT_EQUAL(rf_build(&m, &opt, &b, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(b.cached, 1);
+    CU_ASSERT_EQUAL(count_entries(cache, "tmp"), 0);
+    CU_ASSERT_EQUAL(count_entries(cache, ".so"), 1);
+    rf_build_close(&b);
+    rf_model_free(&m);
+}
+
+static void test_cache_dir_resolution(void)
+{
+    const char *names[] = {"REGFIT_CACHE", "XDG_CACHE_HOME", "HOME"};
+    char *saved[3];
+    for (int i = 0; i < 3; i++) {
+        const char *v = getenv(names[i]);
+        saved[i] = v ? strdup(v) : NULL;
+    }
+    char buf[4300];
+    rf_build_options opt;
+    memset(&opt, 0, sizeof opt);
+    setenv("REGFIT_CACHE", "/r/cache", 1);
+    setenv("XDG_CACHE_HOME", "/x/cache", 1);
+    setenv("HOME", "/h/home", 1);
+    rf_build_cache_dir(&opt, buf, sizeof buf);
+    CU_ASSERT_STRING_EQUAL(buf, "/r/cache");
+    opt.cache_dir = "/given";
+    rf_build_cache_dir(&opt, buf, sizeof buf);
+    CU_ASSERT_STRING_EQUAL(buf, "/given");
+    opt.cache_dir = NULL;
+    unsetenv("REGFIT_CACHE");
+    rf_build_cache_dir(&opt, buf, sizeof buf);
+    CU_ASSERT_STRING_EQUAL(buf, "/x/cache/regfitc");
+    unsetenv("XDG_CACHE_HOME");
+    rf_build_cache_dir(NULL, buf, sizeof buf);
+    CU_ASSERT_STRING_EQUAL(buf, "/h/home/.cache/regfitc");
+    unsetenv("HOME");
+    rf_build_cache_dir(&opt, buf, sizeof buf);
+    CU_ASSERT(strncmp(buf, "/tmp/regfitc-cache-", 19) == 0);
+    for (int i = 0; i < 3; i++) {
+        if (saved[i])
+            setenv(names[i], saved[i], 1);
+        free(saved[i]);
+    }
+}
+
+static void test_emit_files(void)
+{
+    rf_model m;
+    small_model(&m, "small", 0.1);
+    char dir[4400], err[1024], path[4600];
+    snprintf(dir, sizeof dir, "%s/emit/new/folder", rf_test_tmpdir());
+    CU_ASSERT_EQUAL_FATAL(rf_emit_files(&m, dir, err, sizeof err), 0);
+    char *h, *c;
+    CU_ASSERT_EQUAL_FATAL(rf_emit_source(&m, &h, &c), 0);
+    snprintf(path, sizeof path, "%s/small.h", dir);
+    char *got = rf_test_read_file(path, NULL);
+    CU_ASSERT(got && strcmp(got, h) == 0);
+    free(got);
+    snprintf(path, sizeof path, "%s/small.c", dir);
+    got = rf_test_read_file(path, NULL);
+    CU_ASSERT(got && strcmp(got, c) == 0);
+    free(got);
+    CU_ASSERT_EQUAL(count_entries(dir, "tmp"), 0);
+    /* again over the old files: fine */
+    CU_ASSERT_EQUAL(rf_emit_files(&m, dir, err, sizeof err), 0);
+
+    /* a file where a folder should be */
+    snprintf(path, sizeof path, "%s/small.h/sub", dir);
+    CU_ASSERT_EQUAL(rf_emit_files(&m, path, err, sizeof err), -1);
+    CU_ASSERT(strstr(err, "small.h") != NULL);
+
+    /* NAME.c cannot be written (a folder is in the way): an error, no temporary file left */
+    snprintf(dir, sizeof dir, "%s/emit/blocked", rf_test_tmpdir());
+    snprintf(path, sizeof path, "%s/small.c", dir);
+    mkdir(dir, 0755);
+    mkdir(path, 0755);
+    CU_ASSERT_EQUAL(rf_emit_files(&m, dir, err, sizeof err), -1);
+    CU_ASSERT(strstr(err, "small.c") != NULL);
+    CU_ASSERT_EQUAL(count_entries(dir, "tmp"), 0);
+
+    /* a read-only folder (meaningless for root, who may write anyway) */
+    if (geteuid() != 0) {
+        snprintf(dir, sizeof dir, "%s/emit/readonly", rf_test_tmpdir());
+        mkdir(dir, 0555);
+        CU_ASSERT_EQUAL(rf_emit_files(&m, dir, err, sizeof err), -1);
+        CU_ASSERT_EQUAL(count_entries(dir, ""), 0);
+        chmod(dir, 0755);
+    }
+    free(h);
+    free(c);
+    rf_model_free(&m);
+}
+
+int main(int argc, char **argv)
+{
+    static const rf_test_case cases[] = {
+        {"a second build is cached; other models and flags get other keys", test_cache_hit_and_keys},
+        {"compiler failures: -1 with the compiler's message, nothing left behind", test_compiler_failures},
+        {"extra sources are compiled in and hashed; only the table is exported", test_extra_sources},
+        {"concurrent builders of one model all succeed", test_concurrent_builders},
+        {"the cache folder: options, REGFIT_CACHE, XDG_CACHE_HOME, HOME, /tmp", test_cache_dir_resolution},
+        {"emit_files: both files whole, a new folder, clean failures", test_emit_files},
+        {NULL, NULL},
+    };
+    return rf_test_main("build driver", cases, argc, argv);
+}
