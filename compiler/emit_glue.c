@@ -47,6 +47,13 @@ int rf_emit_glue(const rf_model *m, char **text)
     rf_cb_line(cb, "static float *glue_param(void *m, int i) { return %s_param(m, i); }", n);
     rf_cb_line(cb, "static float *glue_grad(void *m, int i) { return %s_grad(m, i); }", n);
     rf_cb_line(cb, "");
+    rf_cb_line(cb, "/* The output rows of the last forward pass (logits for softmax CE): training");
+    rf_cb_line(cb, " * accuracy is counted on the batches as trained. */");
+    rf_cb_line(cb, "static const float *glue_last_output(void *m)");
+    rf_cb_open(cb, "{");
+    rf_cb_line(cb, "return &((%s_model *)m)->%s[0][0];", n, p.buffers[p.output].name);
+    rf_cb_close(cb, "}");
+    rf_cb_line(cb, "");
     rf_cb_line(cb, "/* omp_set_num_threads() of the OpenMP runtime this model was built against. */");
     rf_cb_line(cb, "static void glue_set_threads(int n)");
     rf_cb_open(cb, "{");
@@ -83,6 +90,7 @@ int rf_emit_glue(const rf_model *m, char **text)
     rf_cb_line(cb, ".param = glue_param,");
     rf_cb_line(cb, ".grad = glue_grad,");
     rf_cb_line(cb, ".set_threads = glue_set_threads,");
+    rf_cb_line(cb, ".last_output = glue_last_output,");
     cb->indent--;
     rf_cb_line(cb, "};");
     rf_plan_free(&p);

@@ -9,6 +9,7 @@
  * hits both alike. Reported: median, min and max per step. */
 #include "bench.h"
 
+#include "bench_export.h"
 #include "build.h"
 #include "dataset.h"
 #include "generic.h"
@@ -29,39 +30,14 @@
 
 /* The generic kernels as found in the shared object (built with the
  * generated code's flags), not the copies linked into regfitc itself. */
-typedef struct {
-    rf_generic *(*new_)(const rf_model *m);
-    void (*free_)(rf_generic *g);
-    void (*init)(rf_generic *g, uint64_t seed);
-    float (*train_step)(rf_generic *g, const float *x, const void *y, int n);
-    void (*predict)(rf_generic *g, const float *x, int n, float *out);
-    int (*num_params)(const rf_generic *g);
-    float *(*param)(rf_generic *g, int i);
-    double (*peak)(long iterations);
-} generic_api;
+typedef rf_bench_exports generic_api;
 
-static int load_generic(void *handle, generic_api *g, char *err, size_t errlen)
+static int load_generic(void *handle, const generic_api **g, char *err, size_t errlen)
 {
-    struct {
-        const char *name;
-        void **slot;
-    } syms[] = {
-        {"rf_generic_new", (void **)&g->new_},
-        {"rf_generic_free", (void **)&g->free_},
-        {"rf_generic_init", (void **)&g->init},
-        {"rf_generic_train_step", (void **)&g->train_step},
-        {"rf_generic_predict", (void **)&g->predict},
-        {"rf_generic_num_params", (void **)&g->num_params},
-        {"rf_generic_param", (void **)&g->param},
-        {"rf_bench_fma_peak_gflops", (void **)&g->peak},
-    };
-    for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++) {
-        void *p = dlsym(handle, syms[i].name);
-        if (!p) {
-            snprintf(err, errlen, "the benchmark object lacks %s", syms[i].name);
-            return -1;
-        }
-        memcpy(syms[i].slot, &p, sizeof p);
+    *g = dlsym(handle, RF_BENCH_EXPORTS_SYMBOL);
+    if (!*g) {
+        snprintf(err, errlen, "the benchmark object lacks %s", RF_BENCH_EXPORTS_SYMBOL);
+        return -1;
     }
     return 0;
 }
@@ -141,7 +117,7 @@ static const void *targets(const rf_model *m, const batches *b, int k)
 typedef struct {
     const rf_model *m;
     const rf_compiled *c;
-    generic_api *g;
+    const generic_api *g;
     void *spec;
     rf_generic *gen;
     batches *b;
@@ -165,9 +141,9 @@ static void time_both(bench_ctx *x, int steps, int predict, timing *spec, timing
             x->c->train_step(x->spec, xb, yb, m->batch);
         double t1 = now_seconds();
         if (predict)
-            x->g->predict(x->gen, xb, m->batch, x->out);
+            x->g->generic_predict(x->gen, xb, m->batch, x->out);
         else
-            x->g->train_step(x->gen, xb, yb, m->batch);
+            x->g->generic_train_step(x->gen, xb, yb, m->batch);
         double t2 = now_seconds();
         if (s >= 0) {
             ts[s] = t1 - t0;
@@ -186,20 +162,20 @@ static void agreement(bench_ctx *x, double *loss_diff, double *param_diff)
 {
     const rf_model *m = x->m;
     x->c->init(x->spec, m->seed);
-    x->g->init(x->gen, m->seed);
+    x->g->generic_init(x->gen, m->seed);
     *loss_diff = 0;
     for (int s = 0; s < AGREE_STEPS; s++) {
         int k = s % N_BATCHES;
         const float *xb = x->b->x + (size_t)k * m->batch * m->input;
         float a = x->c->train_step(x->spec, xb, targets(m, x->b, k), m->batch);
-        float b = x->g->train_step(x->gen, xb, targets(m, x->b, k), m->batch);
+        float b = x->g->generic_train_step(x->gen, xb, targets(m, x->b, k), m->batch);
         double d = fabs((double)a - b);
         if (!(d <= *loss_diff))
             *loss_diff = d;
     }
     *param_diff = 0;
     for (int i = 0; i < x->c->num_params; i++) {
-        const float *p = x->c->param(x->spec, i), *q = x->g->param(x->gen, i);
+        const float *p = x->c->param(x->spec, i), *q = x->g->generic_param(x->gen, i);
         for (int k = 0; k < x->c->param_size(i); k++) {
             double d = fabs((double)p[k] - q[k]);
             if (!(d <= *param_diff))
@@ -229,7 +205,7 @@ int rf_bench_run(const rf_model *m, const rf_bench_options *opt)
     static const char *const extra[] = {
         REGFIT_SOURCE_DIR "/runtime/generic.c",       REGFIT_SOURCE_DIR "/runtime/generic_dense.c",
         REGFIT_SOURCE_DIR "/runtime/generic_layers.c", REGFIT_SOURCE_DIR "/runtime/generic_loss.c",
-        REGFIT_SOURCE_DIR "/runtime/bench_peak.c",    NULL};
+        REGFIT_SOURCE_DIR "/runtime/bench_peak.c",    REGFIT_SOURCE_DIR "/runtime/bench_export.c", NULL};
     rf_build_options bo = {.extra_sources = extra};
     rf_built built;
     if (!opt->quiet)
@@ -238,18 +214,19 @@ int rf_bench_run(const rf_model *m, const rf_bench_options *opt)
         fprintf(stderr, "regfitc: error: %s\n", err);
         return 1;
     }
-    generic_api g;
+    const generic_api *g = NULL;
     int rc = 1;
-    bench_ctx x = {.m = m, .c = built.model, .g = &g};
+    bench_ctx x = {.m = m, .c = built.model};
     batches b = {0};
     const char *source = "";
     if (load_generic(built.handle, &g, err, sizeof err) != 0 || make_batches(m, opt, &b, &source) != 0) {
         fprintf(stderr, "regfitc: error: %s\n", err[0] ? err : "out of memory");
         goto out;
     }
+    x.g = g;
     x.b = &b;
     x.spec = rf_model_alloc(x.c);
-    x.gen = g.new_(m);
+    x.gen = g->generic_new(m);
     x.out = malloc(sizeof(float) * m->batch * m->outputs);
     if (!x.spec || !x.gen || !x.out) {
         fprintf(stderr, "regfitc: error: out of memory\n");
@@ -264,7 +241,7 @@ int rf_bench_run(const rf_model *m, const rf_bench_options *opt)
     x.c->set_threads(1);
     double peak1 = 0;
     for (int r = 0; r < 3; r++) {
-        double p = g.peak(20000000);
+        double p = g->fma_peak_gflops(20000000);
         if (p > peak1)
             peak1 = p;
     }
@@ -310,7 +287,7 @@ int rf_bench_run(const rf_model *m, const rf_bench_options *opt)
 out:
     free(x.out);
     if (x.gen)
-        g.free_(x.gen);
+        g->generic_free(x.gen);
     rf_model_release(x.spec);
     free(b.x);
     free(b.y);

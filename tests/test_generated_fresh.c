@@ -1,6 +1,6 @@
 /* generated/ holds the emitted code of every shipped model, kept up to
  * date: this fails when re-emitting a model of models/ would change it.
- * (Regenerate with: for f in models/*.yaml; do build/regfitc --emit "$f"; done) */
+ * (Regenerate with: ./dev regen, i.e. build/regfitc --emit on each model file; do build/regfitc --emit "$f"; done) */
 #include "emit.h"
 #include "frontend.h"
 #include "rftest.h"

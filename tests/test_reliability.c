@@ -99,8 +99,9 @@ static void test_sigkill_leaves_whole_files(void)
     snprintf(dir, sizeof dir, "%s/killme", runs);
     /* first run: build (and cache) the model, let it write for a while */
     pid_t pid = start_regfitc(model, runs);
+    struct timespec tick = {0, 20000000L};
     for (int i = 0; i < 300 && check_run_files(dir) < 3; i++)
-        usleep(20000);
+        nanosleep(&tick, NULL);
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     CU_ASSERT_EQUAL_FATAL(check_run_files(dir), 3);
