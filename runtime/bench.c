@@ -206,7 +206,10 @@ int rf_bench_run(const rf_model *m, const rf_bench_options *opt)
         REGFIT_SOURCE_DIR "/runtime/generic.c",       REGFIT_SOURCE_DIR "/runtime/generic_dense.c",
         REGFIT_SOURCE_DIR "/runtime/generic_layers.c", REGFIT_SOURCE_DIR "/runtime/generic_loss.c",
         REGFIT_SOURCE_DIR "/runtime/bench_peak.c",    REGFIT_SOURCE_DIR "/runtime/bench_export.c", NULL};
-    rf_build_options bo = {.extra_sources = extra};
+    /* the default flags, plus what the generic kernels' sources need */
+    rf_build_options bo = {.extra_sources = extra,
+                           .cflags = "-O3 -march=native -fopenmp -D_POSIX_C_SOURCE=200809L -I" REGFIT_SOURCE_DIR
+                                     "/compiler"};
     rf_built built;
     if (!opt->quiet)
         fprintf(stderr, "regfitc: building %s with the generic kernels\n", m->name);
