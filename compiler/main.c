@@ -47,6 +47,9 @@ static const char usage_text[] =
     "  --version       print the version and exit\n"
     "  --help          print this help and exit\n"
     "\n"
+    "environment: REGFIT_DATA (data folder), REGFIT_CACHE (compiled models), CC and\n"
+    "REGFIT_CFLAGS (compiler and flags for generated code; default clang, -O3 -march=native -fopenmp)\n"
+    "\n"
     "exit status: 0 success, 1 the run failed, 2 bad model file or usage\n";
 
 static int usage_error(const char *fmt, const char *arg)
@@ -205,7 +208,11 @@ int main(int argc, char **argv)
             break;
         }
         rf_built built;
-        rf_build_options bo = {0};
+        /* $REGFIT_CFLAGS replaces the default -O3 -march=native -fopenmp
+         * (e.g. for valgrind, which knows no AVX-512) */
+        rf_build_options bo = {.cflags = getenv("REGFIT_CFLAGS")};
+        if (bo.cflags && !*bo.cflags)
+            bo.cflags = NULL;
         if (!c.train.quiet)
             fprintf(stderr, "regfitc: building %s\n", m.name);
         if (rf_build(&m, &bo, &built, err, sizeof err) != 0) {
