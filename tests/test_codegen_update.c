@@ -323,7 +323,9 @@ static void test_seed_mlp_threads_and_speed(void)
         double flops = rf_model_train_flops(&m);
         fprintf(stderr, "\n    seed MLP train_step, %d thread%s: %.2f ms mean, %.2f ms best (%.1f GFLOP/s) ",
                 threads, threads > 1 ? "s" : "", total / steps, best, flops / best * 1e-6);
-        CU_ASSERT(best < 100); /* a generous bound: a few ms is expected */
+        /* generous bounds (a few ms is expected): two threads on a busy machine can wait
+         * whole time slices at the barriers */
+        CU_ASSERT(best < (threads == 1 ? 50 : 250));
     }
     c->set_threads(2);
     free(inst);
