@@ -138,17 +138,21 @@ def child(args):
         def c_step(k):
             gen_step(model, x[k].data_ptr(), y32[k].data_ptr(), batch)
 
+        # Interleaved in blocks, with a pause between blocks: the OpenMP and
+        # OpenBLAS worker threads of one side spin for a while after its last
+        # step (libomp for 200 ms) and would otherwise steal the core from the
+        # other side's next step.
         tt, tc = [], []
-        for s in range(-5, args.steps):
-            k = (s + 5) % nb
-            t0 = time.perf_counter()
-            torch_step(k)
-            t1 = time.perf_counter()
-            c_step(k)
-            t2 = time.perf_counter()
-            if s >= 0:
-                tt.append(t1 - t0)
-                tc.append(t2 - t1)
+        block = 10
+        for rep in range(max(1, args.steps // block)):
+            for side, times, fn in ((0, tt, torch_step), (1, tc, c_step)):
+                for s in range(-2, block):  # two warm-up steps per block
+                    k = (rep * block + s + 2) % nb
+                    t0 = time.perf_counter()
+                    fn(k)
+                    if s >= 0:
+                        times.append(time.perf_counter() - t0)
+                time.sleep(0.3)
         tt.sort()
         tc.sort()
         med = lambda v: v[len(v) // 2]

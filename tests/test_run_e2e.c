@@ -270,19 +270,39 @@ static void test_weight_decay_reference_ranges(void)
     fprintf(stderr, "\n");
 }
 
+static const char diverge_yaml[] =
+    "name: diverge\ninput: 50\nbatch: 4\nlayers: [{dense: {units: 1, init: {normal: 1}}}]\n"
+    "loss: squared\noptimizer: {sgd: {lr: %s}}\ntrain: {epochs: %d}\n"
+    "data: {synthetic_linear: {n_train: 40, n_test: 10, w: 0.01, b: 0.05, noise: 0.01}}\n";
+
 static void test_divergence_stops_with_exit_1(void)
 {
-    rf_test_write("diverge.yaml",
-                  "name: diverge\ninput: 50\nbatch: 4\nlayers: [{dense: {units: 1, init: {normal: 1}}}]\n"
-                  "loss: squared\noptimizer: {sgd: {lr: 1000}}\ntrain: {epochs: 50}\n"
-                  "data: {synthetic_linear: {n_train: 40, n_test: 10, w: 0.01, b: 0.05, noise: 0.01}}\n");
-    char args[4096];
+    /* a good run first: its checkpoint is the last good one */
+    char text[1024], args[4096], path[4096];
+    snprintf(text, sizeof text, diverge_yaml, "0.001", 2);
+    rf_test_write("diverge.yaml", text);
     snprintf(args, sizeof args, "%s/diverge.yaml --quiet --runs %s/div", rf_test_tmpdir(), rf_test_tmpdir());
     rf_run_result r = rf_test_regfitc(args);
+    CU_ASSERT_EQUAL_FATAL(r.status, 0);
+    snprintf(path, sizeof path, "%s/div/diverge/model.ckpt", rf_test_tmpdir());
+    size_t good_len;
+    char *good = rf_test_read_file(path, &good_len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(good);
+
+    /* the same model with a learning rate that blows up in the first epoch */
+    snprintf(text, sizeof text, diverge_yaml, "1000", 50);
+    rf_test_write("diverge.yaml", text);
+    r = rf_test_regfitc(args);
     CU_ASSERT_EQUAL(r.status, 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "diverged"));
     CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "epoch 1"));
     CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "step"));
+    size_t len;
+    char *after = rf_test_read_file(path, &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(after);
+    CU_ASSERT(len == good_len && memcmp(after, good, len) == 0);
+    free(good);
+    free(after);
 }
 
 static void test_missing_data_says_how_to_install(void)
