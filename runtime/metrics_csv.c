@@ -25,7 +25,7 @@ int rf_metrics_write(const char *path, const rf_metrics_row *rows, int n, char *
         cell(af.f, "%.9g", r->test_loss);
         cell(af.f, "%.9g", r->train_acc);
         cell(af.f, "%.9g", r->test_acc);
-        cell(af.f, "%.3f", r->seconds);
+        cell(af.f, "%.6f", r->seconds);
         fputc('\n', af.f);
     }
     return rf_atomic_commit(&af, err, errlen);

@@ -33,8 +33,8 @@ static void test_metrics_classes(void)
     CU_ASSERT_EQUAL_FATAL(rf_metrics_write(path, rows, 2, err, sizeof err), 0);
     char *text = rf_test_read_file(path, NULL);
     CU_ASSERT_STRING_EQUAL(text, "epoch,train_loss,test_loss,train_acc,test_acc,seconds\n"
-                                 "1,0.5868,0.451234568,0.7834,0.8,1.235\n"
-                                 "2,0.4,0.333333333,0.85,0.841,0.000\n");
+                                 "1,0.5868,0.451234568,0.7834,0.8,1.234560\n"
+                                 "2,0.4,0.333333333,0.85,0.841,0.000400\n");
     free(text);
 }
 
@@ -47,7 +47,7 @@ static void test_metrics_squared(void)
     CU_ASSERT_EQUAL_FATAL(rf_metrics_write(path, rows, 2, err, sizeof err), 0);
     char *text = rf_test_read_file(path, NULL);
     CU_ASSERT_STRING_EQUAL(text, "epoch,train_loss,test_loss,train_acc,test_acc,seconds\n"
-                                 "1,1.23456789e-13,98.7654321,,,0.020\n"
+                                 "1,1.23456789e-13,98.7654321,,,0.020000\n"
                                  "10,3e-14,123.5,,,\n");
     free(text);
     /* no rows: just the header */
