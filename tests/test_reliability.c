@@ -12,7 +12,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <zlib.h>
 
 static const char slow_model[] =
     "name: killme\n"
@@ -46,15 +45,6 @@ static int csv_is_whole(const char *s, size_t len)
     return 1;
 }
 
-static int ckpt_is_whole(const unsigned char *b, size_t len)
-{
-    if (len < 20 || memcmp(b, "RGFTCKPT", 8) != 0)
-        return 0;
-    uLong crc = crc32(0L, b, (uInt)(len - 4));
-    uLong stored = b[len - 4] | (b[len - 3] << 8) | (b[len - 2] << 16) | ((uLong)b[len - 1] << 24);
-    return crc == stored;
-}
-
 /* Checks each run file present is whole; returns how many were present. */
 static int check_run_files(const char *dir)
 {
@@ -70,7 +60,7 @@ static int check_run_files(const char *dir)
         present++;
         int whole = i == 0 ? csv_is_whole(s, len)
                   : i == 1 ? (strncmp(s, "<?xml", 5) == 0 || strncmp(s, "<svg", 4) == 0) && ends_with(s, len, "</svg>\n")
-                           : ckpt_is_whole((unsigned char *)s, len);
+                           : rf_test_ckpt_is_whole((unsigned char *)s, len);
         if (!whole)
             fprintf(stderr, "\n  %s is not whole (%zu bytes)\n", path, len);
         CU_ASSERT_TRUE(whole);

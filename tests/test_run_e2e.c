@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 static char slice_dir[4096];
 static int have_real_data;
@@ -78,16 +77,6 @@ static char *run_file(const char *runs, const char *name, const char *file, size
     return rf_test_read_file(path, len);
 }
 
-/* A checkpoint is whole: magic, and the CRC-32 of all but its last 4 bytes. */
-static int ckpt_is_whole(const unsigned char *b, size_t len)
-{
-    if (len < 20 || memcmp(b, "RGFTCKPT", 8) != 0)
-        return 0;
-    uLong crc = crc32(0L, b, (uInt)(len - 4));
-    uLong stored = b[len - 4] | (b[len - 3] << 8) | (b[len - 2] << 16) | ((uLong)b[len - 1] << 24);
-    return crc == stored;
-}
-
 /* metrics.csv without its seconds column. */
 static void drop_seconds(char *csv)
 {
@@ -145,7 +134,7 @@ static void test_real_slice_trains_and_writes_run_files(void)
     free(svg);
     unsigned char *ck = (unsigned char *)run_file("runsA", "e2e_mlp", "model.ckpt", &len);
     CU_ASSERT_PTR_NOT_NULL_FATAL(ck);
-    CU_ASSERT_TRUE(ckpt_is_whole(ck, len));
+    CU_ASSERT_TRUE(rf_test_ckpt_is_whole(ck, len));
     /* 784*256 + 256 + 256*256 + 256 + 256*10 + 10 floats, 6 names, header, CRC */
     size_t floats = 784 * 256 + 256 + 256 * 256 + 256 + 2560 + 10;
     CU_ASSERT(len > floats * 4 && len < floats * 4 + 200);

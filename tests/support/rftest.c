@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 
 static char tmpdir[4096];
 static char pathbuf[4096];
@@ -132,4 +133,14 @@ int rf_test_main(const char *suite, const rf_test_case *cases, int argc, char **
         return 1;
     }
     return failed ? 1 : 0;
+}
+
+int rf_test_ckpt_is_whole(const void *data, size_t len)
+{
+    const unsigned char *b = data;
+    if (len < 20 || memcmp(b, "RGFTCKPT", 8) != 0)
+        return 0;
+    uLong crc = crc32(0L, b, (uInt)(len - 4));
+    uLong stored = b[len - 4] | (b[len - 3] << 8) | (b[len - 2] << 16) | ((uLong)b[len - 1] << 24);
+    return crc == stored;
 }

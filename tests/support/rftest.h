@@ -41,4 +41,8 @@ const char *rf_test_regfitc_exe(void);
 /* Reads a whole file into a malloc'd NUL-terminated buffer (NULL on error). */
 char *rf_test_read_file(const char *path, size_t *len);
 
+/* A checkpoint file is whole: its magic, and a CRC-32 over all but its
+ * last 4 bytes that equals those bytes (SPEC section 4). */
+int rf_test_ckpt_is_whole(const void *data, size_t len);
+
 #endif
