@@ -4,6 +4,8 @@
  * another, so one run reports every problem of the file. */
 #include "check_internal.h"
 
+#include <float.h>
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,8 +219,12 @@ static void check_optimizer(rf_checker *c, const rf_ynode *n)
         return;
     if (ck_keys(c, v, "sgd", keys, required) < 0)
         return;
-    if ((x = rf_ynode_get(v, "lr")))
-        ck_range(c, x, "lr", 0, 1, INFINITY, 0, &c->m->lr);
+    /* the generated code folds lr into a float constant: it must stay a
+     * positive, finite, normal float there */
+    if ((x = rf_ynode_get(v, "lr")) && ck_range(c, x, "lr", 0, 1, FLT_MAX, 0, &c->m->lr) == 0 &&
+        c->m->lr < FLT_MIN)
+        ck_error(c, x, "lr %g is too small for float arithmetic (the smallest normal float is %g)",
+                 c->m->lr, (double)FLT_MIN);
     if ((x = rf_ynode_get(v, "momentum")))
         ck_range(c, x, "momentum", 0, 0, 1, 1, &c->m->momentum);
 }
@@ -248,9 +254,9 @@ static int check_group(rf_checker *c, const rf_ynode *n, rf_decay_group *g)
         return -1;
     int ok = 1;
     const rf_ynode *x;
-    if ((x = rf_ynode_get(n, "l2")) && ck_range(c, x, "l2", 0, 0, INFINITY, 0, &g->l2) < 0)
+    if ((x = rf_ynode_get(n, "l2")) && ck_range(c, x, "l2", 0, 0, FLT_MAX, 0, &g->l2) < 0)
         ok = 0;
-    if ((x = rf_ynode_get(n, "l1")) && ck_range(c, x, "l1", 0, 0, INFINITY, 0, &g->l1) < 0)
+    if ((x = rf_ynode_get(n, "l1")) && ck_range(c, x, "l1", 0, 0, FLT_MAX, 0, &g->l1) < 0)
         ok = 0;
     if (!(x = rf_ynode_get(n, "params")))
         return -1;

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -308,8 +309,10 @@ int ck_range(rf_checker *c, const rf_ynode *n, const char *what, double lo, int 
     int above = hi_open ? !(x < hi) : !(x <= hi);
     if (below || above) {
         char range[96];
-        if (isinf(hi))
+        if (isinf(hi) || (hi >= FLT_MAX && below))
             snprintf(range, sizeof range, "%s %g", lo_open ? "greater than" : "at least", lo);
+        else if (hi >= FLT_MAX)
+            snprintf(range, sizeof range, "at most %g (the largest float)", hi);
         else
             snprintf(range, sizeof range, "in %c%g, %g%c", lo_open ? '(' : '[', lo, hi,
                      hi_open ? ')' : ']');
@@ -342,9 +345,22 @@ int ck_keys(rf_checker *c, const rf_ynode *n, const char *what, const char *cons
         }
         ck_error(c, n->keys[i], "unknown key '%.60s' in %s%s%s", key, what, hint, list);
     }
-    for (int k = 0; required && required[k]; k++)
-        if (!rf_ynode_get(n, required[k]))
+    for (int k = 0; required && required[k]; k++) {
+        if (rf_ynode_get(n, required[k]))
+            continue;
+        /* a misspelling of it was already reported with "did you mean" */
+        const char *just_this[] = {required[k], NULL};
+        int misspelt = 0;
+        for (int i = 0; i < n->n && !misspelt; i++) {
+            char hint[96];
+            if (ck_index_of(n->keys[i]->value, allowed) >= 0)
+                continue;
+            ck_hint(hint, sizeof hint, n->keys[i]->value, just_this);
+            misspelt = hint[0] != '\0';
+        }
+        if (!misspelt)
             ck_error(c, n, "%s: missing required key '%s'", what, required[k]);
+    }
     return 0;
 }
 
