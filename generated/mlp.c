@@ -246,16 +246,17 @@ ALWAYS_INLINE void mlp_product(
     for (int tile = 0; tile < row_tiles * panels; tile++) {
         const int panel = panel_major ? tile / row_tiles : tile % panels;
         const int row_tile = panel_major ? tile % row_tiles : tile / panels;
+        const int c0 = panel * NR < vector_cols ? panel * NR : vector_cols; /* the last: a tail */
         const int row_end = row_tile * tile_rows + tile_rows < rows
                                 ? row_tile * tile_rows + tile_rows : rows;
         for (int r0 = row_tile * tile_rows; r0 < row_end; r0 += MR) {
             if (r0 + MR <= row_end)
                 mlp_tile(MR, c, c_row, bias, a, a_row, a_step, b, b_row, cols, depth,
-                        r0, panel * NR);
+                        r0, c0);
             else /* the last rows, one at a time */
                 for (int r = r0; r < row_end; r++)
                     mlp_tile(1, c, c_row, bias, a, a_row, a_step, b, b_row, cols, depth,
-                            r, panel * NR);
+                            r, c0);
         }
     }
 }
