@@ -10,10 +10,6 @@
 #include "codebuf.h"
 #include "plan.h"
 
-/* Generation-time tile of the matrix products (emit_dense.c). */
-#define RF_TILE_ROWS 4
-#define RF_TILE_COLS 32
-
 typedef struct {
     rf_layer_kind kind;
     /* the layer heading after its name: "dense 784 -> 256" */
@@ -54,6 +50,10 @@ void rf_emit_init(rf_codebuf *cb, const rf_plan *p);
 /* emit_rng.c: the copy of rf_random.h functions this model needs
  * (NAME_-prefixed and static). */
 void rf_emit_rng(rf_codebuf *cb, const rf_plan *p);
+
+/* Lines of C as they are, followed by an empty line, with "{n}" standing for
+ * the model's name and "{N}" for its capitalised prefix (emit_rng.c). */
+void rf_emit_lines(rf_codebuf *cb, const rf_plan *p, const char *const *lines);
 
 /* emit_model.c helpers */
 

@@ -320,19 +320,28 @@ static void emit_prelude(rf_codebuf *cb, const rf_plan *p)
     rf_cb_line(cb, "#include <stdint.h>");
     rf_cb_line(cb, "#include <string.h>");
     rf_cb_line(cb, "");
-    rf_cb_line(cb, "/* OpenMP: one parallel region per call, loops shared among its threads (each thread");
-    rf_cb_line(cb, " * owns what it writes). Without -fopenmp these are empty and everything runs serially. */");
-    rf_cb_line(cb, "#ifdef _OPENMP");
-    rf_cb_line(cb, "#define OMP_PARALLEL _Pragma(\"omp parallel\")");
-    rf_cb_line(cb, "#define OMP_PARALLEL_FOR _Pragma(\"omp parallel for schedule(static)\")");
-    rf_cb_line(cb, "#define OMP_FOR _Pragma(\"omp for schedule(static)\")");
-    rf_cb_line(cb, "#define OMP_FOR_NOWAIT _Pragma(\"omp for schedule(static) nowait\")");
-    rf_cb_line(cb, "#else");
+    if (p->parallel) {
+        rf_cb_line(cb, "/* OpenMP: one parallel region per call, loops shared among its threads (each thread");
+        rf_cb_line(cb, " * owns what it writes). Without -fopenmp these are empty and everything runs serially. */");
+        rf_cb_line(cb, "#ifdef _OPENMP");
+        rf_cb_line(cb, "#define OMP_PARALLEL _Pragma(\"omp parallel\")");
+        rf_cb_line(cb, "#define OMP_PARALLEL_FOR _Pragma(\"omp parallel for schedule(static)\")");
+        rf_cb_line(cb, "#define OMP_FOR _Pragma(\"omp for schedule(static)\")");
+        rf_cb_line(cb, "#define OMP_FOR_NOWAIT _Pragma(\"omp for schedule(static) nowait\")");
+        rf_cb_line(cb, "#define OMP_BARRIER _Pragma(\"omp barrier\")");
+        rf_cb_line(cb, "#else");
+    } else {
+        rf_cb_line(cb, "/* OpenMP: not used. A training step of this model (%.0f FLOP at a full batch) costs",
+                   rf_model_train_flops(p->model));
+        rf_cb_line(cb, " * less than opening a parallel region, so every call runs on the calling thread. */");
+    }
     rf_cb_line(cb, "#define OMP_PARALLEL");
     rf_cb_line(cb, "#define OMP_PARALLEL_FOR");
     rf_cb_line(cb, "#define OMP_FOR");
     rf_cb_line(cb, "#define OMP_FOR_NOWAIT");
-    rf_cb_line(cb, "#endif");
+    rf_cb_line(cb, "#define OMP_BARRIER");
+    if (p->parallel)
+        rf_cb_line(cb, "#endif");
     rf_cb_line(cb, "");
 }
 

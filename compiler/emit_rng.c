@@ -81,7 +81,7 @@ static const char *const normal[] = {
     NULL,
 };
 
-static void emit_piece(rf_codebuf *cb, const rf_plan *p, const char *const *lines)
+void rf_emit_lines(rf_codebuf *cb, const rf_plan *p, const char *const *lines)
 {
     for (; *lines; lines++) {
         char out[512];
@@ -120,12 +120,12 @@ void rf_emit_rng(rf_codebuf *cb, const rf_plan *p)
     rf_cb_line(cb, "/* ---- Random numbers: a copy of regfitc's rf_random.h (counter-based: every number is");
     rf_cb_line(cb, " * a pure function of its seed and indices, the same on any number of threads) ---- */");
     rf_cb_line(cb, "");
-    emit_piece(cb, p, mix64);
-    emit_piece(cb, p, key);
+    rf_emit_lines(cb, p, mix64);
+    rf_emit_lines(cb, p, key);
     if (p->has_dropout_mask)
-        emit_piece(cb, p, dropout);
+        rf_emit_lines(cb, p, dropout);
     if (need_uniform)
-        emit_piece(cb, p, uniform);
+        rf_emit_lines(cb, p, uniform);
     if (need_normal)
-        emit_piece(cb, p, normal);
+        rf_emit_lines(cb, p, normal);
 }

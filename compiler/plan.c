@@ -191,6 +191,7 @@ int rf_plan_build(const rf_model *m, rf_plan *p)
             if (strcmp(p->buffers[b].dims[d], "BATCH") == 0)
                 snprintf(p->buffers[b].dims[d], sizeof p->buffers[b].dims[d], "%s_BATCH", p->macro);
 
+    p->parallel = rf_model_train_flops(m) >= RF_PARALLEL_MIN_FLOPS;
     p->output = p->n_ops ? p->ops[p->n_ops - 1].out : RF_PLAN_INPUT;
     p->output_grad = p->n_ops ? p->ops[p->n_ops - 1].out_grad : RF_PLAN_NONE;
     return 0;

@@ -18,6 +18,13 @@
 #define RF_PLAN_INPUT (-2) /* buffer index of the caller's input rows x */
 #define RF_PLAN_NONE (-1)
 
+/* The generated calls share their work among OpenMP threads only when a
+ * training step at a full batch takes this many FLOPs: below it, a parallel
+ * region (fork, join, a barrier per layer: microseconds) costs more than the
+ * arithmetic. A decision of generation time: the results stay the same for
+ * any number of threads either way. */
+#define RF_PARALLEL_MIN_FLOPS 2e6
+
 typedef enum {
     RF_BUF_PARAM,           /* a parameter tensor */
     RF_BUF_GRAD,            /* its gradient */
@@ -68,6 +75,7 @@ typedef struct {
     int has_momentum;                 /* velocities exist */
     int has_dropout_mask;             /* some dropout layer with 0 < p < 1 */
     int has_dropout_training;         /* some dropout layer with 0 < p (behaves differently in training) */
+    int parallel;                     /* the calls open a parallel region (else no OpenMP at all) */
 } rf_plan;
 
 /* Builds the plan of a finished model (rf_model_finish). Returns 0, or -1

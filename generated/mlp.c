@@ -19,11 +19,13 @@
 #define OMP_PARALLEL_FOR _Pragma("omp parallel for schedule(static)")
 #define OMP_FOR _Pragma("omp for schedule(static)")
 #define OMP_FOR_NOWAIT _Pragma("omp for schedule(static) nowait")
+#define OMP_BARRIER _Pragma("omp barrier")
 #else
 #define OMP_PARALLEL
 #define OMP_PARALLEL_FOR
 #define OMP_FOR
 #define OMP_FOR_NOWAIT
+#define OMP_BARRIER
 #endif
 
 /* ---- Random numbers: a copy of regfitc's rf_random.h (counter-based: every number is
@@ -87,107 +89,190 @@ static inline double mlp_normal(uint64_t seed, uint64_t stream, uint64_t a, uint
     return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
 }
 
-/* Matrix product tiles: for i < rows and j < columns,
- *     c[i*c_row + j] = init[j] + sum over p < depth of a[i*a_row + p*a_step] * b[p*b_row + j]
- * (init NULL: 0). a_row and a_step read A row-major or transposed. The sum over p runs in
- * order in registers, so an element's value does not depend on the thread computing it. */
-#define TILE_ROWS 4
-#define TILE_COLS 32
+/* ---- Vectors and the register tile, chosen by the compiler's target ----
+ * VL floats per vector (GNU vector extensions): 16 with AVX-512, 8 with AVX, else 4.
+ * The micro-kernel keeps MR rows x NV vectors (NR = NV * VL columns) of C in registers:
+ * 8 x 2 zmm with AVX-512 (32 registers), 6 x 2 otherwise (16 registers), enough
+ * independent FMA chains to keep two FMA units busy. The sizes only change speed and
+ * the rounding of a*b+c (fused where the target has FMA), never which thread computes
+ * what: results are bit-identical for any number of threads. */
+#if defined(__AVX512F__) || defined(__FMA__)
+#include <immintrin.h>
+#endif
+#if defined(__AVX512F__)
+#define VL 16
+#define MR 8
+#elif defined(__AVX__)
+#define VL 8
+#define MR 6
+#else
+#define VL 4
+#define MR 6
+#endif
+#define NV 2
+#define NR (NV * VL)
+#define TILE_ROWS (8 * MR) /* rows of a forward or input-gradient work tile */
 
-/* A tile of 4 rows x 32 columns. */
-static inline void mlp_tile_4x32(float *restrict c, ptrdiff_t c_row, const float *restrict init,
-                                 const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step,
-                                 const float *restrict b, ptrdiff_t b_row, int depth)
+typedef float vf __attribute__((vector_size(VL * 4)));
+typedef float vf_unaligned __attribute__((vector_size(VL * 4), aligned(4)));
+
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+/* gcc -O2 keeps the register loops rolled (and spills the tile) unless told to unroll;
+ * clang unrolls them by itself and is slowed down by the pragma, so gcc only. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define UNROLL _Pragma("GCC unroll 16")
+#else
+#define UNROLL
+#endif
+
+ALWAYS_INLINE vf vload(const float *p)
 {
-    float acc[4][32];
-    for (int i = 0; i < 4; i++)
-        for (int j = 0; j < 32; j++)
-            acc[i][j] = init ? init[j] : 0.0f;
-    for (int p = 0; p < depth; p++)
-        for (int i = 0; i < 4; i++)
-            for (int j = 0; j < 32; j++)
-                acc[i][j] += a[i * a_row + p * a_step] * b[p * b_row + j];
-    for (int i = 0; i < 4; i++)
-        for (int j = 0; j < 32; j++)
-            c[i * c_row + j] = acc[i][j];
+    return *(const vf_unaligned *)p;
 }
 
-/* A tile of 4 rows x 10 columns. */
-static inline void mlp_tile_4x10(float *restrict c, ptrdiff_t c_row, const float *restrict init,
-                                 const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step,
-                                 const float *restrict b, ptrdiff_t b_row, int depth)
+ALWAYS_INLINE void vstore(float *p, vf v)
 {
-    float acc[4][10];
-    for (int i = 0; i < 4; i++)
-        for (int j = 0; j < 10; j++)
-            acc[i][j] = init ? init[j] : 0.0f;
-    for (int p = 0; p < depth; p++)
-        for (int i = 0; i < 4; i++)
-            for (int j = 0; j < 10; j++)
-                acc[i][j] += a[i * a_row + p * a_step] * b[p * b_row + j];
-    for (int i = 0; i < 4; i++)
-        for (int j = 0; j < 10; j++)
-            c[i * c_row + j] = acc[i][j];
+    *(vf_unaligned *)p = v;
 }
 
-/* A tile of 1 row x 32 columns. */
-static inline void mlp_tile_1x32(float *restrict c, ptrdiff_t c_row, const float *restrict init,
-                                 const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step,
-                                 const float *restrict b, ptrdiff_t b_row, int depth)
+/* x in every lane (scalar - vector is a splat; x - 0 == x exactly, -0 included) */
+ALWAYS_INLINE vf vsplat(float x)
 {
-    float acc[1][32];
-    for (int i = 0; i < 1; i++)
-        for (int j = 0; j < 32; j++)
-            acc[i][j] = init ? init[j] : 0.0f;
-    for (int p = 0; p < depth; p++)
-        for (int i = 0; i < 1; i++)
-            for (int j = 0; j < 32; j++)
-                acc[i][j] += a[i * a_row + p * a_step] * b[p * b_row + j];
-    for (int i = 0; i < 1; i++)
-        for (int j = 0; j < 32; j++)
-            c[i * c_row + j] = acc[i][j];
+    return x - (vf){0};
 }
 
-/* A tile of 1 row x 10 columns. */
-static inline void mlp_tile_1x10(float *restrict c, ptrdiff_t c_row, const float *restrict init,
-                                 const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step,
-                                 const float *restrict b, ptrdiff_t b_row, int depth)
+/* a * b + c, rounded once where the target has FMA (-std=c11 never contracts a*b+c) */
+ALWAYS_INLINE vf vfma(vf a, vf b, vf c)
 {
-    float acc[1][10];
-    for (int i = 0; i < 1; i++)
-        for (int j = 0; j < 10; j++)
-            acc[i][j] = init ? init[j] : 0.0f;
+#if VL == 16
+    return _mm512_fmadd_ps(a, b, c);
+#elif VL == 8 && defined(__FMA__)
+    return _mm256_fmadd_ps(a, b, c);
+#else
+    return a * b + c;
+#endif
+}
+
+/* ---- Matrix products: C = A B (+ bias), A(i, p) = a[i * a_row + p * a_step] ---- */
+
+/* The micro-kernel: acc[i][v] = sum over p < depth of A(i, p) * b[p * b_row + v * VL + lane]
+ * for i < rows and v < nv, p ascending (one FMA chain per element). rows, nv and the
+ * strides are constants at every call, so acc stays in registers. */
+ALWAYS_INLINE void mlp_kernel(
+        int rows, int nv, const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step,
+        const float *restrict b, ptrdiff_t b_row, int depth, vf acc[MR][NV])
+{
+    UNROLL for (int i = 0; i < MR; i++)
+        UNROLL for (int v = 0; v < NV; v++)
+            acc[i][v] = (vf){0};
+    for (int p = 0; p < depth; p++) {
+        vf b_row_p[NV];
+        UNROLL for (int v = 0; v < nv; v++)
+            b_row_p[v] = vload(b + p * b_row + v * VL);
+        UNROLL for (int i = 0; i < rows; i++) {
+            const vf a_ip = vsplat(a[i * a_row + p * a_step]);
+            UNROLL for (int v = 0; v < nv; v++)
+                acc[i][v] = vfma(a_ip, b_row_p[v], acc[i][v]);
+        }
+    }
+}
+
+/* The same for the last cols < VL columns, one float at a time. */
+ALWAYS_INLINE void mlp_kernel_columns(
+        int rows, int cols, const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step,
+        const float *restrict b, ptrdiff_t b_row, int depth, float acc[MR][VL])
+{
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < VL; j++)
+            acc[i][j] = 0.0f;
     for (int p = 0; p < depth; p++)
-        for (int i = 0; i < 1; i++)
-            for (int j = 0; j < 10; j++)
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < cols; j++)
                 acc[i][j] += a[i * a_row + p * a_step] * b[p * b_row + j];
-    for (int i = 0; i < 1; i++)
-        for (int j = 0; j < 10; j++)
-            c[i * c_row + j] = acc[i][j];
+}
+
+/* C = acc (+ bias) for rows x nv vectors from c (the columns of bias from col). */
+ALWAYS_INLINE void mlp_store(
+        int rows, int nv, vf acc[MR][NV], float *restrict c, ptrdiff_t c_row,
+        const float *restrict bias)
+{
+    UNROLL for (int i = 0; i < rows; i++)
+        UNROLL for (int v = 0; v < nv; v++)
+            vstore(c + i * c_row + v * VL, bias ? acc[i][v] + vload(bias + v * VL) : acc[i][v]);
+}
+
+/* Rows r0 .. r0 + rows - 1 and the panel from column c0 of C: the kernel, then C = acc
+ * (+ bias). The panel is NR columns, or the whole vectors left, or the last cols % VL. */
+ALWAYS_INLINE void mlp_tile(
+        int rows, float *restrict c, ptrdiff_t c_row, const float *restrict bias,
+        const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step, const float *restrict b,
+        ptrdiff_t b_row, int cols, int depth, int r0, int c0)
+{
+    const int vector_cols = cols - cols % VL, vectors_left = vector_cols % NR / VL;
+    a += r0 * a_row;
+    b += c0;
+    c += r0 * c_row + c0;
+    bias = bias ? bias + c0 : NULL;
+    if (c0 + NR <= vector_cols) {
+        vf acc[MR][NV];
+        mlp_kernel(rows, NV, a, a_row, a_step, b, b_row, depth, acc);
+        mlp_store(rows, NV, acc, c, c_row, bias);
+    } else if (c0 < vector_cols) {
+        vf acc[MR][NV];
+        mlp_kernel(rows, vectors_left, a, a_row, a_step, b, b_row, depth, acc);
+        mlp_store(rows, vectors_left, acc, c, c_row, bias);
+    } else {
+        float acc[MR][VL];
+        mlp_kernel_columns(rows, cols % VL, a, a_row, a_step, b, b_row, depth, acc);
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < cols % VL; j++)
+                c[i * c_row + j] = bias ? acc[i][j] + bias[j] : acc[i][j];
+    }
+}
+
+/* C (rows x cols) = A B (+ bias), B depth x cols, shared among the threads in fixed work
+ * tiles of tile_rows rows x one panel: panel by panel when panel_major (a thread's tiles
+ * then reuse one panel of B), else row tile by row tile. The tiles never depend on the
+ * number of threads. No barrier at the end. */
+ALWAYS_INLINE void mlp_product(
+        float *restrict c, ptrdiff_t c_row, const float *restrict bias,
+        const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step, const float *restrict b,
+        ptrdiff_t b_row, int rows, int cols, int depth, int tile_rows, int panel_major)
+{
+    const int vector_cols = cols - cols % VL;
+    const int panels = (vector_cols + NR - 1) / NR + (cols % VL != 0);
+    const int row_tiles = (rows + tile_rows - 1) / tile_rows;
+    OMP_FOR_NOWAIT
+    for (int tile = 0; tile < row_tiles * panels; tile++) {
+        const int panel = panel_major ? tile / row_tiles : tile % panels;
+        const int row_tile = panel_major ? tile % row_tiles : tile / panels;
+        const int c0 = panel * NR < vector_cols ? panel * NR : vector_cols; /* the last: a tail */
+        const int row_end = row_tile * tile_rows + tile_rows < rows
+                                ? row_tile * tile_rows + tile_rows : rows;
+        for (int r0 = row_tile * tile_rows; r0 < row_end; r0 += MR) {
+            if (r0 + MR <= row_end)
+                mlp_tile(MR, c, c_row, bias, a, a_row, a_step, b, b_row, cols, depth,
+                        r0, c0);
+            else /* the last rows, one at a time */
+                for (int r = r0; r < row_end; r++)
+                    mlp_tile(1, c, c_row, bias, a, a_row, a_step, b, b_row, cols, depth,
+                            r, c0);
+        }
+    }
 }
 
 /* dense1: dense 784 -> 256 (mlp.yaml:10) */
 
-/* out = in weight + bias, in register tiles */
+/* out = in weight + bias: work tiles of TILE_ROWS rows x NR columns, column panel by
+ * column panel (a thread's consecutive tiles reuse one panel of weight) */
 static void mlp_dense1_forward(float (*restrict out)[MLP_DENSE1_OUT],
                                const float (*restrict in)[MLP_DENSE1_IN],
                                const float (*restrict weight)[MLP_DENSE1_OUT],
                                const float *restrict bias, int n)
 {
-    const int row_tiles = (n + TILE_ROWS - 1) / TILE_ROWS;
-    const int col_tiles = (MLP_DENSE1_OUT + TILE_COLS - 1) / TILE_COLS;
-    OMP_FOR
-    for (int tile = 0; tile < row_tiles * col_tiles; tile++) {
-        const int r0 = tile % row_tiles * TILE_ROWS;
-        const int c0 = tile / row_tiles * TILE_COLS;
-        if (r0 + TILE_ROWS <= n)
-            mlp_tile_4x32(&out[r0][c0], MLP_DENSE1_OUT, &bias[c0], &in[r0][0], MLP_DENSE1_IN, 1,
-                          &weight[0][c0], MLP_DENSE1_OUT, MLP_DENSE1_IN);
-        else
-            for (int r = r0; r < n; r++)
-                mlp_tile_1x32(&out[r][c0], MLP_DENSE1_OUT, &bias[c0], &in[r][0], MLP_DENSE1_IN, 1,
-                              &weight[0][c0], MLP_DENSE1_OUT, MLP_DENSE1_IN);
-    }
+    mlp_product(out[0], MLP_DENSE1_OUT, bias, in[0], MLP_DENSE1_IN, 1, weight[0], MLP_DENSE1_OUT, n,
+                MLP_DENSE1_OUT, MLP_DENSE1_IN, TILE_ROWS, 1);
+    OMP_BARRIER
 }
 
 /* weight_grad = in^T out_grad, bias_grad = column sums of out_grad
@@ -197,29 +282,23 @@ static void mlp_dense1_backward(float (*restrict weight_grad)[MLP_DENSE1_OUT],
                                 const float (*restrict out_grad)[MLP_DENSE1_OUT],
                                 const float (*restrict in)[MLP_DENSE1_IN], int n)
 {
-    /* weight_grad = in^T out_grad, summing the batch rows in order */
-    {
-        const int row_tiles = (MLP_DENSE1_IN + TILE_ROWS - 1) / TILE_ROWS;
-        const int col_tiles = (MLP_DENSE1_OUT + TILE_COLS - 1) / TILE_COLS;
-        OMP_FOR_NOWAIT
-        for (int tile = 0; tile < row_tiles * col_tiles; tile++) {
-            const int r0 = tile % row_tiles * TILE_ROWS;
-            const int c0 = tile / row_tiles * TILE_COLS;
-            mlp_tile_4x32(&weight_grad[r0][c0], MLP_DENSE1_OUT, NULL, &in[0][r0], 1, MLP_DENSE1_IN,
-                          &out_grad[0][c0], MLP_DENSE1_OUT, n);
-        }
-    }
+    /* weight_grad = in^T out_grad, summing the batch rows in order; work tiles of MR rows
+     * x NR columns, row block by row block (a thread keeps MR columns of in in cache) */
+    mlp_product(weight_grad[0], MLP_DENSE1_OUT, NULL, in[0], 1, MLP_DENSE1_IN, out_grad[0],
+                MLP_DENSE1_OUT, MLP_DENSE1_IN, MLP_DENSE1_OUT, n, MR, 0);
 
-    /* bias_grad = column sums of out_grad, rows in order, TILE_COLS columns at a time */
-    OMP_FOR
-    for (int c0 = 0; c0 < MLP_DENSE1_OUT; c0 += TILE_COLS) {
-        float sum[TILE_COLS] = {0};
+    /* bias_grad = column sums of out_grad, rows in order, SUM_COLS columns at a time */
+    enum { SUM_COLS = 32 };
+    OMP_FOR_NOWAIT
+    for (int c0 = 0; c0 < MLP_DENSE1_OUT; c0 += SUM_COLS) {
+        float sum[SUM_COLS] = {0};
         for (int r = 0; r < n; r++)
-            for (int j = 0; j < TILE_COLS; j++)
+            for (int j = 0; j < SUM_COLS; j++)
                 sum[j] += out_grad[r][c0 + j];
-        for (int j = 0; j < TILE_COLS; j++)
+        for (int j = 0; j < SUM_COLS; j++)
             bias_grad[c0 + j] = sum[j];
     }
+    OMP_BARRIER
 }
 
 /* relu1: relu, 256 units (mlp.yaml:11) */
@@ -291,26 +370,16 @@ static void mlp_dropout1_backward(float (*restrict in_grad)[MLP_DROPOUT1_UNITS],
 
 /* hidden2: dense 256 -> 256 (mlp.yaml:13) */
 
-/* out = in weight + bias, in register tiles */
+/* out = in weight + bias: work tiles of TILE_ROWS rows x NR columns, column panel by
+ * column panel (a thread's consecutive tiles reuse one panel of weight) */
 static void mlp_hidden2_forward(float (*restrict out)[MLP_HIDDEN2_OUT],
                                 const float (*restrict in)[MLP_HIDDEN2_IN],
                                 const float (*restrict weight)[MLP_HIDDEN2_OUT],
                                 const float *restrict bias, int n)
 {
-    const int row_tiles = (n + TILE_ROWS - 1) / TILE_ROWS;
-    const int col_tiles = (MLP_HIDDEN2_OUT + TILE_COLS - 1) / TILE_COLS;
-    OMP_FOR
-    for (int tile = 0; tile < row_tiles * col_tiles; tile++) {
-        const int r0 = tile % row_tiles * TILE_ROWS;
-        const int c0 = tile / row_tiles * TILE_COLS;
-        if (r0 + TILE_ROWS <= n)
-            mlp_tile_4x32(&out[r0][c0], MLP_HIDDEN2_OUT, &bias[c0], &in[r0][0], MLP_HIDDEN2_IN, 1,
-                          &weight[0][c0], MLP_HIDDEN2_OUT, MLP_HIDDEN2_IN);
-        else
-            for (int r = r0; r < n; r++)
-                mlp_tile_1x32(&out[r][c0], MLP_HIDDEN2_OUT, &bias[c0], &in[r][0], MLP_HIDDEN2_IN, 1,
-                              &weight[0][c0], MLP_HIDDEN2_OUT, MLP_HIDDEN2_IN);
-    }
+    mlp_product(out[0], MLP_HIDDEN2_OUT, bias, in[0], MLP_HIDDEN2_IN, 1, weight[0], MLP_HIDDEN2_OUT,
+                n, MLP_HIDDEN2_OUT, MLP_HIDDEN2_IN, TILE_ROWS, 1);
+    OMP_BARRIER
 }
 
 /* weight_grad = in^T out_grad, bias_grad = column sums of out_grad,
@@ -329,49 +398,27 @@ static void mlp_hidden2_backward(float (*restrict in_grad)[MLP_HIDDEN2_IN],
         for (int k = 0; k < MLP_HIDDEN2_IN; k++)
             weight_t[j][k] = weight[k][j];
 
-    /* weight_grad = in^T out_grad, summing the batch rows in order */
-    {
-        const int row_tiles = (MLP_HIDDEN2_IN + TILE_ROWS - 1) / TILE_ROWS;
-        const int col_tiles = (MLP_HIDDEN2_OUT + TILE_COLS - 1) / TILE_COLS;
-        OMP_FOR_NOWAIT
-        for (int tile = 0; tile < row_tiles * col_tiles; tile++) {
-            const int r0 = tile % row_tiles * TILE_ROWS;
-            const int c0 = tile / row_tiles * TILE_COLS;
-            mlp_tile_4x32(&weight_grad[r0][c0], MLP_HIDDEN2_OUT, NULL, &in[0][r0], 1,
-                          MLP_HIDDEN2_IN, &out_grad[0][c0], MLP_HIDDEN2_OUT, n);
-        }
-    }
+    /* weight_grad = in^T out_grad, summing the batch rows in order; work tiles of MR rows
+     * x NR columns, row block by row block (a thread keeps MR columns of in in cache) */
+    mlp_product(weight_grad[0], MLP_HIDDEN2_OUT, NULL, in[0], 1, MLP_HIDDEN2_IN, out_grad[0],
+                MLP_HIDDEN2_OUT, MLP_HIDDEN2_IN, MLP_HIDDEN2_OUT, n, MR, 0);
 
-    /* bias_grad = column sums of out_grad, rows in order, TILE_COLS columns at a time */
+    /* bias_grad = column sums of out_grad, rows in order, SUM_COLS columns at a time */
+    enum { SUM_COLS = 32 };
     OMP_FOR_NOWAIT
-    for (int c0 = 0; c0 < MLP_HIDDEN2_OUT; c0 += TILE_COLS) {
-        float sum[TILE_COLS] = {0};
+    for (int c0 = 0; c0 < MLP_HIDDEN2_OUT; c0 += SUM_COLS) {
+        float sum[SUM_COLS] = {0};
         for (int r = 0; r < n; r++)
-            for (int j = 0; j < TILE_COLS; j++)
+            for (int j = 0; j < SUM_COLS; j++)
                 sum[j] += out_grad[r][c0 + j];
-        for (int j = 0; j < TILE_COLS; j++)
+        for (int j = 0; j < SUM_COLS; j++)
             bias_grad[c0 + j] = sum[j];
     }
 
-    /* in_grad = out_grad weight^T */
-    {
-        const int row_tiles = (n + TILE_ROWS - 1) / TILE_ROWS;
-        const int col_tiles = (MLP_HIDDEN2_IN + TILE_COLS - 1) / TILE_COLS;
-        OMP_FOR
-        for (int tile = 0; tile < row_tiles * col_tiles; tile++) {
-            const int r0 = tile % row_tiles * TILE_ROWS;
-            const int c0 = tile / row_tiles * TILE_COLS;
-            if (r0 + TILE_ROWS <= n)
-                mlp_tile_4x32(&in_grad[r0][c0], MLP_HIDDEN2_IN, NULL, &out_grad[r0][0],
-                              MLP_HIDDEN2_OUT, 1, &weight_t[0][c0], MLP_HIDDEN2_IN,
-                              MLP_HIDDEN2_OUT);
-            else
-                for (int r = r0; r < n; r++)
-                    mlp_tile_1x32(&in_grad[r][c0], MLP_HIDDEN2_IN, NULL, &out_grad[r][0],
-                                  MLP_HIDDEN2_OUT, 1, &weight_t[0][c0], MLP_HIDDEN2_IN,
-                                  MLP_HIDDEN2_OUT);
-        }
-    }
+    /* in_grad = out_grad weight^T, in the work tiles of the forward */
+    mlp_product(in_grad[0], MLP_HIDDEN2_IN, NULL, out_grad[0], MLP_HIDDEN2_OUT, 1, weight_t[0],
+                MLP_HIDDEN2_IN, n, MLP_HIDDEN2_IN, MLP_HIDDEN2_OUT, TILE_ROWS, 1);
+    OMP_BARRIER
 }
 
 /* relu2: relu, 256 units (mlp.yaml:14) */
@@ -443,26 +490,16 @@ static void mlp_dropout2_backward(float (*restrict in_grad)[MLP_DROPOUT2_UNITS],
 
 /* dense3: dense 256 -> 10 (mlp.yaml:16) */
 
-/* out = in weight + bias, in register tiles */
+/* out = in weight + bias: work tiles of TILE_ROWS rows x NR columns, column panel by
+ * column panel (a thread's consecutive tiles reuse one panel of weight) */
 static void mlp_dense3_forward(float (*restrict out)[MLP_DENSE3_OUT],
                                const float (*restrict in)[MLP_DENSE3_IN],
                                const float (*restrict weight)[MLP_DENSE3_OUT],
                                const float *restrict bias, int n)
 {
-    const int row_tiles = (n + TILE_ROWS - 1) / TILE_ROWS;
-    const int col_tiles = (MLP_DENSE3_OUT + TILE_COLS - 1) / TILE_COLS;
-    OMP_FOR
-    for (int tile = 0; tile < row_tiles * col_tiles; tile++) {
-        const int r0 = tile % row_tiles * TILE_ROWS;
-        const int c0 = tile / row_tiles * TILE_COLS;
-        if (r0 + TILE_ROWS <= n)
-            mlp_tile_4x10(&out[r0][c0], MLP_DENSE3_OUT, &bias[c0], &in[r0][0], MLP_DENSE3_IN, 1,
-                          &weight[0][c0], MLP_DENSE3_OUT, MLP_DENSE3_IN);
-        else
-            for (int r = r0; r < n; r++)
-                mlp_tile_1x10(&out[r][c0], MLP_DENSE3_OUT, &bias[c0], &in[r][0], MLP_DENSE3_IN, 1,
-                              &weight[0][c0], MLP_DENSE3_OUT, MLP_DENSE3_IN);
-    }
+    mlp_product(out[0], MLP_DENSE3_OUT, bias, in[0], MLP_DENSE3_IN, 1, weight[0], MLP_DENSE3_OUT, n,
+                MLP_DENSE3_OUT, MLP_DENSE3_IN, TILE_ROWS, 1);
+    OMP_BARRIER
 }
 
 /* weight_grad = in^T out_grad, bias_grad = column sums of out_grad,
@@ -481,25 +518,18 @@ static void mlp_dense3_backward(float (*restrict in_grad)[MLP_DENSE3_IN],
         for (int k = 0; k < MLP_DENSE3_IN; k++)
             weight_t[j][k] = weight[k][j];
 
-    /* weight_grad = in^T out_grad, summing the batch rows in order */
-    {
-        const int row_tiles = (MLP_DENSE3_IN + TILE_ROWS - 1) / TILE_ROWS;
-        const int col_tiles = (MLP_DENSE3_OUT + TILE_COLS - 1) / TILE_COLS;
-        OMP_FOR_NOWAIT
-        for (int tile = 0; tile < row_tiles * col_tiles; tile++) {
-            const int r0 = tile % row_tiles * TILE_ROWS;
-            const int c0 = tile / row_tiles * TILE_COLS;
-            mlp_tile_4x10(&weight_grad[r0][c0], MLP_DENSE3_OUT, NULL, &in[0][r0], 1, MLP_DENSE3_IN,
-                          &out_grad[0][c0], MLP_DENSE3_OUT, n);
-        }
-    }
+    /* weight_grad = in^T out_grad, summing the batch rows in order; work tiles of MR rows
+     * x NR columns, row block by row block (a thread keeps MR columns of in in cache) */
+    mlp_product(weight_grad[0], MLP_DENSE3_OUT, NULL, in[0], 1, MLP_DENSE3_IN, out_grad[0],
+                MLP_DENSE3_OUT, MLP_DENSE3_IN, MLP_DENSE3_OUT, n, MR, 0);
 
-    /* bias_grad = column sums of out_grad, rows in order, TILE_COLS columns at a time */
+    /* bias_grad = column sums of out_grad, rows in order, SUM_COLS columns at a time */
+    enum { SUM_COLS = 32 };
     OMP_FOR_NOWAIT
-    for (int c0 = 0; c0 < MLP_DENSE3_OUT; c0 += TILE_COLS) {
+    for (int c0 = 0; c0 < MLP_DENSE3_OUT; c0 += SUM_COLS) {
         const int left = MLP_DENSE3_OUT - c0;
-        const int cols = left < TILE_COLS ? left : TILE_COLS;
-        float sum[TILE_COLS] = {0};
+        const int cols = left < SUM_COLS ? left : SUM_COLS;
+        float sum[SUM_COLS] = {0};
         for (int r = 0; r < n; r++)
             for (int j = 0; j < cols; j++)
                 sum[j] += out_grad[r][c0 + j];
@@ -507,24 +537,10 @@ static void mlp_dense3_backward(float (*restrict in_grad)[MLP_DENSE3_IN],
             bias_grad[c0 + j] = sum[j];
     }
 
-    /* in_grad = out_grad weight^T */
-    {
-        const int row_tiles = (n + TILE_ROWS - 1) / TILE_ROWS;
-        const int col_tiles = (MLP_DENSE3_IN + TILE_COLS - 1) / TILE_COLS;
-        OMP_FOR
-        for (int tile = 0; tile < row_tiles * col_tiles; tile++) {
-            const int r0 = tile % row_tiles * TILE_ROWS;
-            const int c0 = tile / row_tiles * TILE_COLS;
-            if (r0 + TILE_ROWS <= n)
-                mlp_tile_4x32(&in_grad[r0][c0], MLP_DENSE3_IN, NULL, &out_grad[r0][0],
-                              MLP_DENSE3_OUT, 1, &weight_t[0][c0], MLP_DENSE3_IN, MLP_DENSE3_OUT);
-            else
-                for (int r = r0; r < n; r++)
-                    mlp_tile_1x32(&in_grad[r][c0], MLP_DENSE3_IN, NULL, &out_grad[r][0],
-                                  MLP_DENSE3_OUT, 1, &weight_t[0][c0], MLP_DENSE3_IN,
-                                  MLP_DENSE3_OUT);
-        }
-    }
+    /* in_grad = out_grad weight^T, in the work tiles of the forward */
+    mlp_product(in_grad[0], MLP_DENSE3_IN, NULL, out_grad[0], MLP_DENSE3_OUT, 1, weight_t[0],
+                MLP_DENSE3_IN, n, MLP_DENSE3_IN, MLP_DENSE3_OUT, TILE_ROWS, 1);
+    OMP_BARRIER
 }
 
 /* ---- Loss: softmax_cross_entropy (mlp.yaml:17), the mean over the n rows ---- */

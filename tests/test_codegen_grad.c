@@ -10,8 +10,10 @@ static rf_model ce_model;
 /* squared loss, a dropout before the first dense layer (no backward through it):
  * 6 -> dropout 0.5 -> dense 33 -> relu -> dense 4, batch 8 */
 static rf_model sq_model;
-/* wide enough for several column tiles and tails: 70 -> dense 100 -> relu -> dense 65 -> sigmoid
- * -> dense 33, batch 23 (gradients checked on a sample of the elements) */
+/* wide enough for several column tiles and tails: 70 -> dense 100 -> relu -> dense 50 -> sigmoid
+ * -> dense 10, batch 23 (gradients checked on a sample of the elements). 50 columns are a whole
+ * panel, a panel of fewer vectors and a scalar tail with AVX-512; 10 are a vector and a tail with
+ * AVX2. */
 static rf_model wide_model;
 static rf_built ce_built, sq_built, wide_built;
 static int built;
@@ -47,9 +49,9 @@ static void build_models(void)
     tm_begin(m, "gradwide", 70, 23, RF_LOSS_SOFTMAX_CE, 0.1, 0);
     tm_dense(m, 100, NULL);
     tm_layer(m, RF_LAYER_RELU);
-    tm_dense(m, 65, NULL);
+    tm_dense(m, 50, NULL);
     tm_layer(m, RF_LAYER_SIGMOID);
-    tm_dense(m, 33, NULL);
+    tm_dense(m, 10, NULL);
     tm_finish(m);
     CU_ASSERT_EQUAL_FATAL(tm_build(m, &wide_built), 0);
 }
@@ -216,6 +218,9 @@ static void test_forward_matches_reference(void)
     check_forward(&f);
     fixture_free(&f);
     f = fixture_new(&sq_model, &sq_built, 12);
+    check_forward(&f);
+    fixture_free(&f);
+    f = fixture_new_scaled(&wide_model, &wide_built, 13, 0.15);
     check_forward(&f);
     fixture_free(&f);
 }
