@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #define GIB (1024.0 * 1024.0 * 1024.0)
 
@@ -148,6 +149,75 @@ static void check_csv_file(rf_checker *c, const rf_ynode *at, const char *path, 
                  path, cols, line, need, why);
 }
 
+/* ---- idx headers ---- */
+
+/* Reads up to `len` bytes of an IDX file (gzipped or plain). Returns the
+ * count read, or -1 when the file cannot be opened. */
+static long idx_read(const char *path, unsigned char *buf, long len)
+{
+    gzFile f = gzopen(path, "rb");
+    if (!f)
+        return -1;
+    long got = 0;
+    while (got < len) {
+        int chunk = len - got > (1 << 20) ? (1 << 20) : (int)(len - got);
+        int n = gzread(f, buf + got, (unsigned)chunk);
+        if (n <= 0)
+            break;
+        got += n;
+    }
+    gzclose(f);
+    return got;
+}
+
+static unsigned long be32(const unsigned char *b)
+{
+    return (unsigned long)b[0] << 24 | (unsigned long)b[1] << 16 | (unsigned long)b[2] << 8 | b[3];
+}
+
+/* The image size in an idx3 header against the model's input. A file that
+ * cannot be read or is not idx3 is left to the runtime's loader, which
+ * reports it in full. */
+static void check_idx_images(rf_checker *c, const rf_ynode *at, const char *path)
+{
+    unsigned char h[16];
+    if (!path || idx_read(path, h, 16) != 16 || be32(h) != 0x803)
+        return;
+    unsigned long rows = be32(h + 8), cols = be32(h + 12);
+    if ((double)rows * cols != c->m->input)
+        ck_error(c, at, "idx file '%s' holds images of %lu x %lu = %.0f pixels, but input is %d "
+                        "(line %d)", path, rows, cols, (double)rows * cols, c->m->input,
+                 c->input_node->line);
+}
+
+/* The largest label in an idx1 file against the model's class count. */
+static void check_idx_labels(rf_checker *c, const rf_ynode *at, const char *path)
+{
+    enum { MAX_LABELS = 10 * 1000 * 1000 };
+    unsigned char h[8];
+    if (!path || idx_read(path, h, 8) != 8 || be32(h) != 0x801 || be32(h + 4) > MAX_LABELS)
+        return;
+    long n = (long)be32(h + 4);
+    unsigned char *buf = malloc((size_t)n + 8);
+    if (!buf || idx_read(path, buf, n + 8) != n + 8) {
+        free(buf);
+        return; /* truncated: the loader says so */
+    }
+    int top = -1;
+    long at_sample = 0;
+    for (long i = 0; i < n; i++)
+        if (buf[8 + i] > top) {
+            top = buf[8 + i];
+            at_sample = i;
+        }
+    free(buf);
+    rf_model *m = c->m;
+    if (m->loss == RF_LOSS_SOFTMAX_CE && top >= m->outputs)
+        ck_error(c, at, "idx file '%s' has class label %d (sample %ld), but the model has %d "
+                        "outputs, one per class (the dense layer at line %d)",
+                 path, top, at_sample, m->outputs, m->layers[last_dense(m)].pos.line);
+}
+
 static void check_data_fit(rf_checker *c)
 {
     rf_model *m = c->m;
@@ -170,11 +240,19 @@ static void check_data_fit(rf_checker *c)
                             "line %d)", set, m->outputs, m->layers[last_dense(m)].pos.line);
         break;
     }
-    case RF_DATA_IDX:
-        if (m->loss != RF_LOSS_SOFTMAX_CE)
+    case RF_DATA_IDX: {
+        if (m->loss != RF_LOSS_SOFTMAX_CE) {
             ck_error(c, at, "idx data has class labels: it needs loss softmax_cross_entropy, "
                             "but loss is %s (line %d)", rf_loss_name(m->loss), loss_line);
+            break;
+        }
+        const rf_ynode *idx = at->items[0];
+        check_idx_images(c, rf_ynode_get(idx, "train_images"), d->train_images);
+        check_idx_images(c, rf_ynode_get(idx, "test_images"), d->test_images);
+        check_idx_labels(c, rf_ynode_get(idx, "train_labels"), d->train_labels);
+        check_idx_labels(c, rf_ynode_get(idx, "test_labels"), d->test_labels);
         break;
+    }
     case RF_DATA_CSV: {
         const rf_ynode *csv = at->items[0];
         char why[160];

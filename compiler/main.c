@@ -32,7 +32,7 @@ static const char usage_text[] =
     "  --check         validate only; print layers, parameters, FLOPs per step, memory\n"
     "  --bench         time the specialised training step against the generic kernels\n"
     "\n"
-    "options:\n"
+    "options (also as --option=value; -- ends the options):\n"
     "  -o DIR          output folder for --emit (default: generated/)\n"
     "  --data DIR      folder of the Fashion-MNIST/MNIST IDX files\n"
     "                  (default: $REGFIT_DATA, else /usr/share/datasets/fashion-mnist)\n"
@@ -74,6 +74,16 @@ static int parse_count(const char *s, unsigned long long max, unsigned long long
     return 0;
 }
 
+static int flag_takes_value(const char *a)
+{
+    static const char *const with_value[] = {"-o", "--data", "--runs", "--save", "--load", "--epochs",
+                                             "--seed", "--threads", "--steps"};
+    for (size_t i = 0; i < sizeof with_value / sizeof with_value[0]; i++)
+        if (!strcmp(a, with_value[i]))
+            return 1;
+    return 0;
+}
+
 typedef struct {
     int mode;
     const char *model_path;
@@ -91,15 +101,38 @@ static int parse_args(int argc, char **argv, cli *c)
     c->train.epochs = -1;
     c->bench_steps = 50;
     int modes = 0;
+    int options_done = 0;
+    char split[256];
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+        const char *eq = strchr(a, '=');
         unsigned long long v;
+        if (!options_done && !strcmp(a, "--")) {
+            options_done = 1;
+            continue;
+        }
+        if (options_done || a[0] != '-' || a[1] == '\0') {
+            if (c->model_path)
+                return usage_error("only one model file, please ('%s' is a second one)", a);
+            c->model_path = a;
+            continue;
+        }
+        /* --option=value is --option value */
+        int glued = 0;
+        if (a[1] == '-' && eq && (size_t)(eq - a) < sizeof split) {
+            memcpy(split, a, (size_t)(eq - a));
+            split[eq - a] = '\0';
+            next = eq + 1;
+            a = split;
+            glued = 1;
+        }
 #define NEED_VALUE()                                                     \
     do {                                                                 \
         if (!next)                                                       \
             return usage_error("option '%s' needs a value", a);          \
-        i++;                                                             \
+        if (!glued)                                                      \
+            i++;                                                         \
     } while (0)
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             fputs(usage_text, stdout);
@@ -151,13 +184,11 @@ static int parse_args(int argc, char **argv, cli *c)
             if (parse_count(next, 1000000, &v) || v == 0)
                 return usage_error("--steps takes a whole number from 1 to 1000000, not '%s'", next);
             c->bench_steps = (int)v;
-        } else if (a[0] == '-' && a[1] != '\0') {
-            return usage_error("unknown option '%s'", a);
-        } else if (c->model_path) {
-            return usage_error("only one model file, please ('%s' is a second one)", a);
         } else {
-            c->model_path = a;
+            return usage_error("unknown option '%s'", a);
         }
+        if (glued && strncmp(argv[i], a, strlen(a)) == 0 && !flag_takes_value(a))
+            return usage_error("option '%s' takes no value", a);
 #undef NEED_VALUE
     }
     if (modes > 1)
@@ -213,13 +244,13 @@ int main(int argc, char **argv)
         rf_build_options bo = {.cflags = getenv("REGFIT_CFLAGS")};
         if (bo.cflags && !*bo.cflags)
             bo.cflags = NULL;
-        if (!c.train.quiet)
-            fprintf(stderr, "regfitc: building %s\n", m.name);
         if (rf_build(&m, &bo, &built, err, sizeof err) != 0) {
             fprintf(stderr, "regfitc: error: %s\n", err);
             rc = 1;
             break;
         }
+        if (!c.train.quiet && !built.cached)
+            fprintf(stderr, "regfitc: compiled %s into %s\n", m.name, built.so_path);
         rc = rf_train_run(&m, built.model, &c.train);
         rf_build_close(&built);
         break;

@@ -102,7 +102,8 @@ static int make_batches(const rf_model *m, const rf_bench_options *opt, batches 
         b->y[i] = (float)rf_normal(1, RF_STREAM_DATA, 11, i);
     for (size_t r = 0; r < rows; r++)
         b->labels[r] = (int32_t)(rf_key(1, RF_STREAM_DATA, 12, r) % (uint64_t)m->outputs);
-    *source = "random data (the model's data could not be loaded)";
+    *source = m->data.kind == RF_DATA_NONE ? "random data (the model file names no data)"
+                                           : "random data (the model's data could not be loaded)";
     return 0;
 }
 
@@ -251,11 +252,15 @@ int rf_bench_run(const rf_model *m, const rf_bench_options *opt)
 
     char shape[256];
     describe(m, shape, sizeof shape);
-    printf("regfitc --bench %s: %s, batch %d, %.1f MFLOP per train_step\n", m->name, shape, m->batch,
+    printf("regfitc --bench %s: %s, batch %d, %.4g MFLOP per train_step\n", m->name, shape, m->batch,
            flops_train * 1e-6);
     printf("data: %s; %d timed steps per kernel after %d warm-up, interleaved\n", source, opt->steps,
            WARMUP_STEPS);
-    printf("FMA peak (measured): %.1f GFLOP/s on 1 thread, %.1f on %d\n", peak1, peak1 * threads, threads);
+    if (threads == 1)
+        printf("FMA peak (measured): %.1f GFLOP/s on 1 thread\n", peak1);
+    else
+        printf("FMA peak (measured): %.1f GFLOP/s on 1 thread, so %.1f on %d\n", peak1, peak1 * threads,
+               threads);
 
     x.c->set_threads(threads);
     double loss_diff, param_diff;

@@ -11,6 +11,7 @@
 #include "plot_svg.h"
 #include "rf_random.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -73,6 +74,29 @@ static int make_dirs(const char *path, char *err, size_t errlen)
         return -1;
     }
     return 0;
+}
+
+/* Temporary files of the run files that a killed run left behind
+ * (FILE.tmp.XXXXXX, see atomic_file.h): a new run of the same model starts
+ * by removing them. */
+static void remove_stale_temps(const char *dir)
+{
+    static const char *const files[] = {"metrics.csv.tmp.", "loss.svg.tmp.", "model.ckpt.tmp."};
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+            size_t n = strlen(files[i]);
+            if (strncmp(e->d_name, files[i], n) == 0 && strlen(e->d_name) == n + 6) {
+                char path[4400];
+                snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+                unlink(path);
+            }
+        }
+    }
+    closedir(d);
 }
 
 /* Fisher-Yates from the identity, with counter-based draws keyed by
@@ -275,9 +299,14 @@ static int train_epoch(trainer *t, const rf_dataset *train, int epoch, int epoch
         if (!isfinite(loss)) {
             if (show_progress)
                 clear_progress();
-            snprintf(err, errlen, "training diverged: the loss is %s at epoch %d, step %d (of %d); the last good "
-                     "parameters are kept (lower the learning rate?)", isnan(loss) ? "NaN" : "infinite", epoch,
-                     s + 1, steps);
+            if (epoch > 1)
+                snprintf(err, errlen, "training diverged: the loss is %s at epoch %d, step %d (of %d); model.ckpt "
+                         "keeps the parameters after epoch %d (lower the learning rate?)",
+                         isnan(loss) ? "NaN" : "infinite", epoch, s + 1, steps, epoch - 1);
+            else
+                snprintf(err, errlen, "training diverged: the loss is %s at epoch 1, step %d (of %d), before any "
+                         "epoch finished, so no checkpoint was written (lower the learning rate?)",
+                         isnan(loss) ? "NaN" : "infinite", s + 1, steps);
             free(perm);
             return -1;
         }
@@ -325,6 +354,7 @@ int rf_train_run(const rf_model *m, const rf_compiled *c, const rf_train_options
     }
     if (make_dirs(dir, err, sizeof err) != 0)
         goto fail;
+    remove_stale_temps(dir);
     if (rf_data_load(m, opt->data_dir, &data, err, sizeof err) != 0)
         goto fail;
 

@@ -273,6 +273,34 @@ static void test_csv_column_mismatch(void)
     fe_done();
 }
 
+static void test_idx_header_mismatch(void)
+{
+    /* a 2-image idx3 file of 3 x 3 pixels, and labels up to 7 */
+    static const unsigned char images[16 + 18] = {0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 3};
+    static const unsigned char labels[8 + 2] = {0, 0, 8, 1, 0, 0, 0, 2, 1, 7};
+    rf_test_write_bytes("img.idx", images, sizeof images);
+    rf_test_write_bytes("lab.idx", labels, sizeof labels);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/model.yaml", rf_test_tmpdir());
+    int rc = fe_check_as(path, "name: c\ninput: 10\nbatch: 2\nlayers: [dense: 5]\n"
+                               "loss: softmax_cross_entropy\noptimizer: {sgd: {lr: 0.1}}\n"
+                               "data:\n  idx:\n    train_images: img.idx\n    train_labels: lab.idx\n"
+                               "    test_images: img.idx\n    test_labels: lab.idx\n");
+    CU_ASSERT_EQUAL(rc, 2);
+    EXPECT_ERROR(9, 19, "holds images of 3 x 3 = 9 pixels, but input is 10 (line 2)");
+    EXPECT_ERROR(10, 19, "has class label 7 (sample 1), but the model has 5 outputs");
+    EXPECT_ERROR(11, 18, "holds images of 3 x 3 = 9 pixels");
+    EXPECT_ERROR(12, 18, "has class label 7 (sample 1)");
+    fe_done();
+    /* the same files fit a 9-input, 8-class model */
+    rc = fe_check_as(path, "name: c\ninput: 9\nbatch: 2\nlayers: [dense: 8]\n"
+                           "loss: softmax_cross_entropy\noptimizer: {sgd: {lr: 0.1}}\n"
+                           "data:\n  idx:\n    train_images: img.idx\n    train_labels: lab.idx\n"
+                           "    test_images: img.idx\n    test_labels: lab.idx\n");
+    CU_ASSERT_EQUAL(rc, 0);
+    fe_done();
+}
+
 static void test_model_too_large(void)
 {
     int rc = fe_check("name: huge\ninput: 1000000\nbatch: 1\nlayers:\n  - dense: 1000000\n"
@@ -421,6 +449,7 @@ int main(int argc, char **argv)
         {"layer list and decay list shapes", test_layer_list_shape},
         {"unknown loss, optimizer, init, data", test_unknown_loss_optimizer_init_data},
         {"loss and data mismatches", test_loss_data_mismatches},
+        {"idx image size and label range against the model", test_idx_header_mismatch},
         {"csv column mismatch", test_csv_column_mismatch},
         {"model too large", test_model_too_large},
         {"decay warnings", test_decay_warnings_not_errors},

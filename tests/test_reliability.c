@@ -168,12 +168,33 @@ static void test_unwritable_outputs_fail_cleanly(void)
     CU_ASSERT_EQUAL(leftover_temp_files(dir), 0);
 }
 
+static void test_next_run_removes_stale_temp_files(void)
+{
+    /* what a SIGKILL in the middle of a write leaves behind */
+    char dir[4096], cmd[8400];
+    snprintf(dir, sizeof dir, "%s/stale/small", rf_test_tmpdir());
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cd '%s' && touch metrics.csv.tmp.AbC123 model.ckpt.tmp.x1y2z3 "
+             "loss.svg.tmp.QQQQQQ notes.txt", dir, dir);
+    CU_ASSERT_EQUAL_FATAL(system(cmd), 0);
+    CU_ASSERT_EQUAL(leftover_temp_files(dir), 3);
+    char args[4096];
+    snprintf(args, sizeof args, "%s/small.yaml --quiet --runs %s/stale", rf_test_tmpdir(), rf_test_tmpdir());
+    rf_run_result r = rf_test_regfitc(args);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT_EQUAL(leftover_temp_files(dir), 0);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/notes.txt", dir);
+    CU_ASSERT_EQUAL(access(path, F_OK), 0); /* nothing else is touched */
+    CU_ASSERT_EQUAL(check_run_files(dir), 3);
+}
+
 int main(int argc, char **argv)
 {
     static const rf_test_case cases[] = {
         {"SIGKILL at many moments leaves every run file whole", test_sigkill_leaves_whole_files},
         {"a full disk (/dev/full) fails with exit 1", test_full_disk_fails_cleanly},
         {"unwritable outputs fail with exit 1, nothing left over", test_unwritable_outputs_fail_cleanly},
+        {"the next run removes the temporary files a killed run left", test_next_run_removes_stale_temp_files},
         {NULL, NULL},
     };
     return rf_test_main("reliability", cases, argc, argv);
