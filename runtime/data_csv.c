@@ -81,22 +81,22 @@ static int count_fields(span line)
     return n;
 }
 
-/* The first line is a header when one of its fields is text: not a
- * number and not starting like one (so "1,,0" or "1,2x,0" stay data lines
- * and get a precise error instead of being skipped). */
+/* The first line is a header when most of its fields are text (neither a
+ * number nor starting like one). A line with a stray word among numbers
+ * ("1,2x,0", "1,2,x,1") stays a data line and gets a precise error instead
+ * of being skipped. */
 static int is_header(span line)
 {
     span rest = line;
-    int fields = count_fields(line);
+    int fields = count_fields(line), text = 0;
     for (int k = 0; k < fields; k++) {
         span f = next_field(&rest);
         double v;
         if (f.len == 0 || parse_number(f, &v) == 0)
             continue;
-        if (!strchr("0123456789+-.", f.p[0]))
-            return 1;
+        text += !strchr("0123456789+-.", f.p[0]);
     }
-    return 0;
+    return 2 * text > fields;
 }
 
 /* Splits text into lines: *line gets the next one without its "\r\n". */
@@ -244,6 +244,14 @@ int rf_csv_parse(const char *text, size_t len, const char *name, int features, i
         if (!seen_first) {
             seen_first = 1;
             if (is_header(t)) {
+                int want = features + (classes > 0 ? 1 : targets);
+                if (count_fields(t) != want) {
+                    snprintf(err, errlen, "%s:%d: the header line has %d fields, but the model needs %d (%d "
+                             "features + %d %s)", name, lineno, count_fields(t), want, features,
+                             classes > 0 ? 1 : targets, classes > 0 ? "class index" : "targets");
+                    rf_dataset_free(out);
+                    return -1;
+                }
                 header = 1;
                 continue;
             }

@@ -110,6 +110,12 @@ static void test_errors(void)
     expect_error("x1,x2,label\n", 2, 3, 0, "bad.csv: no samples (only a header line)");
     expect_error("1 2 0\n", 2, 3, 0, "bad.csv:1: expected 3 fields (2 features and a class label), found 1");
     expect_error("1,2x,0\n", 2, 3, 0, "bad.csv:1: column 2: '2x' is not a number"); /* a typo, not a header */
+    /* one word among numbers is a bad data line, not a header */
+    expect_error("1,2,x,1\n3,4,5,0\n", 3, 3, 0, "bad.csv:1: column 3: 'x' is not a number");
+    /* a header must have one field per column */
+    expect_error("a,b,c\n1,2,3,0\n", 3, 3, 0,
+                 "bad.csv:1: the header line has 3 fields, but the model needs 4 (3 features + 1 class index)");
+    expect_error("a,b\n1,2,3,4\n", 2, 0, 2, "bad.csv:1: the header line has 2 fields, but the model needs 4");
     expect_error("1,2,0\n1 2,3,1\n", 2, 3, 0, "bad.csv:2: column 1: '1 2' is not a number");
     expect_error("1,2,0\n", 0, 3, 0, "bad CSV layout");
     expect_error("1,2,0\n", 2, 0, 0, "bad CSV layout");
