@@ -18,6 +18,7 @@
 #include "emit_internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The instruction-set block: vector type, loads, broadcast, FMA, tile shape. */
@@ -88,8 +89,158 @@ static const char *const isa_block[] = {
     NULL,
 };
 
+/* The vector types of the epilogues: lane masks and the dropout hash on VL lanes. */
+static const char *const lane_block[] = {
+    "typedef int32_t vi __attribute__((vector_size(VL * 4)));",
+    "typedef uint32_t vu __attribute__((vector_size(VL * 4)));",
+    "typedef uint32_t vu_unaligned __attribute__((vector_size(VL * 4), aligned(4)));",
+    "",
+    "/* a where the lane's mask is all ones, else +0 */",
+    "ALWAYS_INLINE vf vand(vf a, vi mask)",
+    "{",
+    "    return (vf)((vi)a & mask);",
+    "}",
+    NULL,
+};
+
+static const char *const hash_block[] = {
+    "/* {n}_dropout_bits of VL consecutive indices from index */",
+    "ALWAYS_INLINE vu {n}_dropout_bits_v(uint64_t key, uint32_t index)",
+    "{",
+    "    static const uint32_t lanes[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};",
+    "    vu x = (index + *(const vu_unaligned *)lanes) ^ (uint32_t)key;",
+    "    for (int round = 0; round < 2; round++) { /* {n}_hash32, twice */",
+    "        x ^= x >> 16;",
+    "        x *= 0x7FEB352Du;",
+    "        x ^= x >> 15;",
+    "        x *= 0x846CA68Bu;",
+    "        x ^= x >> 16;",
+    "        if (round == 0)",
+    "            x += (uint32_t)(key >> 32);",
+    "    }",
+    "    return x;",
+    "}",
+    NULL,
+};
+
+static const char *const epilogue_head[] = {
+    "/* ---- Epilogues: what a product does with a tile of C while it is in registers ----",
+    " * Forward (gate NULL): y = dropout(act(acc + bias)). Input gradient of a chain below",
+    " * (gate = the chain's output, laid out as C): dz = acc times act'(gate) and the",
+    " * dropout mask. With relu, gate > 0 exactly when the unit was positive and kept",
+    " * (survivors are scaled by scale >= 1, never to 0), so dz = gate > 0 ? acc * scale : 0",
+    " * (scale = 1 without dropout or in evaluation). Element (r, j) of a [rows][units] C has",
+    " * the dropout index r * units + j, which is its offset 'at'. */",
+    "enum { ACT_NONE, ACT_RELU, ACT_SIGMOID, ACT_TANH };",
+    "",
+    "typedef struct {",
+    "    const float *bias; /* forward: + bias[column] (NULL: none) */",
+    "    int act;           /* ACT_*: forward: applied; input gradient: its derivative, from gate */",
+    "    const float *gate; /* input gradient: the output of the chain below (NULL: forward) */",
+    "    int drop;          /* dropout on (training): keep when bits >= threshold, scale survivors */",
+    "    uint64_t key;      /* the mask's {n}_dropout_key */",
+    "    uint32_t threshold;",
+    "    float scale;       /* 1 / (1 - p), or 1 */",
+    "} {n}_epilogue;",
+    "",
+    "ALWAYS_INLINE vf {n}_epilogue_v(",
+    "        {n}_epilogue e, vf acc, ptrdiff_t at, int col)",
+    "{",
+    "    if (e.gate) {",
+    "        const vf gate = vload(e.gate + at);",
+    "        if (e.act == ACT_RELU)",
+    "            return vand(acc * e.scale, gate > 0.0f);",
+    "        if (e.act == ACT_SIGMOID)",
+    "            return acc * gate * (1.0f - gate);",
+    "        if (e.act == ACT_TANH)",
+    "            return acc * (1.0f - gate * gate);",
+    NULL,
+};
+
+static const char *const epilogue_drop_grad_v[] = {
+    "        if (e.drop) {",
+    "            const vi keep = {n}_dropout_bits_v(e.key, (uint32_t)at) >= e.threshold;",
+    "            return vand(acc * e.scale, keep);",
+    "        }",
+    NULL,
+};
+
+static const char *const epilogue_mid_v[] = {
+    "        return acc;",
+    "    }",
+    "    vf y = e.bias ? acc + vload(e.bias + col) : acc;",
+    "    if (e.act == ACT_RELU)",
+    "        y = vand(y, y > 0.0f);",
+    "    else if (e.act == ACT_SIGMOID)",
+    "        for (int lane = 0; lane < VL; lane++)",
+    "            y[lane] = 1.0f / (1.0f + expf(-y[lane]));",
+    "    else if (e.act == ACT_TANH)",
+    "        for (int lane = 0; lane < VL; lane++)",
+    "            y[lane] = tanhf(y[lane]);",
+    NULL,
+};
+
+static const char *const epilogue_drop_fwd_v[] = {
+    "    if (e.drop) {",
+    "        const vi keep = {n}_dropout_bits_v(e.key, (uint32_t)at) >= e.threshold;",
+    "        y = vand(y * e.scale, keep);",
+    "    }",
+    NULL,
+};
+
+static const char *const epilogue_mid_1[] = {
+    "    return y;",
+    "}",
+    "",
+    "/* The same for one float (the columns past the last whole vector). */",
+    "ALWAYS_INLINE float {n}_epilogue_1(",
+    "        {n}_epilogue e, float acc, ptrdiff_t at, int col)",
+    "{",
+    "    if (e.gate) {",
+    "        const float gate = e.gate[at];",
+    "        if (e.act == ACT_RELU)",
+    "            return gate > 0.0f ? acc * e.scale : 0.0f;",
+    "        if (e.act == ACT_SIGMOID)",
+    "            return acc * gate * (1.0f - gate);",
+    "        if (e.act == ACT_TANH)",
+    "            return acc * (1.0f - gate * gate);",
+    NULL,
+};
+
+static const char *const epilogue_drop_grad_1[] = {
+    "        if (e.drop) {",
+    "            const int keep = {n}_dropout_bits(e.key, (uint32_t)at) >= e.threshold;",
+    "            return keep ? acc * e.scale : 0.0f;",
+    "        }",
+    NULL,
+};
+
+static const char *const epilogue_tail_1[] = {
+    "        return acc;",
+    "    }",
+    "    float y = e.bias ? acc + e.bias[col] : acc;",
+    "    if (e.act == ACT_RELU)",
+    "        y = y > 0.0f ? y : 0.0f;",
+    "    else if (e.act == ACT_SIGMOID)",
+    "        y = 1.0f / (1.0f + expf(-y));",
+    "    else if (e.act == ACT_TANH)",
+    "        y = tanhf(y);",
+    NULL,
+};
+
+static const char *const epilogue_drop_fwd_1[] = {
+    "    if (e.drop) {",
+    "        const int keep = {n}_dropout_bits(e.key, (uint32_t)at) >= e.threshold;",
+    "        y = keep ? y * e.scale : 0.0f;",
+    "    }",
+    NULL,
+};
+
 static const char *const product_block[] = {
-    "/* ---- Matrix products: C = A B (+ bias), A(i, p) = a[i * a_row + p * a_step] ---- */",
+    "    return y;",
+    "}",
+    "",
+    "/* ---- Matrix products: C = A B, then the epilogue, A(i, p) = a[i * a_row + p * a_step] ---- */",
     "",
     "/* The micro-kernel: acc[i][v] = sum over p < depth of A(i, p) * b[p * b_row + v * VL + lane]",
     " * for i < rows and v < nv, p ascending (one FMA chain per element). rows, nv and the",
@@ -127,51 +278,47 @@ static const char *const product_block[] = {
     "                acc[i][j] += a[i * a_row + p * a_step] * b[p * b_row + j];",
     "}",
     "",
-    "/* C = acc (+ bias) for rows x nv vectors from c (the columns of bias from col). */",
-    "ALWAYS_INLINE void {n}_store(",
-    "        int rows, int nv, vf acc[MR][NV], float *restrict c, ptrdiff_t c_row,",
-    "        const float *restrict bias)",
-    "{",
-    "    UNROLL for (int i = 0; i < rows; i++)",
-    "        UNROLL for (int v = 0; v < nv; v++)",
-    "            vstore(c + i * c_row + v * VL, bias ? acc[i][v] + vload(bias + v * VL) : acc[i][v]);",
-    "}",
-    "",
-    "/* Rows r0 .. r0 + rows - 1 and the panel from column c0 of C: the kernel, then C = acc",
-    " * (+ bias). The panel is NR columns, or the whole vectors left, or the last cols % VL. */",
+    "/* Rows r0 .. r0 + rows - 1 and the panel from column c0 of C: the kernel, then C = the",
+    " * epilogue of acc. The panel is NR columns, or the whole vectors left, or the last",
+    " * cols % VL. */",
     "ALWAYS_INLINE void {n}_tile(",
-    "        int rows, float *restrict c, ptrdiff_t c_row, const float *restrict bias,",
+    "        int rows, float *restrict c, ptrdiff_t c_row, {n}_epilogue e,",
     "        const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step, const float *restrict b,",
     "        ptrdiff_t b_row, int cols, int depth, int r0, int c0)",
     "{",
     "    const int vector_cols = cols - cols % VL, vectors_left = vector_cols % NR / VL;",
     "    a += r0 * a_row;",
     "    b += c0;",
-    "    c += r0 * c_row + c0;",
-    "    bias = bias ? bias + c0 : NULL;",
-    "    if (c0 + NR <= vector_cols) {",
+    "    if (c0 + NR <= vector_cols || c0 < vector_cols) {",
+    "        const int nv = c0 + NR <= vector_cols ? NV : vectors_left;",
     "        vf acc[MR][NV];",
-    "        {n}_kernel(rows, NV, a, a_row, a_step, b, b_row, depth, acc);",
-    "        {n}_store(rows, NV, acc, c, c_row, bias);",
-    "    } else if (c0 < vector_cols) {",
-    "        vf acc[MR][NV];",
-    "        {n}_kernel(rows, vectors_left, a, a_row, a_step, b, b_row, depth, acc);",
-    "        {n}_store(rows, vectors_left, acc, c, c_row, bias);",
+    "        if (nv == NV)",
+    "            {n}_kernel(rows, NV, a, a_row, a_step, b, b_row, depth, acc);",
+    "        else",
+    "            {n}_kernel(rows, vectors_left, a, a_row, a_step, b, b_row, depth, acc);",
+    "        UNROLL for (int i = 0; i < rows; i++)",
+    "            UNROLL for (int v = 0; v < NV; v++)",
+    "                if (v < nv) {",
+    "                    const ptrdiff_t at = (r0 + i) * c_row + c0 + v * VL;",
+    "                    vstore(c + at, {n}_epilogue_v(e, acc[i][v], at, c0 + v * VL));",
+    "                }",
     "    } else {",
     "        float acc[MR][VL];",
     "        {n}_kernel_columns(rows, cols % VL, a, a_row, a_step, b, b_row, depth, acc);",
     "        for (int i = 0; i < rows; i++)",
-    "            for (int j = 0; j < cols % VL; j++)",
-    "                c[i * c_row + j] = bias ? acc[i][j] + bias[j] : acc[i][j];",
+    "            for (int j = 0; j < cols % VL; j++) {",
+    "                const ptrdiff_t at = (r0 + i) * c_row + c0 + j;",
+    "                c[at] = {n}_epilogue_1(e, acc[i][j], at, c0 + j);",
+    "            }",
     "    }",
     "}",
     "",
-    "/* C (rows x cols) = A B (+ bias), B depth x cols, shared among the threads in fixed work",
-    " * tiles of tile_rows rows x one panel: panel by panel when panel_major (a thread's tiles",
-    " * then reuse one panel of B), else row tile by row tile. The tiles never depend on the",
-    " * number of threads. No barrier at the end. */",
+    "/* C (rows x cols) = the epilogue of A B, B depth x cols, shared among the threads in fixed",
+    " * work tiles of tile_rows rows x one panel: panel by panel when panel_major (a thread's",
+    " * tiles then reuse one panel of B), else row tile by row tile. The tiles never depend on",
+    " * the number of threads. No barrier at the end. */",
     "ALWAYS_INLINE void {n}_product(",
-    "        float *restrict c, ptrdiff_t c_row, const float *restrict bias,",
+    "        float *restrict c, ptrdiff_t c_row, {n}_epilogue e,",
     "        const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step, const float *restrict b,",
     "        ptrdiff_t b_row, int rows, int cols, int depth, int tile_rows, int panel_major)",
     "{",
@@ -187,11 +334,11 @@ static const char *const product_block[] = {
     "                                ? row_tile * tile_rows + tile_rows : rows;",
     "        for (int r0 = row_tile * tile_rows; r0 < row_end; r0 += MR) {",
     "            if (r0 + MR <= row_end)",
-    "                {n}_tile(MR, c, c_row, bias, a, a_row, a_step, b, b_row, cols, depth,",
+    "                {n}_tile(MR, c, c_row, e, a, a_row, a_step, b, b_row, cols, depth,",
     "                        r0, c0);",
     "            else /* the last rows, one at a time */",
     "                for (int r = r0; r < row_end; r++)",
-    "                    {n}_tile(1, c, c_row, bias, a, a_row, a_step, b, b_row, cols, depth,",
+    "                    {n}_tile(1, c, c_row, e, a, a_row, a_step, b, b_row, cols, depth,",
     "                            r, c0);",
     "        }",
     "    }",
@@ -199,9 +346,44 @@ static const char *const product_block[] = {
     NULL,
 };
 
+/* rf_emit_lines without the empty line after */
+static void emit_piece(rf_codebuf *cb, const rf_plan *p, const char *const *lines)
+{
+    rf_codebuf tmp;
+    rf_cb_init(&tmp);
+    rf_emit_lines(&tmp, p, lines);
+    char *text = rf_cb_take(&tmp);
+    if (!text) {
+        rf_cb_raw(cb, "#error out of memory\n");
+        return;
+    }
+    size_t len = strlen(text);
+    if (len >= 2 && text[len - 1] == '\n' && text[len - 2] == '\n')
+        text[len - 1] = '\0';
+    rf_cb_raw(cb, "%s", text);
+    free(text);
+}
+
 static void dense_helpers(rf_codebuf *cb, const rf_plan *p)
 {
+    /* the dropout parts only when a mask exists (they use the rng's dropout functions) */
+    const int drop = p->has_dropout_mask;
     rf_emit_lines(cb, p, isa_block);
+    rf_emit_lines(cb, p, lane_block);
+    if (drop)
+        rf_emit_lines(cb, p, hash_block);
+    emit_piece(cb, p, epilogue_head);
+    if (drop)
+        emit_piece(cb, p, epilogue_drop_grad_v);
+    emit_piece(cb, p, epilogue_mid_v);
+    if (drop)
+        emit_piece(cb, p, epilogue_drop_fwd_v);
+    emit_piece(cb, p, epilogue_mid_1);
+    if (drop)
+        emit_piece(cb, p, epilogue_drop_grad_1);
+    emit_piece(cb, p, epilogue_tail_1);
+    if (drop)
+        emit_piece(cb, p, epilogue_drop_fwd_1);
     rf_emit_lines(cb, p, product_block);
 }
 
@@ -217,31 +399,142 @@ static void dense_shapes(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op)
     rf_cb_line(cb, "#define %s %d", op->out_dim, op->layer->out);
 }
 
-/* The call of the product driver: c = a b (+ bias), then arguments as in the helper. */
+static const char *const act_names[RF_LAYER_KIND_COUNT] = {
+    [RF_LAYER_RELU] = "ACT_RELU", [RF_LAYER_SIGMOID] = "ACT_SIGMOID", [RF_LAYER_TANH] = "ACT_TANH"};
+
+/* The fused activation and dropout of the chain headed by dense op 'head' (NULL: none). */
+static const rf_plan_op *chain_act(const rf_plan *p, const rf_plan_op *head)
+{
+    return head->chain_act != RF_PLAN_NONE ? &p->ops[head->chain_act] : NULL;
+}
+
+static const rf_plan_op *chain_drop(const rf_plan *p, const rf_plan_op *head)
+{
+    /* p = 0 is the identity: no mask */
+    if (head->chain_drop == RF_PLAN_NONE || p->ops[head->chain_drop].layer->p == 0)
+        return NULL;
+    return &p->ops[head->chain_drop];
+}
+
+/* The dense op whose chain computes this dense layer's input, or NULL. */
+static const rf_plan_op *chain_below(const rf_plan *p, const rf_plan_op *op)
+{
+    int i = op->layer_index;
+    if (i == 0 || !p->ops[i - 1].fused)
+        return NULL;
+    return &p->ops[p->ops[i - 1].chain];
+}
+
+/* The epilogue of the forward product: "({n}_epilogue){.bias = bias, ...}" */
+static void forward_epilogue(const rf_plan *p, const rf_plan_op *op, char *buf, size_t len)
+{
+    const rf_plan_op *act = op->chain == op->layer_index ? chain_act(p, op) : NULL;
+    const rf_plan_op *drop = op->chain == op->layer_index ? chain_drop(p, op) : NULL;
+    int o = snprintf(buf, len, ".bias = bias");
+    if (act)
+        o += snprintf(buf + o, len - (size_t)o, "|.act = %s", act_names[act->layer->kind]);
+    if (drop)
+        snprintf(buf + o, len - (size_t)o, "|.drop = training|.key = key|.threshold = %s_THRESHOLD|.scale = %s_SCALE",
+                 drop->macro, drop->macro);
+}
+
+/* The epilogue of the input-gradient product: back through the chain below. */
+static void input_grad_epilogue(const rf_plan *p, const rf_plan_op *op, char *buf, size_t len)
+{
+    const rf_plan_op *below = chain_below(p, op);
+    if (!below) {
+        snprintf(buf, len, "0");
+        return;
+    }
+    const rf_plan_op *act = chain_act(p, below), *drop = chain_drop(p, below);
+    int o = snprintf(buf, len, ".gate = in[0]");
+    if (act)
+        o += snprintf(buf + o, len - (size_t)o, "|.act = %s", act_names[act->layer->kind]);
+    if (act && act->layer->kind == RF_LAYER_RELU)
+        o += snprintf(buf + o, len - (size_t)o, "|.scale = %s", drop ? "training ? " : "1.0f");
+    if (act && act->layer->kind == RF_LAYER_RELU && drop)
+        o += snprintf(buf + o, len - (size_t)o, "%s_SCALE : 1.0f", drop->macro);
+    if (!act && drop)
+        o += snprintf(buf + o, len - (size_t)o, "|.drop = training|.key = key|.threshold = %s_THRESHOLD|.scale = %s_SCALE",
+                      drop->macro, drop->macro);
+}
+
+/* "const NAME_epilogue VAR = {...};" from the '|'-separated initialisers, one per line */
+static void emit_epilogue_local(rf_codebuf *cb, const rf_plan *p, const char *var, const char *items)
+{
+    if (strchr(items, '|') == NULL && strlen(items) < 40) {
+        rf_cb_line(cb, "const %s_epilogue %s = {%s};", p->name, var, items);
+        return;
+    }
+    rf_cb_line(cb, "const %s_epilogue %s = {", p->name, var);
+    for (const char *s = items; *s;) {
+        const char *bar = strchr(s, '|');
+        int len = bar ? (int)(bar - s) : (int)strlen(s);
+        rf_cb_line(cb, "    %.*s,", len, s);
+        s += len + (bar != NULL);
+    }
+    rf_cb_line(cb, "};");
+}
+
+/* The dense layer's extra parameters: the dropout key and training flag its epilogues use. */
+static int forward_needs_key(const rf_plan *p, const rf_plan_op *op)
+{
+    return op->chain == op->layer_index && chain_drop(p, op);
+}
+
+static int backward_needs_training(const rf_plan *p, const rf_plan_op *op)
+{
+    const rf_plan_op *below = op->input_grad ? chain_below(p, op) : NULL;
+    return below && chain_drop(p, below);
+}
+
+static int backward_needs_key(const rf_plan *p, const rf_plan_op *op)
+{
+    const rf_plan_op *below = op->input_grad ? chain_below(p, op) : NULL;
+    return below && chain_drop(p, below) && !chain_act(p, below);
+}
+
+/* The call of the product driver: c = epilogue(a b), then arguments as in the helper. */
 static void emit_product_call(rf_codebuf *cb, const rf_plan *p, const char *c, const char *c_row,
-                              const char *bias, const char *a, const char *a_row, const char *a_step,
+                              const char *epilogue, const char *a, const char *a_row, const char *a_step,
                               const char *b, const char *b_row, const char *rows, const char *cols,
                               const char *depth, const char *tile_rows, const char *panel_major)
 {
     char name[96];
     snprintf(name, sizeof name, "%s_product", p->name);
-    const char *args[] = {c, c_row, bias, a, a_row, a_step, b, b_row, rows, cols, depth, tile_rows, panel_major};
+    const char *args[] = {c, c_row, epilogue, a, a_row, a_step, b, b_row, rows, cols, depth, tile_rows, panel_major};
     rf_emit_call(cb, name, args, 13);
 }
 
 static void dense_forward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op)
 {
-    char head[160], out[128], in[128], weight[128];
-    rf_cb_line(cb, "/* out = in weight + bias: work tiles of TILE_ROWS rows x NR columns, column panel by");
-    rf_cb_line(cb, " * column panel (a thread's consecutive tiles reuse one panel of weight) */");
+    char head[160], out[128], in[128], weight[128], epilogue[400];
+    const int chain = op->chain == op->layer_index, key = forward_needs_key(p, op);
+    if (key)
+        rf_emit_dropout_constants(cb, chain_drop(p, op));
+    if (chain) {
+        const rf_plan_op *act = chain_act(p, op), *drop = chain_drop(p, op);
+        rf_cb_line(cb, "/* out = %s%s(in weight + bias)%s, in the product's epilogue (%s%s%s%s fused):",
+                   drop ? "dropout(" : "", act ? rf_layer_kind_name(act->layer->kind) : "", drop ? ")" : "",
+                   act ? act->name : "", act && op->chain_drop != RF_PLAN_NONE ? " and " : "",
+                   op->chain_drop != RF_PLAN_NONE ? p->ops[op->chain_drop].name : "", "");
+        if (drop)
+            rf_cb_line(cb, " * dropout in training only, the mask bits of %s_dropout_bits(key, r * UNITS + j);", p->name);
+        rf_cb_line(cb, " * work tiles of TILE_ROWS rows x NR columns, column panel by column panel */");
+    } else {
+        rf_cb_line(cb, "/* out = in weight + bias: work tiles of TILE_ROWS rows x NR columns, column panel by");
+        rf_cb_line(cb, " * column panel (a thread's consecutive tiles reuse one panel of weight) */");
+    }
     snprintf(head, sizeof head, "static void %s_%s_forward(", p->name, op->name);
     snprintf(out, sizeof out, "float (*restrict out)[%s]", op->out_dim);
     snprintf(in, sizeof in, "const float (*restrict in)[%s]", op->in_dim);
     snprintf(weight, sizeof weight, "const float (*restrict weight)[%s]", op->out_dim);
-    const char *params[] = {out, in, weight, "const float *restrict bias", "int n"};
-    rf_emit_signature(cb, head, params, 5);
-    emit_product_call(cb, p, "out[0]", op->out_dim, "bias", "in[0]", op->in_dim, "1", "weight[0]", op->out_dim, "n",
-                      op->out_dim, op->in_dim, "TILE_ROWS", "1");
+    const char *params[] = {out, in, weight, "const float *restrict bias", "int n", "uint64_t key", "int training"};
+    rf_emit_signature(cb, head, params, key ? 7 : 5);
+    forward_epilogue(p, op, epilogue, sizeof epilogue);
+    emit_epilogue_local(cb, p, "epilogue", epilogue);
+    emit_product_call(cb, p, "out[0]", op->out_dim, "epilogue", "in[0]", op->in_dim, "1", "weight[0]", op->out_dim,
+                      "n", op->out_dim, op->in_dim, "TILE_ROWS", "1");
     rf_cb_line(cb, "OMP_BARRIER");
     rf_cb_close(cb, "}");
     rf_cb_line(cb, "");
@@ -263,7 +556,7 @@ static void dense_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *o
     snprintf(out_grad, sizeof out_grad, "const float (*restrict out_grad)[%s]", op->out_dim);
     snprintf(in, sizeof in, "const float (*restrict in)[%s]", op->in_dim);
     snprintf(weight, sizeof weight, "const float (*restrict weight)[%s]", op->out_dim);
-    const char *params[9];
+    const char *params[11];
     int n = 0;
     if (op->input_grad)
         params[n++] = in_grad;
@@ -276,6 +569,10 @@ static void dense_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *o
     if (op->input_grad)
         params[n++] = weight;
     params[n++] = "int n";
+    if (backward_needs_key(p, op))
+        params[n++] = "uint64_t key";
+    if (backward_needs_training(p, op))
+        params[n++] = "int training";
     rf_emit_signature(cb, head, params, n);
 
     if (op->input_grad) {
@@ -288,7 +585,8 @@ static void dense_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *o
     }
     rf_cb_line(cb, "/* weight_grad = in^T out_grad, summing the batch rows in order; work tiles of MR rows");
     rf_cb_line(cb, " * x NR columns, row block by row block (a thread keeps MR columns of in in cache) */");
-    emit_product_call(cb, p, "weight_grad[0]", op->out_dim, "NULL", "in[0]", "1", op->in_dim, "out_grad[0]",
+    emit_epilogue_local(cb, p, "store", "0");
+    emit_product_call(cb, p, "weight_grad[0]", op->out_dim, "store", "in[0]", "1", op->in_dim, "out_grad[0]",
                       op->out_dim, op->in_dim, op->out_dim, "n", "MR", "0");
     rf_cb_line(cb, "");
     rf_cb_line(cb, "/* bias_grad = column sums of out_grad, rows in order, SUM_COLS columns at a time */");
@@ -310,9 +608,16 @@ static void dense_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *o
     rf_cb_line(cb, "    bias_grad[c0 + j] = sum[j];");
     rf_cb_close(cb, "}");
     if (op->input_grad) {
+        char epilogue[400];
+        input_grad_epilogue(p, op, epilogue, sizeof epilogue);
         rf_cb_line(cb, "");
-        rf_cb_line(cb, "/* in_grad = out_grad weight^T, in the work tiles of the forward */");
-        emit_product_call(cb, p, "in_grad[0]", op->in_dim, "NULL", "out_grad[0]", op->out_dim, "1", "weight_t[0]",
+        if (chain_below(p, op))
+            rf_cb_line(cb, "/* in_grad = out_grad weight^T, back through %s's fused chain (the forward's tiles) */",
+                       chain_below(p, op)->name);
+        else
+            rf_cb_line(cb, "/* in_grad = out_grad weight^T, in the work tiles of the forward */");
+        emit_epilogue_local(cb, p, "back", epilogue);
+        emit_product_call(cb, p, "in_grad[0]", op->in_dim, "back", "out_grad[0]", op->out_dim, "1", "weight_t[0]",
                           op->in_dim, "n", op->in_dim, op->out_dim, "TILE_ROWS", "1");
     }
     rf_cb_line(cb, "OMP_BARRIER");
@@ -324,17 +629,22 @@ static void dense_forward_call(rf_codebuf *cb, const rf_plan *p, const rf_plan_o
 {
     char name[128], out[96], in[96], weight[96], bias[96];
     snprintf(name, sizeof name, "%s_%s_forward", p->name, op->name);
+    char key[160];
+    const int with_key = forward_needs_key(p, op);
+    if (with_key)
+        snprintf(key, sizeof key, "%s_dropout_key(m->seed, m->step, %d)", p->name, chain_drop(p, op)->layer_index);
     const char *args[] = {rf_plan_ref(p, op->out, out, sizeof out), rf_plan_ref(p, op->in, in, sizeof in),
                           rf_plan_ref(p, op->weight, weight, sizeof weight),
-                          rf_plan_ref(p, op->bias, bias, sizeof bias), "n"};
-    rf_emit_call(cb, name, args, 5);
+                          rf_plan_ref(p, op->bias, bias, sizeof bias), "n", key, "training"};
+    rf_emit_call(cb, name, args, with_key ? 7 : 5);
 }
 
 static void dense_backward_call(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op)
 {
     char name[128], bufs[7][96];
     snprintf(name, sizeof name, "%s_%s_backward", p->name, op->name);
-    const char *args[9];
+    const char *args[11];
+    char key[160];
     int n = 0;
     if (op->input_grad)
         args[n++] = rf_plan_ref(p, op->in_grad, bufs[0], sizeof bufs[0]);
@@ -347,6 +657,13 @@ static void dense_backward_call(rf_codebuf *cb, const rf_plan *p, const rf_plan_
     if (op->input_grad)
         args[n++] = rf_plan_ref(p, op->weight, bufs[6], sizeof bufs[6]);
     args[n++] = "n";
+    if (backward_needs_key(p, op)) {
+        snprintf(key, sizeof key, "%s_dropout_key(m->seed, m->step, %d)", p->name,
+                 chain_drop(p, chain_below(p, op))->layer_index);
+        args[n++] = key;
+    }
+    if (backward_needs_training(p, op))
+        args[n++] = "training";
     rf_emit_call(cb, name, args, n);
 }
 

@@ -38,6 +38,18 @@ static void emit_rows(rf_codebuf *cb, const char *dim, const char *target, const
     rf_cb_line(cb, "        %s[r][j] = %s;", target, expr);
 }
 
+void rf_emit_dropout_constants(rf_codebuf *cb, const rf_plan_op *op)
+{
+    char scale[48];
+    rf_float_literal(1.0 / (1.0 - op->layer->p), scale, sizeof scale);
+    rf_cb_line(cb, "/* %s: a unit survives when its random bits are >= THRESHOLD = floor(p * 2^32);",
+               op->name);
+    rf_cb_line(cb, " * survivors are scaled by SCALE = 1 / (1 - p). */");
+    rf_cb_line(cb, "#define %s_THRESHOLD %uu", op->macro, (unsigned)(uint32_t)(op->layer->p * 4294967296.0));
+    rf_cb_line(cb, "#define %s_SCALE %s", op->macro, scale);
+    rf_cb_line(cb, "");
+}
+
 static void dropout_forward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op)
 {
     const double prob = op->layer->p;
@@ -64,13 +76,7 @@ static void dropout_forward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *
         rf_cb_line(cb, "");
         return;
     }
-    char scale[48];
-    rf_float_literal(1.0 / (1.0 - prob), scale, sizeof scale);
-    rf_cb_line(cb, "/* A unit survives when its random bits are >= THRESHOLD = floor(p * 2^32);");
-    rf_cb_line(cb, " * survivors are scaled by SCALE = 1 / (1 - p). */");
-    rf_cb_line(cb, "#define %s_THRESHOLD %uu", op->macro, (unsigned)(uint32_t)(prob * 4294967296.0));
-    rf_cb_line(cb, "#define %s_SCALE %s", op->macro, scale);
-    rf_cb_line(cb, "");
+    rf_emit_dropout_constants(cb, op);
     rf_cb_line(cb, "/* Training: mask = this step's mask (0 or SCALE), out = in * mask. Evaluation: out = in. */");
     const char *params[] = {out, mask, in, "int n", "uint64_t key", "int training"};
     rf_emit_signature(cb, head, params, 6);

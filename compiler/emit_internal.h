@@ -32,6 +32,10 @@ extern const rf_layer_emitter rf_sigmoid_emitter;
 extern const rf_layer_emitter rf_tanh_emitter;
 extern const rf_layer_emitter rf_dropout_emitter;
 
+/* emit_dropout.c: the #defines NAME_DROPOUTk_THRESHOLD and _SCALE of a dropout
+ * layer with 0 < p < 1 (printed by whoever applies its mask). */
+void rf_emit_dropout_constants(rf_codebuf *cb, const rf_plan_op *op);
+
 /* The table (emit_model.c): the emitter of a layer kind. */
 const rf_layer_emitter *rf_layer_emitter_of(rf_layer_kind kind);
 

@@ -362,6 +362,13 @@ static void emit_layers(rf_codebuf *cb, const rf_plan *p)
         const rf_plan_op *op = &p->ops[i];
         const rf_layer_emitter *e = rf_layer_emitter_of(op->layer->kind);
         rf_emit_layer_heading(cb, p, op);
+        if (op->fused) {
+            rf_cb_line(cb, "/* fused: computed in the epilogue of %s_%s_forward, and its backward in",
+                       p->name, p->ops[op->chain].name);
+            rf_cb_line(cb, " * that of the input gradient of the dense layer above */");
+            rf_cb_line(cb, "");
+            continue;
+        }
         e->forward(cb, p, op);
         if (op->backward)
             e->backward(cb, p, op);
@@ -397,7 +404,8 @@ static void emit_drivers(rf_codebuf *cb, const rf_plan *p)
     if (!p->n_ops)
         rf_cb_line(cb, "(void)m, (void)input, (void)n; /* no layers: the output is the input */");
     for (int i = 0; i < p->n_ops; i++)
-        rf_layer_emitter_of(p->ops[i].layer->kind)->forward_call(cb, p, &p->ops[i]);
+        if (!p->ops[i].fused)
+            rf_layer_emitter_of(p->ops[i].layer->kind)->forward_call(cb, p, &p->ops[i]);
     rf_cb_close(cb, "}");
     rf_cb_line(cb, "");
     int input, training;
@@ -410,7 +418,7 @@ static void emit_drivers(rf_codebuf *cb, const rf_plan *p)
         if (!training)
             rf_cb_line(cb, "(void)training;");
         for (int i = p->n_ops - 1; i >= 0; i--)
-            if (p->ops[i].backward)
+            if (p->ops[i].backward && !p->ops[i].fused)
                 rf_layer_emitter_of(p->ops[i].layer->kind)->backward_call(cb, p, &p->ops[i]);
         rf_cb_close(cb, "}");
         rf_cb_line(cb, "");

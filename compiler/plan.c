@@ -109,6 +109,48 @@ static void add_param_buffers(rf_plan *p, rf_buffer_role role, const char *suffi
     }
 }
 
+static int is_activation(rf_layer_kind k)
+{
+    return k == RF_LAYER_RELU || k == RF_LAYER_SIGMOID || k == RF_LAYER_TANH;
+}
+
+/* Marks the chains dense -> [activation] -> [dropout] -> dense (see plan.h). */
+static void mark_chains(rf_plan *p)
+{
+    for (int i = 0; i < p->n_ops; i++) {
+        rf_plan_op *op = &p->ops[i];
+        op->fused = 0;
+        op->chain = op->chain_act = op->chain_drop = RF_PLAN_NONE;
+    }
+    for (int i = 0; i < p->n_ops; i++) {
+        if (p->ops[i].layer->kind != RF_LAYER_DENSE)
+            continue;
+        int j = i + 1, act = RF_PLAN_NONE, drop = RF_PLAN_NONE;
+        if (j < p->n_ops && is_activation(p->ops[j].layer->kind))
+            act = j++;
+        if (j < p->n_ops && p->ops[j].layer->kind == RF_LAYER_DROPOUT && p->ops[j].layer->p < 1 &&
+            (act == RF_PLAN_NONE || p->ops[act].layer->kind == RF_LAYER_RELU))
+            drop = j++;
+        if (j == i + 1 || j >= p->n_ops || p->ops[j].layer->kind != RF_LAYER_DENSE)
+            continue;
+        rf_plan_op *op = &p->ops[i];
+        op->chain = i;
+        op->chain_act = act;
+        op->chain_drop = drop;
+        for (int k = i + 1; k < j; k++) {
+            p->ops[k].fused = 1;
+            p->ops[k].chain = i;
+        }
+    }
+}
+
+/* The op whose output buffer op 'i' reads: the chain's dense op for a chain's end. */
+static const rf_plan_op *producer(const rf_plan *p, int i)
+{
+    const rf_plan_op *prev = &p->ops[i - 1];
+    return prev->fused ? &p->ops[prev->chain] : prev;
+}
+
 int rf_plan_build(const rf_model *m, rf_plan *p)
 {
     memset(p, 0, sizeof *p);
@@ -141,6 +183,7 @@ int rf_plan_build(const rf_model *m, rf_plan *p)
     }
     p->has_backward = first_dense >= 0;
     p->has_momentum = m->momentum != 0;
+    mark_chains(p);
 
     add_param_buffers(p, RF_BUF_PARAM, "");
     add_param_buffers(p, RF_BUF_GRAD, "_grad");
@@ -152,27 +195,41 @@ int rf_plan_build(const rf_model *m, rf_plan *p)
         rf_plan_op *op = &p->ops[i];
         const rf_layer *L = op->layer;
         comment[0] = '\0';
-        op->out = add_buffer(p, RF_BUF_ACTIVATION, op->name, "_out", -1, comment);
+        op->in = i == 0 ? RF_PLAN_INPUT : p->ops[i - 1].out;
+        if (L->kind == RF_LAYER_DROPOUT && L->p > 0 && L->p < 1)
+            p->has_dropout_mask = 1; /* the mask's random bits are needed */
+        if (L->kind == RF_LAYER_DROPOUT && L->p > 0)
+            p->has_dropout_training = 1;
+        if (op->fused) {
+            op->out = p->ops[op->chain].out; /* the chain's one buffer */
+            continue;
+        }
+        if (op->chain == i) {
+            /* a chain writes the output of its last op, under that op's name */
+            const rf_plan_op *last = &p->ops[op->chain_drop != RF_PLAN_NONE ? op->chain_drop : op->chain_act];
+            snprintf(comment, sizeof comment, "%s", op->chain_drop != RF_PLAN_NONE && op->chain_act != RF_PLAN_NONE
+                                                         ? "dense, activation and dropout"
+                                                         : "dense and its epilogue");
+            op->out = add_buffer(p, RF_BUF_ACTIVATION, last->name, "_out", -1, comment);
+        } else {
+            op->out = add_buffer(p, RF_BUF_ACTIVATION, op->name, "_out", -1, comment);
+        }
         set_dims(&p->buffers[op->out], "BATCH", m->batch, op->out_dim, L->out);
         if (L->kind == RF_LAYER_DROPOUT && L->p > 0 && L->p < 1) {
             snprintf(comment, sizeof comment, "0 or 1/(1-p)");
             op->mask = add_buffer(p, RF_BUF_MASK, op->name, "_mask", -1, comment);
             set_dims(&p->buffers[op->mask], "BATCH", m->batch, op->out_dim, L->out);
-            p->has_dropout_mask = 1;
         }
-        if (L->kind == RF_LAYER_DROPOUT && L->p > 0)
-            p->has_dropout_training = 1;
-        op->in = i == 0 ? RF_PLAN_INPUT : p->ops[i - 1].out;
     }
     for (int i = 0; i < p->n_ops; i++) {
         rf_plan_op *op = &p->ops[i];
-        if (!op->backward)
+        if (!op->backward || op->fused)
             continue;
-        comment[0] = '\0';
+        snprintf(comment, sizeof comment, "%s", op->chain == i ? "before the activation/dropout" : "");
         op->out_grad = add_buffer(p, RF_BUF_ACTIVATION_GRAD, op->name, "_out_grad", -1, comment);
         set_dims(&p->buffers[op->out_grad], "BATCH", m->batch, op->out_dim, op->layer->out);
         if (op->input_grad)
-            op->in_grad = p->ops[i - 1].out_grad;
+            op->in_grad = producer(p, i)->out_grad;
     }
     for (int i = 0; i < p->n_ops; i++) {
         rf_plan_op *op = &p->ops[i];

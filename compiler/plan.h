@@ -59,6 +59,17 @@ typedef struct {
     int in, out, in_grad, out_grad;
     int weight, bias, weight_grad, bias_grad, weight_velocity, bias_velocity, weight_t; /* dense */
     int mask;                                                                        /* dropout, 0 < p < 1 */
+    /* Fusion. A dense layer followed by an activation and/or a dropout, the whole chain
+     * followed by another dense layer, computes the chain in its product's epilogue:
+     * bias, activation and dropout on each tile while it is in registers. The chain
+     * (dense, then relu/sigmoid/tanh, then dropout; dropout only after relu or right
+     * after the dense, and with p < 1) writes one buffer, the chain's last output, and
+     * its backward runs in the input-gradient epilogue of the dense layer above, which
+     * writes the gradient of the chain's pre-activation (the dense's out_grad). The
+     * fused layers emit nothing of their own; other orders keep their own passes. */
+    int fused;                        /* an activation or dropout computed by the dense op 'chain' */
+    int chain;                        /* fused: the dense op; dense: itself when it heads a chain */
+    int chain_act, chain_drop;        /* dense heading a chain: its fused ops (RF_PLAN_NONE: none) */
 } rf_plan_op;
 
 typedef struct {

@@ -121,7 +121,85 @@ ALWAYS_INLINE vf vfma(vf a, vf b, vf c)
 #endif
 }
 
-/* ---- Matrix products: C = A B (+ bias), A(i, p) = a[i * a_row + p * a_step] ---- */
+typedef int32_t vi __attribute__((vector_size(VL * 4)));
+typedef uint32_t vu __attribute__((vector_size(VL * 4)));
+typedef uint32_t vu_unaligned __attribute__((vector_size(VL * 4), aligned(4)));
+
+/* a where the lane's mask is all ones, else +0 */
+ALWAYS_INLINE vf vand(vf a, vi mask)
+{
+    return (vf)((vi)a & mask);
+}
+
+/* ---- Epilogues: what a product does with a tile of C while it is in registers ----
+ * Forward (gate NULL): y = dropout(act(acc + bias)). Input gradient of a chain below
+ * (gate = the chain's output, laid out as C): dz = acc times act'(gate) and the
+ * dropout mask. With relu, gate > 0 exactly when the unit was positive and kept
+ * (survivors are scaled by scale >= 1, never to 0), so dz = gate > 0 ? acc * scale : 0
+ * (scale = 1 without dropout or in evaluation). Element (r, j) of a [rows][units] C has
+ * the dropout index r * units + j, which is its offset 'at'. */
+enum { ACT_NONE, ACT_RELU, ACT_SIGMOID, ACT_TANH };
+
+typedef struct {
+    const float *bias; /* forward: + bias[column] (NULL: none) */
+    int act;           /* ACT_*: forward: applied; input gradient: its derivative, from gate */
+    const float *gate; /* input gradient: the output of the chain below (NULL: forward) */
+    int drop;          /* dropout on (training): keep when bits >= threshold, scale survivors */
+    uint64_t key;      /* the mask's highdim_linreg_dropout_key */
+    uint32_t threshold;
+    float scale;       /* 1 / (1 - p), or 1 */
+} highdim_linreg_epilogue;
+
+ALWAYS_INLINE vf highdim_linreg_epilogue_v(
+        highdim_linreg_epilogue e, vf acc, ptrdiff_t at, int col)
+{
+    if (e.gate) {
+        const vf gate = vload(e.gate + at);
+        if (e.act == ACT_RELU)
+            return vand(acc * e.scale, gate > 0.0f);
+        if (e.act == ACT_SIGMOID)
+            return acc * gate * (1.0f - gate);
+        if (e.act == ACT_TANH)
+            return acc * (1.0f - gate * gate);
+        return acc;
+    }
+    vf y = e.bias ? acc + vload(e.bias + col) : acc;
+    if (e.act == ACT_RELU)
+        y = vand(y, y > 0.0f);
+    else if (e.act == ACT_SIGMOID)
+        for (int lane = 0; lane < VL; lane++)
+            y[lane] = 1.0f / (1.0f + expf(-y[lane]));
+    else if (e.act == ACT_TANH)
+        for (int lane = 0; lane < VL; lane++)
+            y[lane] = tanhf(y[lane]);
+    return y;
+}
+
+/* The same for one float (the columns past the last whole vector). */
+ALWAYS_INLINE float highdim_linreg_epilogue_1(
+        highdim_linreg_epilogue e, float acc, ptrdiff_t at, int col)
+{
+    if (e.gate) {
+        const float gate = e.gate[at];
+        if (e.act == ACT_RELU)
+            return gate > 0.0f ? acc * e.scale : 0.0f;
+        if (e.act == ACT_SIGMOID)
+            return acc * gate * (1.0f - gate);
+        if (e.act == ACT_TANH)
+            return acc * (1.0f - gate * gate);
+        return acc;
+    }
+    float y = e.bias ? acc + e.bias[col] : acc;
+    if (e.act == ACT_RELU)
+        y = y > 0.0f ? y : 0.0f;
+    else if (e.act == ACT_SIGMOID)
+        y = 1.0f / (1.0f + expf(-y));
+    else if (e.act == ACT_TANH)
+        y = tanhf(y);
+    return y;
+}
+
+/* ---- Matrix products: C = A B, then the epilogue, A(i, p) = a[i * a_row + p * a_step] ---- */
 
 /* The micro-kernel: acc[i][v] = sum over p < depth of A(i, p) * b[p * b_row + v * VL + lane]
  * for i < rows and v < nv, p ascending (one FMA chain per element). rows, nv and the
@@ -159,51 +237,47 @@ ALWAYS_INLINE void highdim_linreg_kernel_columns(
                 acc[i][j] += a[i * a_row + p * a_step] * b[p * b_row + j];
 }
 
-/* C = acc (+ bias) for rows x nv vectors from c (the columns of bias from col). */
-ALWAYS_INLINE void highdim_linreg_store(
-        int rows, int nv, vf acc[MR][NV], float *restrict c, ptrdiff_t c_row,
-        const float *restrict bias)
-{
-    UNROLL for (int i = 0; i < rows; i++)
-        UNROLL for (int v = 0; v < nv; v++)
-            vstore(c + i * c_row + v * VL, bias ? acc[i][v] + vload(bias + v * VL) : acc[i][v]);
-}
-
-/* Rows r0 .. r0 + rows - 1 and the panel from column c0 of C: the kernel, then C = acc
- * (+ bias). The panel is NR columns, or the whole vectors left, or the last cols % VL. */
+/* Rows r0 .. r0 + rows - 1 and the panel from column c0 of C: the kernel, then C = the
+ * epilogue of acc. The panel is NR columns, or the whole vectors left, or the last
+ * cols % VL. */
 ALWAYS_INLINE void highdim_linreg_tile(
-        int rows, float *restrict c, ptrdiff_t c_row, const float *restrict bias,
+        int rows, float *restrict c, ptrdiff_t c_row, highdim_linreg_epilogue e,
         const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step, const float *restrict b,
         ptrdiff_t b_row, int cols, int depth, int r0, int c0)
 {
     const int vector_cols = cols - cols % VL, vectors_left = vector_cols % NR / VL;
     a += r0 * a_row;
     b += c0;
-    c += r0 * c_row + c0;
-    bias = bias ? bias + c0 : NULL;
-    if (c0 + NR <= vector_cols) {
+    if (c0 + NR <= vector_cols || c0 < vector_cols) {
+        const int nv = c0 + NR <= vector_cols ? NV : vectors_left;
         vf acc[MR][NV];
-        highdim_linreg_kernel(rows, NV, a, a_row, a_step, b, b_row, depth, acc);
-        highdim_linreg_store(rows, NV, acc, c, c_row, bias);
-    } else if (c0 < vector_cols) {
-        vf acc[MR][NV];
-        highdim_linreg_kernel(rows, vectors_left, a, a_row, a_step, b, b_row, depth, acc);
-        highdim_linreg_store(rows, vectors_left, acc, c, c_row, bias);
+        if (nv == NV)
+            highdim_linreg_kernel(rows, NV, a, a_row, a_step, b, b_row, depth, acc);
+        else
+            highdim_linreg_kernel(rows, vectors_left, a, a_row, a_step, b, b_row, depth, acc);
+        UNROLL for (int i = 0; i < rows; i++)
+            UNROLL for (int v = 0; v < NV; v++)
+                if (v < nv) {
+                    const ptrdiff_t at = (r0 + i) * c_row + c0 + v * VL;
+                    vstore(c + at, highdim_linreg_epilogue_v(e, acc[i][v], at, c0 + v * VL));
+                }
     } else {
         float acc[MR][VL];
         highdim_linreg_kernel_columns(rows, cols % VL, a, a_row, a_step, b, b_row, depth, acc);
         for (int i = 0; i < rows; i++)
-            for (int j = 0; j < cols % VL; j++)
-                c[i * c_row + j] = bias ? acc[i][j] + bias[j] : acc[i][j];
+            for (int j = 0; j < cols % VL; j++) {
+                const ptrdiff_t at = (r0 + i) * c_row + c0 + j;
+                c[at] = highdim_linreg_epilogue_1(e, acc[i][j], at, c0 + j);
+            }
     }
 }
 
-/* C (rows x cols) = A B (+ bias), B depth x cols, shared among the threads in fixed work
- * tiles of tile_rows rows x one panel: panel by panel when panel_major (a thread's tiles
- * then reuse one panel of B), else row tile by row tile. The tiles never depend on the
- * number of threads. No barrier at the end. */
+/* C (rows x cols) = the epilogue of A B, B depth x cols, shared among the threads in fixed
+ * work tiles of tile_rows rows x one panel: panel by panel when panel_major (a thread's
+ * tiles then reuse one panel of B), else row tile by row tile. The tiles never depend on
+ * the number of threads. No barrier at the end. */
 ALWAYS_INLINE void highdim_linreg_product(
-        float *restrict c, ptrdiff_t c_row, const float *restrict bias,
+        float *restrict c, ptrdiff_t c_row, highdim_linreg_epilogue e,
         const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step, const float *restrict b,
         ptrdiff_t b_row, int rows, int cols, int depth, int tile_rows, int panel_major)
 {
@@ -219,11 +293,11 @@ ALWAYS_INLINE void highdim_linreg_product(
                                 ? row_tile * tile_rows + tile_rows : rows;
         for (int r0 = row_tile * tile_rows; r0 < row_end; r0 += MR) {
             if (r0 + MR <= row_end)
-                highdim_linreg_tile(MR, c, c_row, bias, a, a_row, a_step, b, b_row, cols, depth,
+                highdim_linreg_tile(MR, c, c_row, e, a, a_row, a_step, b, b_row, cols, depth,
                         r0, c0);
             else /* the last rows, one at a time */
                 for (int r = r0; r < row_end; r++)
-                    highdim_linreg_tile(1, c, c_row, bias, a, a_row, a_step, b, b_row, cols, depth,
+                    highdim_linreg_tile(1, c, c_row, e, a, a_row, a_step, b, b_row, cols, depth,
                             r, c0);
         }
     }
@@ -239,9 +313,10 @@ static void highdim_linreg_dense1_forward(
         const float (*restrict weight)[HIGHDIM_LINREG_DENSE1_OUT], const float *restrict bias,
         int n)
 {
-    highdim_linreg_product(out[0], HIGHDIM_LINREG_DENSE1_OUT, bias, in[0], HIGHDIM_LINREG_DENSE1_IN,
-                           1, weight[0], HIGHDIM_LINREG_DENSE1_OUT, n, HIGHDIM_LINREG_DENSE1_OUT,
-                           HIGHDIM_LINREG_DENSE1_IN, TILE_ROWS, 1);
+    const highdim_linreg_epilogue epilogue = {.bias = bias};
+    highdim_linreg_product(out[0], HIGHDIM_LINREG_DENSE1_OUT, epilogue, in[0],
+                           HIGHDIM_LINREG_DENSE1_IN, 1, weight[0], HIGHDIM_LINREG_DENSE1_OUT, n,
+                           HIGHDIM_LINREG_DENSE1_OUT, HIGHDIM_LINREG_DENSE1_IN, TILE_ROWS, 1);
     OMP_BARRIER
 }
 
@@ -254,7 +329,8 @@ static void highdim_linreg_dense1_backward(
 {
     /* weight_grad = in^T out_grad, summing the batch rows in order; work tiles of MR rows
      * x NR columns, row block by row block (a thread keeps MR columns of in in cache) */
-    highdim_linreg_product(weight_grad[0], HIGHDIM_LINREG_DENSE1_OUT, NULL, in[0], 1,
+    const highdim_linreg_epilogue store = {0};
+    highdim_linreg_product(weight_grad[0], HIGHDIM_LINREG_DENSE1_OUT, store, in[0], 1,
                            HIGHDIM_LINREG_DENSE1_IN, out_grad[0], HIGHDIM_LINREG_DENSE1_OUT,
                            HIGHDIM_LINREG_DENSE1_IN, HIGHDIM_LINREG_DENSE1_OUT, n, MR, 0);
 

@@ -29,7 +29,7 @@
 
 typedef struct mlp_model mlp_model;
 
-/* Everything the model needs, in one block (the code never allocates): about 6.1 MB,
+/* Everything the model needs, in one block (the code never allocates): about 3.5 MB,
  * so give it static storage or put it on the heap rather than on a thread's stack. */
 struct mlp_model {
     /* Parameters: weights [in][out] row-major (y = x W + b), biases [out] */
@@ -49,24 +49,18 @@ struct mlp_model {
     float dense3_bias_grad[MLP_DENSE3_OUT];                      /* (10) */
 
     /* The last forward pass, one row per sample (the first n rows hold data) */
-    float dense1_out[MLP_BATCH][MLP_DENSE1_OUT];         /* (BATCH, 256) */
-    float relu1_out[MLP_BATCH][MLP_RELU1_UNITS];         /* (BATCH, 256) */
-    float dropout1_out[MLP_BATCH][MLP_DROPOUT1_UNITS];   /* (BATCH, 256) */
-    float dropout1_mask[MLP_BATCH][MLP_DROPOUT1_UNITS];  /* (BATCH, 256) 0 or 1/(1-p) */
-    float hidden2_out[MLP_BATCH][MLP_HIDDEN2_OUT];       /* (BATCH, 256) */
-    float relu2_out[MLP_BATCH][MLP_RELU2_UNITS];         /* (BATCH, 256) */
-    float dropout2_out[MLP_BATCH][MLP_DROPOUT2_UNITS];   /* (BATCH, 256) */
-    float dropout2_mask[MLP_BATCH][MLP_DROPOUT2_UNITS];  /* (BATCH, 256) 0 or 1/(1-p) */
-    float dense3_out[MLP_BATCH][MLP_DENSE3_OUT];         /* (BATCH, 10) */
+    /* (BATCH, 256) dense, activation and dropout */
+    float dropout1_out[MLP_BATCH][MLP_DENSE1_OUT];
+    /* (BATCH, 256) dense, activation and dropout */
+    float dropout2_out[MLP_BATCH][MLP_HIDDEN2_OUT];
+    float dense3_out[MLP_BATCH][MLP_DENSE3_OUT];     /* (BATCH, 10) */
 
     /* Gradients of the loss with respect to the layers' outputs */
-    float dense1_out_grad[MLP_BATCH][MLP_DENSE1_OUT];        /* (BATCH, 256) */
-    float relu1_out_grad[MLP_BATCH][MLP_RELU1_UNITS];        /* (BATCH, 256) */
-    float dropout1_out_grad[MLP_BATCH][MLP_DROPOUT1_UNITS];  /* (BATCH, 256) */
-    float hidden2_out_grad[MLP_BATCH][MLP_HIDDEN2_OUT];      /* (BATCH, 256) */
-    float relu2_out_grad[MLP_BATCH][MLP_RELU2_UNITS];        /* (BATCH, 256) */
-    float dropout2_out_grad[MLP_BATCH][MLP_DROPOUT2_UNITS];  /* (BATCH, 256) */
-    float dense3_out_grad[MLP_BATCH][MLP_DENSE3_OUT];        /* (BATCH, 10) */
+    /* (BATCH, 256) before the activation/dropout */
+    float dense1_out_grad[MLP_BATCH][MLP_DENSE1_OUT];
+    /* (BATCH, 256) before the activation/dropout */
+    float hidden2_out_grad[MLP_BATCH][MLP_HIDDEN2_OUT];
+    float dense3_out_grad[MLP_BATCH][MLP_DENSE3_OUT];    /* (BATCH, 10) */
 
     /* Working space */
     float hidden2_weight_t[MLP_HIDDEN2_OUT][MLP_HIDDEN2_IN];  /* (256, 256) hidden2.weight^T */

@@ -153,7 +153,118 @@ ALWAYS_INLINE vf vfma(vf a, vf b, vf c)
 #endif
 }
 
-/* ---- Matrix products: C = A B (+ bias), A(i, p) = a[i * a_row + p * a_step] ---- */
+typedef int32_t vi __attribute__((vector_size(VL * 4)));
+typedef uint32_t vu __attribute__((vector_size(VL * 4)));
+typedef uint32_t vu_unaligned __attribute__((vector_size(VL * 4), aligned(4)));
+
+/* a where the lane's mask is all ones, else +0 */
+ALWAYS_INLINE vf vand(vf a, vi mask)
+{
+    return (vf)((vi)a & mask);
+}
+
+/* mlp_dropout_scratch_dropout_bits of VL consecutive indices from index */
+ALWAYS_INLINE vu mlp_dropout_scratch_dropout_bits_v(uint64_t key, uint32_t index)
+{
+    static const uint32_t lanes[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    vu x = (index + *(const vu_unaligned *)lanes) ^ (uint32_t)key;
+    for (int round = 0; round < 2; round++) { /* mlp_dropout_scratch_hash32, twice */
+        x ^= x >> 16;
+        x *= 0x7FEB352Du;
+        x ^= x >> 15;
+        x *= 0x846CA68Bu;
+        x ^= x >> 16;
+        if (round == 0)
+            x += (uint32_t)(key >> 32);
+    }
+    return x;
+}
+
+/* ---- Epilogues: what a product does with a tile of C while it is in registers ----
+ * Forward (gate NULL): y = dropout(act(acc + bias)). Input gradient of a chain below
+ * (gate = the chain's output, laid out as C): dz = acc times act'(gate) and the
+ * dropout mask. With relu, gate > 0 exactly when the unit was positive and kept
+ * (survivors are scaled by scale >= 1, never to 0), so dz = gate > 0 ? acc * scale : 0
+ * (scale = 1 without dropout or in evaluation). Element (r, j) of a [rows][units] C has
+ * the dropout index r * units + j, which is its offset 'at'. */
+enum { ACT_NONE, ACT_RELU, ACT_SIGMOID, ACT_TANH };
+
+typedef struct {
+    const float *bias; /* forward: + bias[column] (NULL: none) */
+    int act;           /* ACT_*: forward: applied; input gradient: its derivative, from gate */
+    const float *gate; /* input gradient: the output of the chain below (NULL: forward) */
+    int drop;          /* dropout on (training): keep when bits >= threshold, scale survivors */
+    uint64_t key;      /* the mask's mlp_dropout_scratch_dropout_key */
+    uint32_t threshold;
+    float scale;       /* 1 / (1 - p), or 1 */
+} mlp_dropout_scratch_epilogue;
+
+ALWAYS_INLINE vf mlp_dropout_scratch_epilogue_v(
+        mlp_dropout_scratch_epilogue e, vf acc, ptrdiff_t at, int col)
+{
+    if (e.gate) {
+        const vf gate = vload(e.gate + at);
+        if (e.act == ACT_RELU)
+            return vand(acc * e.scale, gate > 0.0f);
+        if (e.act == ACT_SIGMOID)
+            return acc * gate * (1.0f - gate);
+        if (e.act == ACT_TANH)
+            return acc * (1.0f - gate * gate);
+        if (e.drop) {
+            const vi keep = mlp_dropout_scratch_dropout_bits_v(e.key, (uint32_t)at) >= e.threshold;
+            return vand(acc * e.scale, keep);
+        }
+        return acc;
+    }
+    vf y = e.bias ? acc + vload(e.bias + col) : acc;
+    if (e.act == ACT_RELU)
+        y = vand(y, y > 0.0f);
+    else if (e.act == ACT_SIGMOID)
+        for (int lane = 0; lane < VL; lane++)
+            y[lane] = 1.0f / (1.0f + expf(-y[lane]));
+    else if (e.act == ACT_TANH)
+        for (int lane = 0; lane < VL; lane++)
+            y[lane] = tanhf(y[lane]);
+    if (e.drop) {
+        const vi keep = mlp_dropout_scratch_dropout_bits_v(e.key, (uint32_t)at) >= e.threshold;
+        y = vand(y * e.scale, keep);
+    }
+    return y;
+}
+
+/* The same for one float (the columns past the last whole vector). */
+ALWAYS_INLINE float mlp_dropout_scratch_epilogue_1(
+        mlp_dropout_scratch_epilogue e, float acc, ptrdiff_t at, int col)
+{
+    if (e.gate) {
+        const float gate = e.gate[at];
+        if (e.act == ACT_RELU)
+            return gate > 0.0f ? acc * e.scale : 0.0f;
+        if (e.act == ACT_SIGMOID)
+            return acc * gate * (1.0f - gate);
+        if (e.act == ACT_TANH)
+            return acc * (1.0f - gate * gate);
+        if (e.drop) {
+            const int keep = mlp_dropout_scratch_dropout_bits(e.key, (uint32_t)at) >= e.threshold;
+            return keep ? acc * e.scale : 0.0f;
+        }
+        return acc;
+    }
+    float y = e.bias ? acc + e.bias[col] : acc;
+    if (e.act == ACT_RELU)
+        y = y > 0.0f ? y : 0.0f;
+    else if (e.act == ACT_SIGMOID)
+        y = 1.0f / (1.0f + expf(-y));
+    else if (e.act == ACT_TANH)
+        y = tanhf(y);
+    if (e.drop) {
+        const int keep = mlp_dropout_scratch_dropout_bits(e.key, (uint32_t)at) >= e.threshold;
+        y = keep ? y * e.scale : 0.0f;
+    }
+    return y;
+}
+
+/* ---- Matrix products: C = A B, then the epilogue, A(i, p) = a[i * a_row + p * a_step] ---- */
 
 /* The micro-kernel: acc[i][v] = sum over p < depth of A(i, p) * b[p * b_row + v * VL + lane]
  * for i < rows and v < nv, p ascending (one FMA chain per element). rows, nv and the
@@ -191,51 +302,47 @@ ALWAYS_INLINE void mlp_dropout_scratch_kernel_columns(
                 acc[i][j] += a[i * a_row + p * a_step] * b[p * b_row + j];
 }
 
-/* C = acc (+ bias) for rows x nv vectors from c (the columns of bias from col). */
-ALWAYS_INLINE void mlp_dropout_scratch_store(
-        int rows, int nv, vf acc[MR][NV], float *restrict c, ptrdiff_t c_row,
-        const float *restrict bias)
-{
-    UNROLL for (int i = 0; i < rows; i++)
-        UNROLL for (int v = 0; v < nv; v++)
-            vstore(c + i * c_row + v * VL, bias ? acc[i][v] + vload(bias + v * VL) : acc[i][v]);
-}
-
-/* Rows r0 .. r0 + rows - 1 and the panel from column c0 of C: the kernel, then C = acc
- * (+ bias). The panel is NR columns, or the whole vectors left, or the last cols % VL. */
+/* Rows r0 .. r0 + rows - 1 and the panel from column c0 of C: the kernel, then C = the
+ * epilogue of acc. The panel is NR columns, or the whole vectors left, or the last
+ * cols % VL. */
 ALWAYS_INLINE void mlp_dropout_scratch_tile(
-        int rows, float *restrict c, ptrdiff_t c_row, const float *restrict bias,
+        int rows, float *restrict c, ptrdiff_t c_row, mlp_dropout_scratch_epilogue e,
         const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step, const float *restrict b,
         ptrdiff_t b_row, int cols, int depth, int r0, int c0)
 {
     const int vector_cols = cols - cols % VL, vectors_left = vector_cols % NR / VL;
     a += r0 * a_row;
     b += c0;
-    c += r0 * c_row + c0;
-    bias = bias ? bias + c0 : NULL;
-    if (c0 + NR <= vector_cols) {
+    if (c0 + NR <= vector_cols || c0 < vector_cols) {
+        const int nv = c0 + NR <= vector_cols ? NV : vectors_left;
         vf acc[MR][NV];
-        mlp_dropout_scratch_kernel(rows, NV, a, a_row, a_step, b, b_row, depth, acc);
-        mlp_dropout_scratch_store(rows, NV, acc, c, c_row, bias);
-    } else if (c0 < vector_cols) {
-        vf acc[MR][NV];
-        mlp_dropout_scratch_kernel(rows, vectors_left, a, a_row, a_step, b, b_row, depth, acc);
-        mlp_dropout_scratch_store(rows, vectors_left, acc, c, c_row, bias);
+        if (nv == NV)
+            mlp_dropout_scratch_kernel(rows, NV, a, a_row, a_step, b, b_row, depth, acc);
+        else
+            mlp_dropout_scratch_kernel(rows, vectors_left, a, a_row, a_step, b, b_row, depth, acc);
+        UNROLL for (int i = 0; i < rows; i++)
+            UNROLL for (int v = 0; v < NV; v++)
+                if (v < nv) {
+                    const ptrdiff_t at = (r0 + i) * c_row + c0 + v * VL;
+                    vstore(c + at, mlp_dropout_scratch_epilogue_v(e, acc[i][v], at, c0 + v * VL));
+                }
     } else {
         float acc[MR][VL];
         mlp_dropout_scratch_kernel_columns(rows, cols % VL, a, a_row, a_step, b, b_row, depth, acc);
         for (int i = 0; i < rows; i++)
-            for (int j = 0; j < cols % VL; j++)
-                c[i * c_row + j] = bias ? acc[i][j] + bias[j] : acc[i][j];
+            for (int j = 0; j < cols % VL; j++) {
+                const ptrdiff_t at = (r0 + i) * c_row + c0 + j;
+                c[at] = mlp_dropout_scratch_epilogue_1(e, acc[i][j], at, c0 + j);
+            }
     }
 }
 
-/* C (rows x cols) = A B (+ bias), B depth x cols, shared among the threads in fixed work
- * tiles of tile_rows rows x one panel: panel by panel when panel_major (a thread's tiles
- * then reuse one panel of B), else row tile by row tile. The tiles never depend on the
- * number of threads. No barrier at the end. */
+/* C (rows x cols) = the epilogue of A B, B depth x cols, shared among the threads in fixed
+ * work tiles of tile_rows rows x one panel: panel by panel when panel_major (a thread's
+ * tiles then reuse one panel of B), else row tile by row tile. The tiles never depend on
+ * the number of threads. No barrier at the end. */
 ALWAYS_INLINE void mlp_dropout_scratch_product(
-        float *restrict c, ptrdiff_t c_row, const float *restrict bias,
+        float *restrict c, ptrdiff_t c_row, mlp_dropout_scratch_epilogue e,
         const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step, const float *restrict b,
         ptrdiff_t b_row, int rows, int cols, int depth, int tile_rows, int panel_major)
 {
@@ -251,11 +358,11 @@ ALWAYS_INLINE void mlp_dropout_scratch_product(
                                 ? row_tile * tile_rows + tile_rows : rows;
         for (int r0 = row_tile * tile_rows; r0 < row_end; r0 += MR) {
             if (r0 + MR <= row_end)
-                mlp_dropout_scratch_tile(MR, c, c_row, bias, a, a_row, a_step, b, b_row, cols, depth,
+                mlp_dropout_scratch_tile(MR, c, c_row, e, a, a_row, a_step, b, b_row, cols, depth,
                         r0, c0);
             else /* the last rows, one at a time */
                 for (int r = r0; r < row_end; r++)
-                    mlp_dropout_scratch_tile(1, c, c_row, bias, a, a_row, a_step, b, b_row, cols, depth,
+                    mlp_dropout_scratch_tile(1, c, c_row, e, a, a_row, a_step, b, b_row, cols, depth,
                             r, c0);
         }
     }
@@ -263,15 +370,29 @@ ALWAYS_INLINE void mlp_dropout_scratch_product(
 
 /* dense1: dense 784 -> 256 (mlp_dropout_scratch.yaml:10) */
 
-/* out = in weight + bias: work tiles of TILE_ROWS rows x NR columns, column panel by
- * column panel (a thread's consecutive tiles reuse one panel of weight) */
+/* dropout1: a unit survives when its random bits are >= THRESHOLD = floor(p * 2^32);
+ * survivors are scaled by SCALE = 1 / (1 - p). */
+#define MLP_DROPOUT_SCRATCH_DROPOUT1_THRESHOLD 858993459u
+#define MLP_DROPOUT_SCRATCH_DROPOUT1_SCALE 1.25f
+
+/* out = dropout(relu(in weight + bias)), in the product's epilogue (relu1 and dropout1 fused):
+ * dropout in training only, the mask bits of mlp_dropout_scratch_dropout_bits(key, r * UNITS + j);
+ * work tiles of TILE_ROWS rows x NR columns, column panel by column panel */
 static void mlp_dropout_scratch_dense1_forward(
         float (*restrict out)[MLP_DROPOUT_SCRATCH_DENSE1_OUT],
         const float (*restrict in)[MLP_DROPOUT_SCRATCH_DENSE1_IN],
         const float (*restrict weight)[MLP_DROPOUT_SCRATCH_DENSE1_OUT], const float *restrict bias,
-        int n)
+        int n, uint64_t key, int training)
 {
-    mlp_dropout_scratch_product(out[0], MLP_DROPOUT_SCRATCH_DENSE1_OUT, bias, in[0],
+    const mlp_dropout_scratch_epilogue epilogue = {
+        .bias = bias,
+        .act = ACT_RELU,
+        .drop = training,
+        .key = key,
+        .threshold = MLP_DROPOUT_SCRATCH_DROPOUT1_THRESHOLD,
+        .scale = MLP_DROPOUT_SCRATCH_DROPOUT1_SCALE,
+    };
+    mlp_dropout_scratch_product(out[0], MLP_DROPOUT_SCRATCH_DENSE1_OUT, epilogue, in[0],
                                 MLP_DROPOUT_SCRATCH_DENSE1_IN, 1, weight[0],
                                 MLP_DROPOUT_SCRATCH_DENSE1_OUT, n, MLP_DROPOUT_SCRATCH_DENSE1_OUT,
                                 MLP_DROPOUT_SCRATCH_DENSE1_IN, TILE_ROWS, 1);
@@ -287,7 +408,8 @@ static void mlp_dropout_scratch_dense1_backward(
 {
     /* weight_grad = in^T out_grad, summing the batch rows in order; work tiles of MR rows
      * x NR columns, row block by row block (a thread keeps MR columns of in in cache) */
-    mlp_dropout_scratch_product(weight_grad[0], MLP_DROPOUT_SCRATCH_DENSE1_OUT, NULL, in[0], 1,
+    const mlp_dropout_scratch_epilogue store = {0};
+    mlp_dropout_scratch_product(weight_grad[0], MLP_DROPOUT_SCRATCH_DENSE1_OUT, store, in[0], 1,
                                 MLP_DROPOUT_SCRATCH_DENSE1_IN, out_grad[0],
                                 MLP_DROPOUT_SCRATCH_DENSE1_OUT, MLP_DROPOUT_SCRATCH_DENSE1_IN,
                                 MLP_DROPOUT_SCRATCH_DENSE1_OUT, n, MR, 0);
@@ -308,85 +430,39 @@ static void mlp_dropout_scratch_dense1_backward(
 
 /* relu1: relu, 256 units (mlp_dropout_scratch.yaml:11) */
 
-/* out = max(in, 0) */
-static void mlp_dropout_scratch_relu1_forward(
-        float (*restrict out)[MLP_DROPOUT_SCRATCH_RELU1_UNITS],
-        const float (*restrict in)[MLP_DROPOUT_SCRATCH_RELU1_UNITS], int n)
-{
-    OMP_FOR
-    for (int r = 0; r < n; r++)
-        for (int j = 0; j < MLP_DROPOUT_SCRATCH_RELU1_UNITS; j++)
-            out[r][j] = in[r][j] > 0.0f ? in[r][j] : 0.0f;
-}
-
-/* in_grad = out_grad where the unit was positive, else 0 */
-static void mlp_dropout_scratch_relu1_backward(
-        float (*restrict in_grad)[MLP_DROPOUT_SCRATCH_RELU1_UNITS],
-        const float (*restrict out_grad)[MLP_DROPOUT_SCRATCH_RELU1_UNITS],
-        const float (*restrict out)[MLP_DROPOUT_SCRATCH_RELU1_UNITS], int n)
-{
-    OMP_FOR
-    for (int r = 0; r < n; r++)
-        for (int j = 0; j < MLP_DROPOUT_SCRATCH_RELU1_UNITS; j++)
-            in_grad[r][j] = out[r][j] > 0.0f ? out_grad[r][j] : 0.0f;
-}
+/* fused: computed in the epilogue of mlp_dropout_scratch_dense1_forward, and its backward in
+ * that of the input gradient of the dense layer above */
 
 /* dropout1: dropout p = 0.2, 256 units (mlp_dropout_scratch.yaml:12) */
 
-/* A unit survives when its random bits are >= THRESHOLD = floor(p * 2^32);
- * survivors are scaled by SCALE = 1 / (1 - p). */
-#define MLP_DROPOUT_SCRATCH_DROPOUT1_THRESHOLD 858993459u
-#define MLP_DROPOUT_SCRATCH_DROPOUT1_SCALE 1.25f
-
-/* Training: mask = this step's mask (0 or SCALE), out = in * mask. Evaluation: out = in. */
-static void mlp_dropout_scratch_dropout1_forward(
-        float (*restrict out)[MLP_DROPOUT_SCRATCH_DROPOUT1_UNITS],
-        float (*restrict mask)[MLP_DROPOUT_SCRATCH_DROPOUT1_UNITS],
-        const float (*restrict in)[MLP_DROPOUT_SCRATCH_DROPOUT1_UNITS], int n, uint64_t key,
-        int training)
-{
-    if (!training) {
-        OMP_FOR
-        for (int r = 0; r < n; r++)
-            for (int j = 0; j < MLP_DROPOUT_SCRATCH_DROPOUT1_UNITS; j++)
-                out[r][j] = in[r][j];
-        return;
-    }
-    /* element (r, j) has index r * UNITS + j */
-    OMP_FOR
-    for (int r = 0; r < n; r++) {
-        const uint32_t row_start = (uint32_t)r * MLP_DROPOUT_SCRATCH_DROPOUT1_UNITS;
-        for (int j = 0; j < MLP_DROPOUT_SCRATCH_DROPOUT1_UNITS; j++) {
-            const uint32_t bits = mlp_dropout_scratch_dropout_bits(key, row_start + (uint32_t)j);
-            mask[r][j] = bits >= MLP_DROPOUT_SCRATCH_DROPOUT1_THRESHOLD ? MLP_DROPOUT_SCRATCH_DROPOUT1_SCALE : 0.0f;
-            out[r][j] = in[r][j] * mask[r][j];
-        }
-    }
-}
-
-/* in_grad = out_grad * mask in training, out_grad in evaluation */
-static void mlp_dropout_scratch_dropout1_backward(
-        float (*restrict in_grad)[MLP_DROPOUT_SCRATCH_DROPOUT1_UNITS],
-        const float (*restrict out_grad)[MLP_DROPOUT_SCRATCH_DROPOUT1_UNITS],
-        const float (*restrict mask)[MLP_DROPOUT_SCRATCH_DROPOUT1_UNITS], int n, int training)
-{
-    OMP_FOR
-    for (int r = 0; r < n; r++)
-        for (int j = 0; j < MLP_DROPOUT_SCRATCH_DROPOUT1_UNITS; j++)
-            in_grad[r][j] = training ? out_grad[r][j] * mask[r][j] : out_grad[r][j];
-}
+/* fused: computed in the epilogue of mlp_dropout_scratch_dense1_forward, and its backward in
+ * that of the input gradient of the dense layer above */
 
 /* dense2: dense 256 -> 256 (mlp_dropout_scratch.yaml:13) */
 
-/* out = in weight + bias: work tiles of TILE_ROWS rows x NR columns, column panel by
- * column panel (a thread's consecutive tiles reuse one panel of weight) */
+/* dropout2: a unit survives when its random bits are >= THRESHOLD = floor(p * 2^32);
+ * survivors are scaled by SCALE = 1 / (1 - p). */
+#define MLP_DROPOUT_SCRATCH_DROPOUT2_THRESHOLD 2147483648u
+#define MLP_DROPOUT_SCRATCH_DROPOUT2_SCALE 2.0f
+
+/* out = dropout(relu(in weight + bias)), in the product's epilogue (relu2 and dropout2 fused):
+ * dropout in training only, the mask bits of mlp_dropout_scratch_dropout_bits(key, r * UNITS + j);
+ * work tiles of TILE_ROWS rows x NR columns, column panel by column panel */
 static void mlp_dropout_scratch_dense2_forward(
         float (*restrict out)[MLP_DROPOUT_SCRATCH_DENSE2_OUT],
         const float (*restrict in)[MLP_DROPOUT_SCRATCH_DENSE2_IN],
         const float (*restrict weight)[MLP_DROPOUT_SCRATCH_DENSE2_OUT], const float *restrict bias,
-        int n)
+        int n, uint64_t key, int training)
 {
-    mlp_dropout_scratch_product(out[0], MLP_DROPOUT_SCRATCH_DENSE2_OUT, bias, in[0],
+    const mlp_dropout_scratch_epilogue epilogue = {
+        .bias = bias,
+        .act = ACT_RELU,
+        .drop = training,
+        .key = key,
+        .threshold = MLP_DROPOUT_SCRATCH_DROPOUT2_THRESHOLD,
+        .scale = MLP_DROPOUT_SCRATCH_DROPOUT2_SCALE,
+    };
+    mlp_dropout_scratch_product(out[0], MLP_DROPOUT_SCRATCH_DENSE2_OUT, epilogue, in[0],
                                 MLP_DROPOUT_SCRATCH_DENSE2_IN, 1, weight[0],
                                 MLP_DROPOUT_SCRATCH_DENSE2_OUT, n, MLP_DROPOUT_SCRATCH_DENSE2_OUT,
                                 MLP_DROPOUT_SCRATCH_DENSE2_IN, TILE_ROWS, 1);
@@ -401,7 +477,7 @@ static void mlp_dropout_scratch_dense2_backward(
         float (*restrict weight_t)[MLP_DROPOUT_SCRATCH_DENSE2_IN],
         const float (*restrict out_grad)[MLP_DROPOUT_SCRATCH_DENSE2_OUT],
         const float (*restrict in)[MLP_DROPOUT_SCRATCH_DENSE2_IN],
-        const float (*restrict weight)[MLP_DROPOUT_SCRATCH_DENSE2_OUT], int n)
+        const float (*restrict weight)[MLP_DROPOUT_SCRATCH_DENSE2_OUT], int n, int training)
 {
     /* weight_t = weight transposed: the input gradient becomes a row-major product too */
     OMP_FOR
@@ -411,7 +487,8 @@ static void mlp_dropout_scratch_dense2_backward(
 
     /* weight_grad = in^T out_grad, summing the batch rows in order; work tiles of MR rows
      * x NR columns, row block by row block (a thread keeps MR columns of in in cache) */
-    mlp_dropout_scratch_product(weight_grad[0], MLP_DROPOUT_SCRATCH_DENSE2_OUT, NULL, in[0], 1,
+    const mlp_dropout_scratch_epilogue store = {0};
+    mlp_dropout_scratch_product(weight_grad[0], MLP_DROPOUT_SCRATCH_DENSE2_OUT, store, in[0], 1,
                                 MLP_DROPOUT_SCRATCH_DENSE2_IN, out_grad[0],
                                 MLP_DROPOUT_SCRATCH_DENSE2_OUT, MLP_DROPOUT_SCRATCH_DENSE2_IN,
                                 MLP_DROPOUT_SCRATCH_DENSE2_OUT, n, MR, 0);
@@ -428,8 +505,13 @@ static void mlp_dropout_scratch_dense2_backward(
             bias_grad[c0 + j] = sum[j];
     }
 
-    /* in_grad = out_grad weight^T, in the work tiles of the forward */
-    mlp_dropout_scratch_product(in_grad[0], MLP_DROPOUT_SCRATCH_DENSE2_IN, NULL, out_grad[0],
+    /* in_grad = out_grad weight^T, back through dense1's fused chain (the forward's tiles) */
+    const mlp_dropout_scratch_epilogue back = {
+        .gate = in[0],
+        .act = ACT_RELU,
+        .scale = training ? MLP_DROPOUT_SCRATCH_DROPOUT1_SCALE : 1.0f,
+    };
+    mlp_dropout_scratch_product(in_grad[0], MLP_DROPOUT_SCRATCH_DENSE2_IN, back, out_grad[0],
                                 MLP_DROPOUT_SCRATCH_DENSE2_OUT, 1, weight_t[0],
                                 MLP_DROPOUT_SCRATCH_DENSE2_IN, n, MLP_DROPOUT_SCRATCH_DENSE2_IN,
                                 MLP_DROPOUT_SCRATCH_DENSE2_OUT, TILE_ROWS, 1);
@@ -438,73 +520,13 @@ static void mlp_dropout_scratch_dense2_backward(
 
 /* relu2: relu, 256 units (mlp_dropout_scratch.yaml:14) */
 
-/* out = max(in, 0) */
-static void mlp_dropout_scratch_relu2_forward(
-        float (*restrict out)[MLP_DROPOUT_SCRATCH_RELU2_UNITS],
-        const float (*restrict in)[MLP_DROPOUT_SCRATCH_RELU2_UNITS], int n)
-{
-    OMP_FOR
-    for (int r = 0; r < n; r++)
-        for (int j = 0; j < MLP_DROPOUT_SCRATCH_RELU2_UNITS; j++)
-            out[r][j] = in[r][j] > 0.0f ? in[r][j] : 0.0f;
-}
-
-/* in_grad = out_grad where the unit was positive, else 0 */
-static void mlp_dropout_scratch_relu2_backward(
-        float (*restrict in_grad)[MLP_DROPOUT_SCRATCH_RELU2_UNITS],
-        const float (*restrict out_grad)[MLP_DROPOUT_SCRATCH_RELU2_UNITS],
-        const float (*restrict out)[MLP_DROPOUT_SCRATCH_RELU2_UNITS], int n)
-{
-    OMP_FOR
-    for (int r = 0; r < n; r++)
-        for (int j = 0; j < MLP_DROPOUT_SCRATCH_RELU2_UNITS; j++)
-            in_grad[r][j] = out[r][j] > 0.0f ? out_grad[r][j] : 0.0f;
-}
+/* fused: computed in the epilogue of mlp_dropout_scratch_dense2_forward, and its backward in
+ * that of the input gradient of the dense layer above */
 
 /* dropout2: dropout p = 0.5, 256 units (mlp_dropout_scratch.yaml:15) */
 
-/* A unit survives when its random bits are >= THRESHOLD = floor(p * 2^32);
- * survivors are scaled by SCALE = 1 / (1 - p). */
-#define MLP_DROPOUT_SCRATCH_DROPOUT2_THRESHOLD 2147483648u
-#define MLP_DROPOUT_SCRATCH_DROPOUT2_SCALE 2.0f
-
-/* Training: mask = this step's mask (0 or SCALE), out = in * mask. Evaluation: out = in. */
-static void mlp_dropout_scratch_dropout2_forward(
-        float (*restrict out)[MLP_DROPOUT_SCRATCH_DROPOUT2_UNITS],
-        float (*restrict mask)[MLP_DROPOUT_SCRATCH_DROPOUT2_UNITS],
-        const float (*restrict in)[MLP_DROPOUT_SCRATCH_DROPOUT2_UNITS], int n, uint64_t key,
-        int training)
-{
-    if (!training) {
-        OMP_FOR
-        for (int r = 0; r < n; r++)
-            for (int j = 0; j < MLP_DROPOUT_SCRATCH_DROPOUT2_UNITS; j++)
-                out[r][j] = in[r][j];
-        return;
-    }
-    /* element (r, j) has index r * UNITS + j */
-    OMP_FOR
-    for (int r = 0; r < n; r++) {
-        const uint32_t row_start = (uint32_t)r * MLP_DROPOUT_SCRATCH_DROPOUT2_UNITS;
-        for (int j = 0; j < MLP_DROPOUT_SCRATCH_DROPOUT2_UNITS; j++) {
-            const uint32_t bits = mlp_dropout_scratch_dropout_bits(key, row_start + (uint32_t)j);
-            mask[r][j] = bits >= MLP_DROPOUT_SCRATCH_DROPOUT2_THRESHOLD ? MLP_DROPOUT_SCRATCH_DROPOUT2_SCALE : 0.0f;
-            out[r][j] = in[r][j] * mask[r][j];
-        }
-    }
-}
-
-/* in_grad = out_grad * mask in training, out_grad in evaluation */
-static void mlp_dropout_scratch_dropout2_backward(
-        float (*restrict in_grad)[MLP_DROPOUT_SCRATCH_DROPOUT2_UNITS],
-        const float (*restrict out_grad)[MLP_DROPOUT_SCRATCH_DROPOUT2_UNITS],
-        const float (*restrict mask)[MLP_DROPOUT_SCRATCH_DROPOUT2_UNITS], int n, int training)
-{
-    OMP_FOR
-    for (int r = 0; r < n; r++)
-        for (int j = 0; j < MLP_DROPOUT_SCRATCH_DROPOUT2_UNITS; j++)
-            in_grad[r][j] = training ? out_grad[r][j] * mask[r][j] : out_grad[r][j];
-}
+/* fused: computed in the epilogue of mlp_dropout_scratch_dense2_forward, and its backward in
+ * that of the input gradient of the dense layer above */
 
 /* dense3: dense 256 -> 10 (mlp_dropout_scratch.yaml:16) */
 
@@ -516,7 +538,8 @@ static void mlp_dropout_scratch_dense3_forward(
         const float (*restrict weight)[MLP_DROPOUT_SCRATCH_DENSE3_OUT], const float *restrict bias,
         int n)
 {
-    mlp_dropout_scratch_product(out[0], MLP_DROPOUT_SCRATCH_DENSE3_OUT, bias, in[0],
+    const mlp_dropout_scratch_epilogue epilogue = {.bias = bias};
+    mlp_dropout_scratch_product(out[0], MLP_DROPOUT_SCRATCH_DENSE3_OUT, epilogue, in[0],
                                 MLP_DROPOUT_SCRATCH_DENSE3_IN, 1, weight[0],
                                 MLP_DROPOUT_SCRATCH_DENSE3_OUT, n, MLP_DROPOUT_SCRATCH_DENSE3_OUT,
                                 MLP_DROPOUT_SCRATCH_DENSE3_IN, TILE_ROWS, 1);
@@ -531,7 +554,7 @@ static void mlp_dropout_scratch_dense3_backward(
         float (*restrict weight_t)[MLP_DROPOUT_SCRATCH_DENSE3_IN],
         const float (*restrict out_grad)[MLP_DROPOUT_SCRATCH_DENSE3_OUT],
         const float (*restrict in)[MLP_DROPOUT_SCRATCH_DENSE3_IN],
-        const float (*restrict weight)[MLP_DROPOUT_SCRATCH_DENSE3_OUT], int n)
+        const float (*restrict weight)[MLP_DROPOUT_SCRATCH_DENSE3_OUT], int n, int training)
 {
     /* weight_t = weight transposed: the input gradient becomes a row-major product too */
     OMP_FOR
@@ -541,7 +564,8 @@ static void mlp_dropout_scratch_dense3_backward(
 
     /* weight_grad = in^T out_grad, summing the batch rows in order; work tiles of MR rows
      * x NR columns, row block by row block (a thread keeps MR columns of in in cache) */
-    mlp_dropout_scratch_product(weight_grad[0], MLP_DROPOUT_SCRATCH_DENSE3_OUT, NULL, in[0], 1,
+    const mlp_dropout_scratch_epilogue store = {0};
+    mlp_dropout_scratch_product(weight_grad[0], MLP_DROPOUT_SCRATCH_DENSE3_OUT, store, in[0], 1,
                                 MLP_DROPOUT_SCRATCH_DENSE3_IN, out_grad[0],
                                 MLP_DROPOUT_SCRATCH_DENSE3_OUT, MLP_DROPOUT_SCRATCH_DENSE3_IN,
                                 MLP_DROPOUT_SCRATCH_DENSE3_OUT, n, MR, 0);
@@ -560,8 +584,13 @@ static void mlp_dropout_scratch_dense3_backward(
             bias_grad[c0 + j] = sum[j];
     }
 
-    /* in_grad = out_grad weight^T, in the work tiles of the forward */
-    mlp_dropout_scratch_product(in_grad[0], MLP_DROPOUT_SCRATCH_DENSE3_IN, NULL, out_grad[0],
+    /* in_grad = out_grad weight^T, back through dense2's fused chain (the forward's tiles) */
+    const mlp_dropout_scratch_epilogue back = {
+        .gate = in[0],
+        .act = ACT_RELU,
+        .scale = training ? MLP_DROPOUT_SCRATCH_DROPOUT2_SCALE : 1.0f,
+    };
+    mlp_dropout_scratch_product(in_grad[0], MLP_DROPOUT_SCRATCH_DENSE3_IN, back, out_grad[0],
                                 MLP_DROPOUT_SCRATCH_DENSE3_OUT, 1, weight_t[0],
                                 MLP_DROPOUT_SCRATCH_DENSE3_IN, n, MLP_DROPOUT_SCRATCH_DENSE3_IN,
                                 MLP_DROPOUT_SCRATCH_DENSE3_OUT, TILE_ROWS, 1);
@@ -604,17 +633,13 @@ static void mlp_dropout_scratch_forward(mlp_dropout_scratch_model *m,
                                         const float (*input)[MLP_DROPOUT_SCRATCH_INPUTS], int n,
                                         int training)
 {
-    mlp_dropout_scratch_dense1_forward(m->dense1_out, input, m->dense1_weight, m->dense1_bias, n);
-    mlp_dropout_scratch_relu1_forward(m->relu1_out, m->dense1_out, n);
-    mlp_dropout_scratch_dropout1_forward(m->dropout1_out, m->dropout1_mask, m->relu1_out, n,
-                                         mlp_dropout_scratch_dropout_key(m->seed, m->step, 2),
-                                         training);
-    mlp_dropout_scratch_dense2_forward(m->dense2_out, m->dropout1_out, m->dense2_weight,
-                                       m->dense2_bias, n);
-    mlp_dropout_scratch_relu2_forward(m->relu2_out, m->dense2_out, n);
-    mlp_dropout_scratch_dropout2_forward(m->dropout2_out, m->dropout2_mask, m->relu2_out, n,
-                                         mlp_dropout_scratch_dropout_key(m->seed, m->step, 5),
-                                         training);
+    mlp_dropout_scratch_dense1_forward(m->dropout1_out, input, m->dense1_weight, m->dense1_bias, n,
+                                       mlp_dropout_scratch_dropout_key(m->seed, m->step, 2),
+                                       training);
+    mlp_dropout_scratch_dense2_forward(m->dropout2_out, m->dropout1_out, m->dense2_weight,
+                                       m->dense2_bias, n,
+                                       mlp_dropout_scratch_dropout_key(m->seed, m->step, 5),
+                                       training);
     mlp_dropout_scratch_dense3_forward(m->dense3_out, m->dropout2_out, m->dense3_weight,
                                        m->dense3_bias, n);
 }
@@ -625,18 +650,12 @@ static void mlp_dropout_scratch_backward(mlp_dropout_scratch_model *m,
                                          const float (*input)[MLP_DROPOUT_SCRATCH_INPUTS], int n,
                                          int training)
 {
-    mlp_dropout_scratch_dense3_backward(m->dropout2_out_grad, m->dense3_weight_grad,
+    mlp_dropout_scratch_dense3_backward(m->dense2_out_grad, m->dense3_weight_grad,
                                         m->dense3_bias_grad, m->dense3_weight_t, m->dense3_out_grad,
-                                        m->dropout2_out, m->dense3_weight, n);
-    mlp_dropout_scratch_dropout2_backward(m->relu2_out_grad, m->dropout2_out_grad, m->dropout2_mask,
-                                          n, training);
-    mlp_dropout_scratch_relu2_backward(m->dense2_out_grad, m->relu2_out_grad, m->relu2_out, n);
-    mlp_dropout_scratch_dense2_backward(m->dropout1_out_grad, m->dense2_weight_grad,
+                                        m->dropout2_out, m->dense3_weight, n, training);
+    mlp_dropout_scratch_dense2_backward(m->dense1_out_grad, m->dense2_weight_grad,
                                         m->dense2_bias_grad, m->dense2_weight_t, m->dense2_out_grad,
-                                        m->dropout1_out, m->dense2_weight, n);
-    mlp_dropout_scratch_dropout1_backward(m->relu1_out_grad, m->dropout1_out_grad, m->dropout1_mask,
-                                          n, training);
-    mlp_dropout_scratch_relu1_backward(m->dense1_out_grad, m->relu1_out_grad, m->relu1_out, n);
+                                        m->dropout1_out, m->dense2_weight, n, training);
     mlp_dropout_scratch_dense1_backward(m->dense1_weight_grad, m->dense1_bias_grad,
                                         m->dense1_out_grad, input, n);
 }

@@ -15,7 +15,12 @@ static rf_model sq_model;
  * panel, a panel of fewer vectors and a scalar tail with AVX-512; 10 are a vector and a tail with
  * AVX2. */
 static rf_model wide_model;
-static rf_built ce_built, sq_built, wide_built;
+/* the fused chains the seed MLP does not cover (dense -> dropout -> dense recomputes the mask
+ * in the input gradient's epilogue), and relu -> dropout with a tail of columns:
+ * 9 -> dense 12 -> relu -> dropout 0.4 -> dense 19 -> dropout 0.25 -> dense 6 -> tanh -> dense 3,
+ * batch 10 */
+static rf_model chain_model;
+static rf_built ce_built, sq_built, wide_built, chain_built;
 static int built;
 
 static void build_models(void)
@@ -54,6 +59,19 @@ static void build_models(void)
     tm_dense(m, 10, NULL);
     tm_finish(m);
     CU_ASSERT_EQUAL_FATAL(tm_build(m, &wide_built), 0);
+
+    m = &chain_model;
+    tm_begin(m, "gradchain", 9, 10, RF_LOSS_SOFTMAX_CE, 0.1, 0);
+    tm_dense(m, 12, NULL);
+    tm_layer(m, RF_LAYER_RELU);
+    tm_dropout(m, 0.4);
+    tm_dense(m, 19, NULL);
+    tm_dropout(m, 0.25);
+    tm_dense(m, 6, NULL);
+    tm_layer(m, RF_LAYER_TANH);
+    tm_dense(m, 3, NULL);
+    tm_finish(m);
+    CU_ASSERT_EQUAL_FATAL(tm_build(m, &chain_built), 0);
 }
 
 /* One model under test: its instance, a batch and its targets. */
@@ -171,6 +189,17 @@ static void test_gradients_wide(void)
     fixture f = fixture_new_scaled(&wide_model, &wide_built, 8, 0.15);
     check_gradients_sampled(&f, wide_model.batch, 1, 29);
     check_gradients_sampled(&f, 6, 0, 29);
+    fixture_free(&f);
+}
+
+static void test_gradients_chains(void)
+{
+    build_models();
+    fixture f = fixture_new(&chain_model, &chain_built, 11);
+    check_gradients(&f, chain_model.batch, 1);
+    check_gradients(&f, 3, 1);
+    check_gradients(&f, chain_model.batch, 0);
+    check_gradients(&f, 4, 0);
     fixture_free(&f);
 }
 
@@ -346,6 +375,8 @@ static void cleanup(void)
     rf_build_close(&ce_built);
     rf_build_close(&sq_built);
     rf_build_close(&wide_built);
+    rf_build_close(&chain_built);
+    rf_model_free(&chain_model);
     rf_model_free(&wide_model);
     rf_model_free(&ce_model);
     rf_model_free(&sq_model);
@@ -357,6 +388,7 @@ int main(int argc, char **argv)
         {"gradients vs finite differences: softmax CE, every layer kind", test_gradients_ce},
         {"gradients vs finite differences: squared loss, dropout before the first dense", test_gradients_squared},
         {"gradients vs finite differences: several column tiles, sampled", test_gradients_wide},
+        {"gradients vs finite differences: fused relu+dropout, dropout and tanh chains", test_gradients_chains},
         {"forward and loss vs the double reference", test_forward_matches_reference},
         {"a partial batch is the mean over its rows", test_partial_batch_is_mean},
         {"bad n or label: NaN, nothing written", test_bad_batch_is_nan},
