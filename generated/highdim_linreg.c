@@ -223,7 +223,11 @@ ALWAYS_INLINE void highdim_linreg_kernel(
     }
 }
 
-/* The same for the last cols < VL columns, one float at a time. */
+/* The same for the last cols < VL columns, one float at a time. A tile of one or two
+ * sums (a layer of one or two units) would be one long chain of dependent adds, as slow
+ * as the add latency: it is split into SPLIT partial sums over p, added in a fixed order
+ * (it vectorises where A and B are contiguous along p, as in a 1-unit layer). */
+#define SPLIT 8
 ALWAYS_INLINE void highdim_linreg_kernel_columns(
         int rows, int cols, const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step,
         const float *restrict b, ptrdiff_t b_row, int depth, float acc[MR][VL])
@@ -231,6 +235,22 @@ ALWAYS_INLINE void highdim_linreg_kernel_columns(
     for (int i = 0; i < MR; i++)
         for (int j = 0; j < VL; j++)
             acc[i][j] = 0.0f;
+    if (rows * cols <= 2) {
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < cols; j++) {
+                float part[SPLIT] = {0};
+                int p = 0;
+                for (; p + SPLIT <= depth; p += SPLIT)
+                    for (int s = 0; s < SPLIT; s++)
+                        part[s] += a[i * a_row + (p + s) * a_step] * b[(p + s) * b_row + j];
+                float sum = ((part[0] + part[1]) + (part[2] + part[3])) +
+                            ((part[4] + part[5]) + (part[6] + part[7]));
+                for (; p < depth; p++)
+                    sum += a[i * a_row + p * a_step] * b[p * b_row + j];
+                acc[i][j] = sum;
+            }
+        return;
+    }
     for (int p = 0; p < depth; p++)
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < cols; j++)
