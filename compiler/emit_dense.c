@@ -141,6 +141,7 @@ static const char *const epilogue_head[] = {
     "    uint64_t key;      /* the mask's {n}_dropout_key */",
     "    uint32_t threshold;",
     "    float scale;       /* 1 / (1 - p), or 1 */",
+    "    int transposed;    /* store C^T: element (i, j) of C at c[j * c_row + i] (no bias, act, gate) */",
     "} {n}_epilogue;",
     "",
     "ALWAYS_INLINE vf {n}_epilogue_v(",
@@ -316,18 +317,27 @@ static const char *const product_block[] = {
     "            {n}_kernel(rows, NV, a, a_row, a_step, b, b_row, depth, acc);",
     "        else",
     "            {n}_kernel(rows, vectors_left, a, a_row, a_step, b, b_row, depth, acc);",
-    "        UNROLL for (int i = 0; i < rows; i++)",
-    "            UNROLL for (int v = 0; v < NV; v++)",
-    "                if (v < nv) {",
-    "                    const ptrdiff_t at = (r0 + i) * c_row + c0 + v * VL;",
-    "                    vstore(c + at, {n}_epilogue_v(e, acc[i][v], at, c0 + v * VL));",
-    "                }",
+    "        if (e.transposed) /* a column of C^T per lane */",
+    "            UNROLL for (int i = 0; i < rows; i++)",
+    "                UNROLL for (int v = 0; v < NV; v++)",
+    "                    for (int lane = 0; lane < VL && v < nv; lane++) {",
+    "                        const ptrdiff_t at = (ptrdiff_t)(c0 + v * VL + lane) * c_row + r0 + i;",
+    "                        c[at] = {n}_epilogue_1(e, acc[i][v][lane], at, 0);",
+    "                    }",
+    "        else",
+    "            UNROLL for (int i = 0; i < rows; i++)",
+    "                UNROLL for (int v = 0; v < NV; v++)",
+    "                    if (v < nv) {",
+    "                        const ptrdiff_t at = (r0 + i) * c_row + c0 + v * VL;",
+    "                        vstore(c + at, {n}_epilogue_v(e, acc[i][v], at, c0 + v * VL));",
+    "                    }",
     "    } else {",
     "        float acc[MR][VL];",
     "        {n}_kernel_columns(rows, cols % VL, a, a_row, a_step, b, b_row, depth, acc);",
     "        for (int i = 0; i < rows; i++)",
     "            for (int j = 0; j < cols % VL; j++) {",
-    "                const ptrdiff_t at = (r0 + i) * c_row + c0 + j;",
+    "                const ptrdiff_t at = e.transposed ? (ptrdiff_t)(c0 + j) * c_row + r0 + i",
+    "                                                  : (r0 + i) * c_row + c0 + j;",
     "                c[at] = {n}_epilogue_1(e, acc[i][j], at, c0 + j);",
     "            }",
     "    }",
@@ -605,9 +615,22 @@ static void dense_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *o
     }
     rf_cb_line(cb, "/* weight_grad = in^T out_grad, summing the batch rows in order; work tiles of MR rows");
     rf_cb_line(cb, " * x NR columns, row block by row block (a thread keeps MR columns of in in cache) */");
+    if (op->layer->out > 2) {
+        /* a few units (the output layer): out_grad's rows are shorter than a vector */
+        rf_cb_open(cb, "if (%s %% VL != 0) {", op->out_dim);
+        rf_cb_line(cb, "/* out_grad's rows are not whole vectors: computed as weight_grad^T = out_grad^T in,");
+        rf_cb_line(cb, " * the vectors running along in's rows, each tile stored transposed */");
+        emit_epilogue_local(cb, p, "store_t", ".transposed = 1");
+        emit_product_call(cb, p, "weight_grad[0]", op->out_dim, "store_t", "out_grad[0]", "1", op->out_dim,
+                          "in[0]", op->in_dim, op->out_dim, op->in_dim, "n", "MR", "0");
+        rf_cb_close(cb, "} else {");
+        cb->indent++;
+    }
     emit_epilogue_local(cb, p, "store", "0");
     emit_product_call(cb, p, "weight_grad[0]", op->out_dim, "store", "in[0]", "1", op->in_dim, "out_grad[0]",
                       op->out_dim, op->in_dim, op->out_dim, "n", "MR", "0");
+    if (op->layer->out > 2)
+        rf_cb_close(cb, "}");
     rf_cb_line(cb, "");
     rf_cb_line(cb, "/* bias_grad = column sums of out_grad, rows in order, SUM_COLS columns at a time */");
     rf_cb_line(cb, "enum { SUM_COLS = 32 };");

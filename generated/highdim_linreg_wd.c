@@ -148,6 +148,7 @@ typedef struct {
     uint64_t key;      /* the mask's highdim_linreg_wd_dropout_key */
     uint32_t threshold;
     float scale;       /* 1 / (1 - p), or 1 */
+    int transposed;    /* store C^T: element (i, j) of C at c[j * c_row + i] (no bias, act, gate) */
 } highdim_linreg_wd_epilogue;
 
 ALWAYS_INLINE vf highdim_linreg_wd_epilogue_v(
@@ -275,18 +276,27 @@ ALWAYS_INLINE void highdim_linreg_wd_tile(
             highdim_linreg_wd_kernel(rows, NV, a, a_row, a_step, b, b_row, depth, acc);
         else
             highdim_linreg_wd_kernel(rows, vectors_left, a, a_row, a_step, b, b_row, depth, acc);
-        UNROLL for (int i = 0; i < rows; i++)
-            UNROLL for (int v = 0; v < NV; v++)
-                if (v < nv) {
-                    const ptrdiff_t at = (r0 + i) * c_row + c0 + v * VL;
-                    vstore(c + at, highdim_linreg_wd_epilogue_v(e, acc[i][v], at, c0 + v * VL));
-                }
+        if (e.transposed) /* a column of C^T per lane */
+            UNROLL for (int i = 0; i < rows; i++)
+                UNROLL for (int v = 0; v < NV; v++)
+                    for (int lane = 0; lane < VL && v < nv; lane++) {
+                        const ptrdiff_t at = (ptrdiff_t)(c0 + v * VL + lane) * c_row + r0 + i;
+                        c[at] = highdim_linreg_wd_epilogue_1(e, acc[i][v][lane], at, 0);
+                    }
+        else
+            UNROLL for (int i = 0; i < rows; i++)
+                UNROLL for (int v = 0; v < NV; v++)
+                    if (v < nv) {
+                        const ptrdiff_t at = (r0 + i) * c_row + c0 + v * VL;
+                        vstore(c + at, highdim_linreg_wd_epilogue_v(e, acc[i][v], at, c0 + v * VL));
+                    }
     } else {
         float acc[MR][VL];
         highdim_linreg_wd_kernel_columns(rows, cols % VL, a, a_row, a_step, b, b_row, depth, acc);
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < cols % VL; j++) {
-                const ptrdiff_t at = (r0 + i) * c_row + c0 + j;
+                const ptrdiff_t at = e.transposed ? (ptrdiff_t)(c0 + j) * c_row + r0 + i
+                                                  : (r0 + i) * c_row + c0 + j;
                 c[at] = highdim_linreg_wd_epilogue_1(e, acc[i][j], at, c0 + j);
             }
     }

@@ -197,6 +197,7 @@ typedef struct {
     uint64_t key;      /* the mask's mlp_dropout_key */
     uint32_t threshold;
     float scale;       /* 1 / (1 - p), or 1 */
+    int transposed;    /* store C^T: element (i, j) of C at c[j * c_row + i] (no bias, act, gate) */
 } mlp_epilogue;
 
 ALWAYS_INLINE vf mlp_epilogue_v(
@@ -340,18 +341,27 @@ ALWAYS_INLINE void mlp_tile(
             mlp_kernel(rows, NV, a, a_row, a_step, b, b_row, depth, acc);
         else
             mlp_kernel(rows, vectors_left, a, a_row, a_step, b, b_row, depth, acc);
-        UNROLL for (int i = 0; i < rows; i++)
-            UNROLL for (int v = 0; v < NV; v++)
-                if (v < nv) {
-                    const ptrdiff_t at = (r0 + i) * c_row + c0 + v * VL;
-                    vstore(c + at, mlp_epilogue_v(e, acc[i][v], at, c0 + v * VL));
-                }
+        if (e.transposed) /* a column of C^T per lane */
+            UNROLL for (int i = 0; i < rows; i++)
+                UNROLL for (int v = 0; v < NV; v++)
+                    for (int lane = 0; lane < VL && v < nv; lane++) {
+                        const ptrdiff_t at = (ptrdiff_t)(c0 + v * VL + lane) * c_row + r0 + i;
+                        c[at] = mlp_epilogue_1(e, acc[i][v][lane], at, 0);
+                    }
+        else
+            UNROLL for (int i = 0; i < rows; i++)
+                UNROLL for (int v = 0; v < NV; v++)
+                    if (v < nv) {
+                        const ptrdiff_t at = (r0 + i) * c_row + c0 + v * VL;
+                        vstore(c + at, mlp_epilogue_v(e, acc[i][v], at, c0 + v * VL));
+                    }
     } else {
         float acc[MR][VL];
         mlp_kernel_columns(rows, cols % VL, a, a_row, a_step, b, b_row, depth, acc);
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < cols % VL; j++) {
-                const ptrdiff_t at = (r0 + i) * c_row + c0 + j;
+                const ptrdiff_t at = e.transposed ? (ptrdiff_t)(c0 + j) * c_row + r0 + i
+                                                  : (r0 + i) * c_row + c0 + j;
                 c[at] = mlp_epilogue_1(e, acc[i][j], at, c0 + j);
             }
     }
@@ -425,9 +435,17 @@ static void mlp_dense1_backward(float (*restrict weight_grad)[MLP_DENSE1_OUT],
 {
     /* weight_grad = in^T out_grad, summing the batch rows in order; work tiles of MR rows
      * x NR columns, row block by row block (a thread keeps MR columns of in in cache) */
-    const mlp_epilogue store = {0};
-    mlp_product(weight_grad[0], MLP_DENSE1_OUT, store, in[0], 1, MLP_DENSE1_IN, out_grad[0],
-                MLP_DENSE1_OUT, MLP_DENSE1_IN, MLP_DENSE1_OUT, n, MR, 0);
+    if (MLP_DENSE1_OUT % VL != 0) {
+        /* out_grad's rows are not whole vectors: computed as weight_grad^T = out_grad^T in,
+         * the vectors running along in's rows, each tile stored transposed */
+        const mlp_epilogue store_t = {.transposed = 1};
+        mlp_product(weight_grad[0], MLP_DENSE1_OUT, store_t, out_grad[0], 1, MLP_DENSE1_OUT, in[0],
+                    MLP_DENSE1_IN, MLP_DENSE1_OUT, MLP_DENSE1_IN, n, MR, 0);
+    } else {
+        const mlp_epilogue store = {0};
+        mlp_product(weight_grad[0], MLP_DENSE1_OUT, store, in[0], 1, MLP_DENSE1_IN, out_grad[0],
+                    MLP_DENSE1_OUT, MLP_DENSE1_IN, MLP_DENSE1_OUT, n, MR, 0);
+    }
 
     /* bias_grad = column sums of out_grad, rows in order, SUM_COLS columns at a time */
     enum { SUM_COLS = 32 };
@@ -500,9 +518,17 @@ static void mlp_hidden2_backward(float (*restrict in_grad)[MLP_HIDDEN2_IN],
 
     /* weight_grad = in^T out_grad, summing the batch rows in order; work tiles of MR rows
      * x NR columns, row block by row block (a thread keeps MR columns of in in cache) */
-    const mlp_epilogue store = {0};
-    mlp_product(weight_grad[0], MLP_HIDDEN2_OUT, store, in[0], 1, MLP_HIDDEN2_IN, out_grad[0],
-                MLP_HIDDEN2_OUT, MLP_HIDDEN2_IN, MLP_HIDDEN2_OUT, n, MR, 0);
+    if (MLP_HIDDEN2_OUT % VL != 0) {
+        /* out_grad's rows are not whole vectors: computed as weight_grad^T = out_grad^T in,
+         * the vectors running along in's rows, each tile stored transposed */
+        const mlp_epilogue store_t = {.transposed = 1};
+        mlp_product(weight_grad[0], MLP_HIDDEN2_OUT, store_t, out_grad[0], 1, MLP_HIDDEN2_OUT,
+                    in[0], MLP_HIDDEN2_IN, MLP_HIDDEN2_OUT, MLP_HIDDEN2_IN, n, MR, 0);
+    } else {
+        const mlp_epilogue store = {0};
+        mlp_product(weight_grad[0], MLP_HIDDEN2_OUT, store, in[0], 1, MLP_HIDDEN2_IN, out_grad[0],
+                    MLP_HIDDEN2_OUT, MLP_HIDDEN2_IN, MLP_HIDDEN2_OUT, n, MR, 0);
+    }
 
     /* bias_grad = column sums of out_grad, rows in order, SUM_COLS columns at a time */
     enum { SUM_COLS = 32 };
@@ -570,9 +596,17 @@ static void mlp_dense3_backward(float (*restrict in_grad)[MLP_DENSE3_IN],
 
     /* weight_grad = in^T out_grad, summing the batch rows in order; work tiles of MR rows
      * x NR columns, row block by row block (a thread keeps MR columns of in in cache) */
-    const mlp_epilogue store = {0};
-    mlp_product(weight_grad[0], MLP_DENSE3_OUT, store, in[0], 1, MLP_DENSE3_IN, out_grad[0],
-                MLP_DENSE3_OUT, MLP_DENSE3_IN, MLP_DENSE3_OUT, n, MR, 0);
+    if (MLP_DENSE3_OUT % VL != 0) {
+        /* out_grad's rows are not whole vectors: computed as weight_grad^T = out_grad^T in,
+         * the vectors running along in's rows, each tile stored transposed */
+        const mlp_epilogue store_t = {.transposed = 1};
+        mlp_product(weight_grad[0], MLP_DENSE3_OUT, store_t, out_grad[0], 1, MLP_DENSE3_OUT, in[0],
+                    MLP_DENSE3_IN, MLP_DENSE3_OUT, MLP_DENSE3_IN, n, MR, 0);
+    } else {
+        const mlp_epilogue store = {0};
+        mlp_product(weight_grad[0], MLP_DENSE3_OUT, store, in[0], 1, MLP_DENSE3_IN, out_grad[0],
+                    MLP_DENSE3_OUT, MLP_DENSE3_IN, MLP_DENSE3_OUT, n, MR, 0);
+    }
 
     /* bias_grad = column sums of out_grad, rows in order, SUM_COLS columns at a time */
     enum { SUM_COLS = 32 };
