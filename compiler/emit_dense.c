@@ -572,20 +572,19 @@ static void dense_forward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op
 
 static void dense_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op)
 {
-    char head[160], in_grad[128], weight_grad[128], weight_t[128], out_grad[128], in[128], weight[128];
+    char head[160], in_grad[128], weight_grad[128], weight_t[128], out_grad[128], in[128];
     rf_cb_line(cb, "/* weight_grad = in^T out_grad, bias_grad = column sums of out_grad%s",
                op->input_grad ? "," : "");
     if (op->input_grad)
-        rf_cb_line(cb, " * in_grad = out_grad weight^T */");
+        rf_cb_line(cb, " * in_grad = out_grad weight^T (weight_t: made by %s_transpose_weights) */", p->name);
     else
         rf_cb_line(cb, " * (the first dense layer: its input needs no gradient) */");
     snprintf(head, sizeof head, "static void %s_%s_backward(", p->name, op->name);
     snprintf(in_grad, sizeof in_grad, "float (*restrict in_grad)[%s]", op->in_dim);
     snprintf(weight_grad, sizeof weight_grad, "float (*restrict weight_grad)[%s]", op->out_dim);
-    snprintf(weight_t, sizeof weight_t, "float (*restrict weight_t)[%s]", op->in_dim);
+    snprintf(weight_t, sizeof weight_t, "const float (*restrict weight_t)[%s]", op->in_dim);
     snprintf(out_grad, sizeof out_grad, "const float (*restrict out_grad)[%s]", op->out_dim);
     snprintf(in, sizeof in, "const float (*restrict in)[%s]", op->in_dim);
-    snprintf(weight, sizeof weight, "const float (*restrict weight)[%s]", op->out_dim);
     const char *params[11];
     int n = 0;
     if (op->input_grad)
@@ -596,8 +595,6 @@ static void dense_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *o
         params[n++] = weight_t;
     params[n++] = out_grad;
     params[n++] = in;
-    if (op->input_grad)
-        params[n++] = weight;
     params[n++] = "int n";
     if (backward_needs_key(p, op))
         params[n++] = "uint64_t key";
@@ -605,14 +602,6 @@ static void dense_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *o
         params[n++] = "int training";
     rf_emit_signature(cb, head, params, n);
 
-    if (op->input_grad) {
-        rf_cb_line(cb, "/* weight_t = weight transposed: the input gradient becomes a row-major product too */");
-        rf_cb_line(cb, "OMP_FOR");
-        rf_cb_line(cb, "for (int j = 0; j < %s; j++)", op->out_dim);
-        rf_cb_line(cb, "    for (int k = 0; k < %s; k++)", op->in_dim);
-        rf_cb_line(cb, "        weight_t[j][k] = weight[k][j];");
-        rf_cb_line(cb, "");
-    }
     rf_cb_line(cb, "/* weight_grad = in^T out_grad, summing the batch rows in order; work tiles of MR rows");
     rf_cb_line(cb, " * x NR columns, row block by row block (a thread keeps MR columns of in in cache) */");
     if (op->layer->out > 2) {
@@ -697,8 +686,6 @@ static void dense_backward_call(rf_codebuf *cb, const rf_plan *p, const rf_plan_
         args[n++] = rf_plan_ref(p, op->weight_t, bufs[3], sizeof bufs[3]);
     args[n++] = rf_plan_ref(p, op->out_grad, bufs[4], sizeof bufs[4]);
     args[n++] = rf_plan_ref(p, op->in, bufs[5], sizeof bufs[5]);
-    if (op->input_grad)
-        args[n++] = rf_plan_ref(p, op->weight, bufs[6], sizeof bufs[6]);
     args[n++] = "n";
     if (backward_needs_key(p, op)) {
         snprintf(key, sizeof key, "%s_dropout_key(m->seed, m->step, %d)", p->name,
@@ -708,6 +695,42 @@ static void dense_backward_call(rf_codebuf *cb, const rf_plan *p, const rf_plan_
     if (backward_needs_training(p, op))
         args[n++] = "training";
     rf_emit_call(cb, name, args, n);
+}
+
+int rf_dense_has_transposes(const rf_plan *p)
+{
+    for (int i = 0; i < p->n_ops; i++)
+        if (p->ops[i].layer->kind == RF_LAYER_DENSE && p->ops[i].backward && p->ops[i].input_grad)
+            return 1;
+    return 0;
+}
+
+void rf_emit_dense_transposes(rf_codebuf *cb, const rf_plan *p)
+{
+    if (!rf_dense_has_transposes(p))
+        return;
+    rf_cb_line(cb, "/* weight_t = weight transposed for each layer whose input gradient reads it (that");
+    rf_cb_line(cb, " * product then runs on rows too): made at the start of a training pass, without a");
+    rf_cb_line(cb, " * barrier of its own; the barriers of the forward pass and the loss order the copies");
+    rf_cb_line(cb, " * before the backward pass, and nothing changes the weights until the update. */");
+    rf_cb_line(cb, "static void %s_transpose_weights(%s_model *m)", p->name, p->name);
+    rf_cb_open(cb, "{");
+    for (int i = 0; i < p->n_ops; i++) {
+        const rf_plan_op *op = &p->ops[i];
+        if (op->layer->kind != RF_LAYER_DENSE || !op->backward || !op->input_grad)
+            continue;
+        char wt[96], w[96];
+        rf_plan_ref(p, op->weight_t, wt, sizeof wt);
+        rf_plan_ref(p, op->weight, w, sizeof w);
+        rf_cb_line(cb, "/* %s.weight (%d, %d) -> (%d, %d) */", op->name, op->layer->in, op->layer->out, op->layer->out,
+                   op->layer->in);
+        rf_cb_line(cb, "OMP_FOR_NOWAIT");
+        rf_cb_line(cb, "for (int j = 0; j < %s; j++)", op->out_dim);
+        rf_cb_line(cb, "    for (int k = 0; k < %s; k++)", op->in_dim);
+        rf_cb_line(cb, "        %s[j][k] = %s[k][j];", wt, w);
+    }
+    rf_cb_close(cb, "}");
+    rf_cb_line(cb, "");
 }
 
 const rf_layer_emitter rf_dense_emitter = {

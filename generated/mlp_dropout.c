@@ -506,22 +506,15 @@ static void mlp_dropout_dense2_forward(float (*restrict out)[MLP_DROPOUT_DENSE2_
 }
 
 /* weight_grad = in^T out_grad, bias_grad = column sums of out_grad,
- * in_grad = out_grad weight^T */
+ * in_grad = out_grad weight^T (weight_t: made by mlp_dropout_transpose_weights) */
 static void mlp_dropout_dense2_backward(float (*restrict in_grad)[MLP_DROPOUT_DENSE2_IN],
                                         float (*restrict weight_grad)[MLP_DROPOUT_DENSE2_OUT],
                                         float *restrict bias_grad,
-                                        float (*restrict weight_t)[MLP_DROPOUT_DENSE2_IN],
+                                        const float (*restrict weight_t)[MLP_DROPOUT_DENSE2_IN],
                                         const float (*restrict out_grad)[MLP_DROPOUT_DENSE2_OUT],
-                                        const float (*restrict in)[MLP_DROPOUT_DENSE2_IN],
-                                        const float (*restrict weight)[MLP_DROPOUT_DENSE2_OUT],
-                                        int n, int training)
+                                        const float (*restrict in)[MLP_DROPOUT_DENSE2_IN], int n,
+                                        int training)
 {
-    /* weight_t = weight transposed: the input gradient becomes a row-major product too */
-    OMP_FOR
-    for (int j = 0; j < MLP_DROPOUT_DENSE2_OUT; j++)
-        for (int k = 0; k < MLP_DROPOUT_DENSE2_IN; k++)
-            weight_t[j][k] = weight[k][j];
-
     /* weight_grad = in^T out_grad, summing the batch rows in order; work tiles of MR rows
      * x NR columns, row block by row block (a thread keeps MR columns of in in cache) */
     if (MLP_DROPOUT_DENSE2_OUT % VL != 0) {
@@ -589,22 +582,15 @@ static void mlp_dropout_dense3_forward(float (*restrict out)[MLP_DROPOUT_DENSE3_
 }
 
 /* weight_grad = in^T out_grad, bias_grad = column sums of out_grad,
- * in_grad = out_grad weight^T */
+ * in_grad = out_grad weight^T (weight_t: made by mlp_dropout_transpose_weights) */
 static void mlp_dropout_dense3_backward(float (*restrict in_grad)[MLP_DROPOUT_DENSE3_IN],
                                         float (*restrict weight_grad)[MLP_DROPOUT_DENSE3_OUT],
                                         float *restrict bias_grad,
-                                        float (*restrict weight_t)[MLP_DROPOUT_DENSE3_IN],
+                                        const float (*restrict weight_t)[MLP_DROPOUT_DENSE3_IN],
                                         const float (*restrict out_grad)[MLP_DROPOUT_DENSE3_OUT],
-                                        const float (*restrict in)[MLP_DROPOUT_DENSE3_IN],
-                                        const float (*restrict weight)[MLP_DROPOUT_DENSE3_OUT],
-                                        int n, int training)
+                                        const float (*restrict in)[MLP_DROPOUT_DENSE3_IN], int n,
+                                        int training)
 {
-    /* weight_t = weight transposed: the input gradient becomes a row-major product too */
-    OMP_FOR
-    for (int j = 0; j < MLP_DROPOUT_DENSE3_OUT; j++)
-        for (int k = 0; k < MLP_DROPOUT_DENSE3_IN; k++)
-            weight_t[j][k] = weight[k][j];
-
     /* weight_grad = in^T out_grad, summing the batch rows in order; work tiles of MR rows
      * x NR columns, row block by row block (a thread keeps MR columns of in in cache) */
     if (MLP_DROPOUT_DENSE3_OUT % VL != 0) {
@@ -689,17 +675,35 @@ static void mlp_dropout_forward(mlp_dropout_model *m, const float (*input)[MLP_D
     mlp_dropout_dense3_forward(m->dense3_out, m->dropout2_out, m->dense3_weight, m->dense3_bias, n);
 }
 
+/* weight_t = weight transposed for each layer whose input gradient reads it (that
+ * product then runs on rows too): made at the start of a training pass, without a
+ * barrier of its own; the barriers of the forward pass and the loss order the copies
+ * before the backward pass, and nothing changes the weights until the update. */
+static void mlp_dropout_transpose_weights(mlp_dropout_model *m)
+{
+    /* dense2.weight (256, 256) -> (256, 256) */
+    OMP_FOR_NOWAIT
+    for (int j = 0; j < MLP_DROPOUT_DENSE2_OUT; j++)
+        for (int k = 0; k < MLP_DROPOUT_DENSE2_IN; k++)
+            m->dense2_weight_t[j][k] = m->dense2_weight[k][j];
+    /* dense3.weight (256, 10) -> (10, 256) */
+    OMP_FOR_NOWAIT
+    for (int j = 0; j < MLP_DROPOUT_DENSE3_OUT; j++)
+        for (int k = 0; k < MLP_DROPOUT_DENSE3_IN; k++)
+            m->dense3_weight_t[j][k] = m->dense3_weight[k][j];
+}
+
 /* Backward over n rows, from the loss gradient of the output to every parameter's
  * gradient; reads the activations (and masks) of the forward pass just run. */
 static void mlp_dropout_backward(mlp_dropout_model *m, const float (*input)[MLP_DROPOUT_INPUTS],
                                  int n, int training)
 {
     mlp_dropout_dense3_backward(m->dense2_out_grad, m->dense3_weight_grad, m->dense3_bias_grad,
-                                m->dense3_weight_t, m->dense3_out_grad, m->dropout2_out,
-                                m->dense3_weight, n, training);
+                                m->dense3_weight_t, m->dense3_out_grad, m->dropout2_out, n,
+                                training);
     mlp_dropout_dense2_backward(m->dense1_out_grad, m->dense2_weight_grad, m->dense2_bias_grad,
-                                m->dense2_weight_t, m->dense2_out_grad, m->dropout1_out,
-                                m->dense2_weight, n, training);
+                                m->dense2_weight_t, m->dense2_out_grad, m->dropout1_out, n,
+                                training);
     mlp_dropout_dense1_backward(m->dense1_weight_grad, m->dense1_bias_grad, m->dense1_out_grad,
                                 input, n);
 }
@@ -819,6 +823,7 @@ float mlp_dropout_train_step(mlp_dropout_model *m, const float *x, const int32_t
     const float (*input)[MLP_DROPOUT_INPUTS] = (const float (*)[MLP_DROPOUT_INPUTS])x;
     OMP_PARALLEL
     {
+        mlp_dropout_transpose_weights(m);
         mlp_dropout_forward(m, input, n, 1);
         mlp_dropout_loss(m->row_loss, m->dense3_out_grad, m->dense3_out, y, n);
         mlp_dropout_backward(m, input, n, 1);
@@ -836,6 +841,7 @@ float mlp_dropout_loss_grad(mlp_dropout_model *m, const float *x, const int32_t 
     const float (*input)[MLP_DROPOUT_INPUTS] = (const float (*)[MLP_DROPOUT_INPUTS])x;
     OMP_PARALLEL
     {
+        mlp_dropout_transpose_weights(m);
         mlp_dropout_forward(m, input, n, training);
         mlp_dropout_loss(m->row_loss, m->dense3_out_grad, m->dense3_out, y, n);
         mlp_dropout_backward(m, input, n, training);
