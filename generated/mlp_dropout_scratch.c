@@ -289,14 +289,17 @@ ALWAYS_INLINE void mlp_dropout_scratch_kernel(
     }
 }
 
-/* The same for the last cols < VL columns, one float at a time. A tile of one or two
- * sums (a layer of one or two units) would be one long chain of dependent adds, as slow
- * as the add latency: it is split into SPLIT partial sums over p, added in a fixed order
- * (it vectorises where A and B are contiguous along p, as in a 1-unit layer). */
+/* The same for the last cols < VL columns of b, which starts at column c0 of a matrix of
+ * depth rows of b_row floats: one vector per row of b all the same, its lanes past cols
+ * read from the next row and never stored; the last rows of b, where a vector would pass
+ * its end, lane by lane. A tile of one or two sums (a layer of one or two units) would be
+ * one long chain of dependent adds, as slow as the add latency: it is split into SPLIT
+ * partial sums over p, added in a fixed order (it vectorises where A and B are contiguous
+ * along p, as in a 1-unit layer). */
 #define SPLIT 8
 ALWAYS_INLINE void mlp_dropout_scratch_kernel_columns(
         int rows, int cols, const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step,
-        const float *restrict b, ptrdiff_t b_row, int depth, float acc[MR][VL])
+        const float *restrict b, ptrdiff_t b_row, int depth, int c0, float acc[MR][VL])
 {
     for (int i = 0; i < MR; i++)
         for (int j = 0; j < VL; j++)
@@ -317,10 +320,26 @@ ALWAYS_INLINE void mlp_dropout_scratch_kernel_columns(
             }
         return;
     }
-    for (int p = 0; p < depth; p++)
-        for (int i = 0; i < rows; i++)
+    const ptrdiff_t end = depth * b_row - c0; /* floats of the matrix from b on */
+    ptrdiff_t whole_rows = end < VL ? 0 : (end - VL) / b_row + 1; /* a vector reads a row */
+    if (whole_rows > depth)
+        whole_rows = depth;
+    vf sum[MR];
+    UNROLL for (int i = 0; i < MR; i++)
+        sum[i] = (vf){0};
+    for (int p = 0; p < depth; p++) {
+        vf b_p = (vf){0};
+        if (p < whole_rows)
+            b_p = vload(b + p * b_row);
+        else
             for (int j = 0; j < cols; j++)
-                acc[i][j] += a[i * a_row + p * a_step] * b[p * b_row + j];
+                b_p[j] = b[p * b_row + j];
+        UNROLL for (int i = 0; i < rows; i++)
+            sum[i] = vfma(vsplat(a[i * a_row + p * a_step]), b_p, sum[i]);
+    }
+    for (int i = 0; i < rows; i++)
+        for (int j = 0; j < cols; j++)
+            acc[i][j] = sum[i][j];
 }
 
 /* Rows r0 .. r0 + rows - 1 and the panel from column c0 of C: the kernel, then C = the
@@ -357,7 +376,7 @@ ALWAYS_INLINE void mlp_dropout_scratch_tile(
                     }
     } else {
         float acc[MR][VL];
-        mlp_dropout_scratch_kernel_columns(rows, cols % VL, a, a_row, a_step, b, b_row, depth, acc);
+        mlp_dropout_scratch_kernel_columns(rows, cols % VL, a, a_row, a_step, b, b_row, depth, c0, acc);
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < cols % VL; j++) {
                 const ptrdiff_t at = e.transposed ? (ptrdiff_t)(c0 + j) * c_row + r0 + i
