@@ -734,6 +734,7 @@ void rf_emit_dense_transposes(rf_codebuf *cb, const rf_plan *p)
     rf_cb_line(cb, " * before the backward pass, and nothing changes the weights until the update. */");
     rf_cb_line(cb, "static void %s_transpose_weights(%s_model *m)", p->name, p->name);
     rf_cb_open(cb, "{");
+    rf_cb_line(cb, "enum { BLOCK = 16 }; /* square blocks: a few cache lines read and written each */");
     for (int i = 0; i < p->n_ops; i++) {
         const rf_plan_op *op = &p->ops[i];
         if (op->layer->kind != RF_LAYER_DENSE || !op->backward || !op->input_grad)
@@ -744,9 +745,11 @@ void rf_emit_dense_transposes(rf_codebuf *cb, const rf_plan *p)
         rf_cb_line(cb, "/* %s.weight (%d, %d) -> (%d, %d) */", op->name, op->layer->in, op->layer->out, op->layer->out,
                    op->layer->in);
         rf_cb_line(cb, "OMP_FOR_NOWAIT");
-        rf_cb_line(cb, "for (int j = 0; j < %s; j++)", op->out_dim);
-        rf_cb_line(cb, "    for (int k = 0; k < %s; k++)", op->in_dim);
-        rf_cb_line(cb, "        %s[j][k] = %s[k][j];", wt, w);
+        rf_cb_line(cb, "for (int k0 = 0; k0 < %s; k0 += BLOCK)", op->in_dim);
+        rf_cb_line(cb, "    for (int j0 = 0; j0 < %s; j0 += BLOCK)", op->out_dim);
+        rf_cb_line(cb, "        for (int j = j0; j < j0 + BLOCK && j < %s; j++)", op->out_dim);
+        rf_cb_line(cb, "            for (int k = k0; k < k0 + BLOCK && k < %s; k++)", op->in_dim);
+        rf_cb_line(cb, "                %s[j][k] = %s[k][j];", wt, w);
     }
     rf_cb_close(cb, "}");
     rf_cb_line(cb, "");

@@ -683,16 +683,21 @@ static void mlp_forward(mlp_model *m, const float (*input)[MLP_INPUTS], int n, i
  * before the backward pass, and nothing changes the weights until the update. */
 static void mlp_transpose_weights(mlp_model *m)
 {
+    enum { BLOCK = 16 }; /* square blocks: a few cache lines read and written each */
     /* hidden2.weight (256, 256) -> (256, 256) */
     OMP_FOR_NOWAIT
-    for (int j = 0; j < MLP_HIDDEN2_OUT; j++)
-        for (int k = 0; k < MLP_HIDDEN2_IN; k++)
-            m->hidden2_weight_t[j][k] = m->hidden2_weight[k][j];
+    for (int k0 = 0; k0 < MLP_HIDDEN2_IN; k0 += BLOCK)
+        for (int j0 = 0; j0 < MLP_HIDDEN2_OUT; j0 += BLOCK)
+            for (int j = j0; j < j0 + BLOCK && j < MLP_HIDDEN2_OUT; j++)
+                for (int k = k0; k < k0 + BLOCK && k < MLP_HIDDEN2_IN; k++)
+                    m->hidden2_weight_t[j][k] = m->hidden2_weight[k][j];
     /* dense3.weight (256, 10) -> (10, 256) */
     OMP_FOR_NOWAIT
-    for (int j = 0; j < MLP_DENSE3_OUT; j++)
-        for (int k = 0; k < MLP_DENSE3_IN; k++)
-            m->dense3_weight_t[j][k] = m->dense3_weight[k][j];
+    for (int k0 = 0; k0 < MLP_DENSE3_IN; k0 += BLOCK)
+        for (int j0 = 0; j0 < MLP_DENSE3_OUT; j0 += BLOCK)
+            for (int j = j0; j < j0 + BLOCK && j < MLP_DENSE3_OUT; j++)
+                for (int k = k0; k < k0 + BLOCK && k < MLP_DENSE3_IN; k++)
+                    m->dense3_weight_t[j][k] = m->dense3_weight[k][j];
 }
 
 /* Backward over n rows, from the loss gradient of the output to every parameter's

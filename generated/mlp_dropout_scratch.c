@@ -715,16 +715,21 @@ static void mlp_dropout_scratch_forward(mlp_dropout_scratch_model *m,
  * before the backward pass, and nothing changes the weights until the update. */
 static void mlp_dropout_scratch_transpose_weights(mlp_dropout_scratch_model *m)
 {
+    enum { BLOCK = 16 }; /* square blocks: a few cache lines read and written each */
     /* dense2.weight (256, 256) -> (256, 256) */
     OMP_FOR_NOWAIT
-    for (int j = 0; j < MLP_DROPOUT_SCRATCH_DENSE2_OUT; j++)
-        for (int k = 0; k < MLP_DROPOUT_SCRATCH_DENSE2_IN; k++)
-            m->dense2_weight_t[j][k] = m->dense2_weight[k][j];
+    for (int k0 = 0; k0 < MLP_DROPOUT_SCRATCH_DENSE2_IN; k0 += BLOCK)
+        for (int j0 = 0; j0 < MLP_DROPOUT_SCRATCH_DENSE2_OUT; j0 += BLOCK)
+            for (int j = j0; j < j0 + BLOCK && j < MLP_DROPOUT_SCRATCH_DENSE2_OUT; j++)
+                for (int k = k0; k < k0 + BLOCK && k < MLP_DROPOUT_SCRATCH_DENSE2_IN; k++)
+                    m->dense2_weight_t[j][k] = m->dense2_weight[k][j];
     /* dense3.weight (256, 10) -> (10, 256) */
     OMP_FOR_NOWAIT
-    for (int j = 0; j < MLP_DROPOUT_SCRATCH_DENSE3_OUT; j++)
-        for (int k = 0; k < MLP_DROPOUT_SCRATCH_DENSE3_IN; k++)
-            m->dense3_weight_t[j][k] = m->dense3_weight[k][j];
+    for (int k0 = 0; k0 < MLP_DROPOUT_SCRATCH_DENSE3_IN; k0 += BLOCK)
+        for (int j0 = 0; j0 < MLP_DROPOUT_SCRATCH_DENSE3_OUT; j0 += BLOCK)
+            for (int j = j0; j < j0 + BLOCK && j < MLP_DROPOUT_SCRATCH_DENSE3_OUT; j++)
+                for (int k = k0; k < k0 + BLOCK && k < MLP_DROPOUT_SCRATCH_DENSE3_IN; k++)
+                    m->dense3_weight_t[j][k] = m->dense3_weight[k][j];
 }
 
 /* Backward over n rows, from the loss gradient of the output to every parameter's
