@@ -141,6 +141,7 @@ static const char *const epilogue_head[] = {
     "    uint64_t key;      /* the mask's {n}_dropout_key */",
     "    uint32_t threshold;",
     "    float scale;       /* 1 / (1 - p), or 1 */",
+    "    int transposed;    /* store C^T: element (i, j) of C at c[j * c_row + i] (no bias, act, gate) */",
     "} {n}_epilogue;",
     "",
     "ALWAYS_INLINE vf {n}_epilogue_v(",
@@ -264,14 +265,17 @@ static const char *const product_block[] = {
     "    }",
     "}",
     "",
-    "/* The same for the last cols < VL columns, one float at a time. A tile of one or two",
-    " * sums (a layer of one or two units) would be one long chain of dependent adds, as slow",
-    " * as the add latency: it is split into SPLIT partial sums over p, added in a fixed order",
-    " * (it vectorises where A and B are contiguous along p, as in a 1-unit layer). */",
+    "/* The same for the last cols < VL columns of b, which starts at column c0 of a matrix of",
+    " * depth rows of b_row floats: one vector per row of b all the same, its lanes past cols",
+    " * read from the next row and never stored; the last rows of b, where a vector would pass",
+    " * its end, lane by lane. One or two columns go one float at a time, and a tile of one or",
+    " * two sums (a layer of one or two units) would then be one long chain of dependent adds,",
+    " * as slow as the add latency: it is split into SPLIT partial sums over p, added in a fixed",
+    " * order (it vectorises where A and B are contiguous along p, as in a 1-unit layer). */",
     "#define SPLIT 8",
     "ALWAYS_INLINE void {n}_kernel_columns(",
     "        int rows, int cols, const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step,",
-    "        const float *restrict b, ptrdiff_t b_row, int depth, float acc[MR][VL])",
+    "        const float *restrict b, ptrdiff_t b_row, int depth, int c0, float acc[MR][VL])",
     "{",
     "    for (int i = 0; i < MR; i++)",
     "        for (int j = 0; j < VL; j++)",
@@ -292,10 +296,33 @@ static const char *const product_block[] = {
     "            }",
     "        return;",
     "    }",
-    "    for (int p = 0; p < depth; p++)",
-    "        for (int i = 0; i < rows; i++)",
+    "    if (cols <= 2) { /* a vector would be mostly waste */",
+    "        for (int p = 0; p < depth; p++)",
+    "            for (int i = 0; i < rows; i++)",
+    "                for (int j = 0; j < cols; j++)",
+    "                    acc[i][j] += a[i * a_row + p * a_step] * b[p * b_row + j];",
+    "        return;",
+    "    }",
+    "    const ptrdiff_t end = depth * b_row - c0; /* floats of the matrix from b on */",
+    "    ptrdiff_t whole_rows = end < VL ? 0 : (end - VL) / b_row + 1; /* a vector reads a row */",
+    "    if (whole_rows > depth)",
+    "        whole_rows = depth;",
+    "    vf sum[MR];",
+    "    UNROLL for (int i = 0; i < MR; i++)",
+    "        sum[i] = (vf){0};",
+    "    for (int p = 0; p < depth; p++) {",
+    "        vf b_p = (vf){0};",
+    "        if (p < whole_rows)",
+    "            b_p = vload(b + p * b_row);",
+    "        else",
     "            for (int j = 0; j < cols; j++)",
-    "                acc[i][j] += a[i * a_row + p * a_step] * b[p * b_row + j];",
+    "                b_p[j] = b[p * b_row + j];",
+    "        UNROLL for (int i = 0; i < rows; i++)",
+    "            sum[i] = vfma(vsplat(a[i * a_row + p * a_step]), b_p, sum[i]);",
+    "    }",
+    "    for (int i = 0; i < rows; i++)",
+    "        for (int j = 0; j < cols; j++)",
+    "            acc[i][j] = sum[i][j];",
     "}",
     "",
     "/* Rows r0 .. r0 + rows - 1 and the panel from column c0 of C: the kernel, then C = the",
@@ -316,18 +343,27 @@ static const char *const product_block[] = {
     "            {n}_kernel(rows, NV, a, a_row, a_step, b, b_row, depth, acc);",
     "        else",
     "            {n}_kernel(rows, vectors_left, a, a_row, a_step, b, b_row, depth, acc);",
-    "        UNROLL for (int i = 0; i < rows; i++)",
-    "            UNROLL for (int v = 0; v < NV; v++)",
-    "                if (v < nv) {",
-    "                    const ptrdiff_t at = (r0 + i) * c_row + c0 + v * VL;",
-    "                    vstore(c + at, {n}_epilogue_v(e, acc[i][v], at, c0 + v * VL));",
-    "                }",
+    "        if (e.transposed) /* a column of C^T per lane */",
+    "            UNROLL for (int i = 0; i < rows; i++)",
+    "                UNROLL for (int v = 0; v < NV; v++)",
+    "                    for (int lane = 0; lane < VL && v < nv; lane++) {",
+    "                        const ptrdiff_t at = (ptrdiff_t)(c0 + v * VL + lane) * c_row + r0 + i;",
+    "                        c[at] = {n}_epilogue_1(e, acc[i][v][lane], at, 0);",
+    "                    }",
+    "        else",
+    "            UNROLL for (int i = 0; i < rows; i++)",
+    "                UNROLL for (int v = 0; v < NV; v++)",
+    "                    if (v < nv) {",
+    "                        const ptrdiff_t at = (r0 + i) * c_row + c0 + v * VL;",
+    "                        vstore(c + at, {n}_epilogue_v(e, acc[i][v], at, c0 + v * VL));",
+    "                    }",
     "    } else {",
     "        float acc[MR][VL];",
-    "        {n}_kernel_columns(rows, cols % VL, a, a_row, a_step, b, b_row, depth, acc);",
+    "        {n}_kernel_columns(rows, cols % VL, a, a_row, a_step, b, b_row, depth, c0, acc);",
     "        for (int i = 0; i < rows; i++)",
     "            for (int j = 0; j < cols % VL; j++) {",
-    "                const ptrdiff_t at = (r0 + i) * c_row + c0 + j;",
+    "                const ptrdiff_t at = e.transposed ? (ptrdiff_t)(c0 + j) * c_row + r0 + i",
+    "                                                  : (r0 + i) * c_row + c0 + j;",
     "                c[at] = {n}_epilogue_1(e, acc[i][j], at, c0 + j);",
     "            }",
     "    }",
@@ -562,20 +598,19 @@ static void dense_forward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op
 
 static void dense_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op)
 {
-    char head[160], in_grad[128], weight_grad[128], weight_t[128], out_grad[128], in[128], weight[128];
+    char head[160], in_grad[128], weight_grad[128], weight_t[128], out_grad[128], in[128];
     rf_cb_line(cb, "/* weight_grad = in^T out_grad, bias_grad = column sums of out_grad%s",
                op->input_grad ? "," : "");
     if (op->input_grad)
-        rf_cb_line(cb, " * in_grad = out_grad weight^T */");
+        rf_cb_line(cb, " * in_grad = out_grad weight^T (weight_t: made by %s_transpose_weights) */", p->name);
     else
         rf_cb_line(cb, " * (the first dense layer: its input needs no gradient) */");
     snprintf(head, sizeof head, "static void %s_%s_backward(", p->name, op->name);
     snprintf(in_grad, sizeof in_grad, "float (*restrict in_grad)[%s]", op->in_dim);
     snprintf(weight_grad, sizeof weight_grad, "float (*restrict weight_grad)[%s]", op->out_dim);
-    snprintf(weight_t, sizeof weight_t, "float (*restrict weight_t)[%s]", op->in_dim);
+    snprintf(weight_t, sizeof weight_t, "const float (*restrict weight_t)[%s]", op->in_dim);
     snprintf(out_grad, sizeof out_grad, "const float (*restrict out_grad)[%s]", op->out_dim);
     snprintf(in, sizeof in, "const float (*restrict in)[%s]", op->in_dim);
-    snprintf(weight, sizeof weight, "const float (*restrict weight)[%s]", op->out_dim);
     const char *params[11];
     int n = 0;
     if (op->input_grad)
@@ -586,8 +621,6 @@ static void dense_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *o
         params[n++] = weight_t;
     params[n++] = out_grad;
     params[n++] = in;
-    if (op->input_grad)
-        params[n++] = weight;
     params[n++] = "int n";
     if (backward_needs_key(p, op))
         params[n++] = "uint64_t key";
@@ -595,19 +628,24 @@ static void dense_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *o
         params[n++] = "int training";
     rf_emit_signature(cb, head, params, n);
 
-    if (op->input_grad) {
-        rf_cb_line(cb, "/* weight_t = weight transposed: the input gradient becomes a row-major product too */");
-        rf_cb_line(cb, "OMP_FOR");
-        rf_cb_line(cb, "for (int j = 0; j < %s; j++)", op->out_dim);
-        rf_cb_line(cb, "    for (int k = 0; k < %s; k++)", op->in_dim);
-        rf_cb_line(cb, "        weight_t[j][k] = weight[k][j];");
-        rf_cb_line(cb, "");
-    }
     rf_cb_line(cb, "/* weight_grad = in^T out_grad, summing the batch rows in order; work tiles of MR rows");
     rf_cb_line(cb, " * x NR columns, row block by row block (a thread keeps MR columns of in in cache) */");
+    if (op->layer->out > 2) {
+        /* a few units (the output layer): out_grad's rows are shorter than a vector */
+        rf_cb_open(cb, "if (%s %% VL != 0) {", op->out_dim);
+        rf_cb_line(cb, "/* out_grad's rows are not whole vectors: computed as weight_grad^T = out_grad^T in,");
+        rf_cb_line(cb, " * the vectors running along in's rows, each tile stored transposed */");
+        emit_epilogue_local(cb, p, "store_t", ".transposed = 1");
+        emit_product_call(cb, p, "weight_grad[0]", op->out_dim, "store_t", "out_grad[0]", "1", op->out_dim,
+                          "in[0]", op->in_dim, op->out_dim, op->in_dim, "n", "MR", "0");
+        rf_cb_close(cb, "} else {");
+        cb->indent++;
+    }
     emit_epilogue_local(cb, p, "store", "0");
     emit_product_call(cb, p, "weight_grad[0]", op->out_dim, "store", "in[0]", "1", op->in_dim, "out_grad[0]",
                       op->out_dim, op->in_dim, op->out_dim, "n", "MR", "0");
+    if (op->layer->out > 2)
+        rf_cb_close(cb, "}");
     rf_cb_line(cb, "");
     rf_cb_line(cb, "/* bias_grad = column sums of out_grad, rows in order, SUM_COLS columns at a time */");
     rf_cb_line(cb, "enum { SUM_COLS = 32 };");
@@ -674,8 +712,6 @@ static void dense_backward_call(rf_codebuf *cb, const rf_plan *p, const rf_plan_
         args[n++] = rf_plan_ref(p, op->weight_t, bufs[3], sizeof bufs[3]);
     args[n++] = rf_plan_ref(p, op->out_grad, bufs[4], sizeof bufs[4]);
     args[n++] = rf_plan_ref(p, op->in, bufs[5], sizeof bufs[5]);
-    if (op->input_grad)
-        args[n++] = rf_plan_ref(p, op->weight, bufs[6], sizeof bufs[6]);
     args[n++] = "n";
     if (backward_needs_key(p, op)) {
         snprintf(key, sizeof key, "%s_dropout_key(m->seed, m->step, %d)", p->name,
@@ -685,6 +721,45 @@ static void dense_backward_call(rf_codebuf *cb, const rf_plan *p, const rf_plan_
     if (backward_needs_training(p, op))
         args[n++] = "training";
     rf_emit_call(cb, name, args, n);
+}
+
+int rf_dense_has_transposes(const rf_plan *p)
+{
+    for (int i = 0; i < p->n_ops; i++)
+        if (p->ops[i].layer->kind == RF_LAYER_DENSE && p->ops[i].backward && p->ops[i].input_grad)
+            return 1;
+    return 0;
+}
+
+void rf_emit_dense_transposes(rf_codebuf *cb, const rf_plan *p)
+{
+    if (!rf_dense_has_transposes(p))
+        return;
+    rf_cb_line(cb, "/* weight_t = weight transposed for each layer whose input gradient reads it (that");
+    rf_cb_line(cb, " * product then runs on rows too): made at the start of a training pass, without a");
+    rf_cb_line(cb, " * barrier of its own; the barriers of the forward pass and the loss order the copies");
+    rf_cb_line(cb, " * before the backward pass, and nothing changes the weights until the update. */");
+    rf_cb_line(cb, "static void %s_transpose_weights(%s_model *m)", p->name, p->name);
+    rf_cb_open(cb, "{");
+    rf_cb_line(cb, "enum { BLOCK = 16 }; /* square blocks: a few cache lines read and written each */");
+    for (int i = 0; i < p->n_ops; i++) {
+        const rf_plan_op *op = &p->ops[i];
+        if (op->layer->kind != RF_LAYER_DENSE || !op->backward || !op->input_grad)
+            continue;
+        char wt[96], w[96];
+        rf_plan_ref(p, op->weight_t, wt, sizeof wt);
+        rf_plan_ref(p, op->weight, w, sizeof w);
+        rf_cb_line(cb, "/* %s.weight (%d, %d) -> (%d, %d) */", op->name, op->layer->in, op->layer->out, op->layer->out,
+                   op->layer->in);
+        rf_cb_line(cb, "OMP_FOR_NOWAIT");
+        rf_cb_line(cb, "for (int k0 = 0; k0 < %s; k0 += BLOCK)", op->in_dim);
+        rf_cb_line(cb, "    for (int j0 = 0; j0 < %s; j0 += BLOCK)", op->out_dim);
+        rf_cb_line(cb, "        for (int j = j0; j < j0 + BLOCK && j < %s; j++)", op->out_dim);
+        rf_cb_line(cb, "            for (int k = k0; k < k0 + BLOCK && k < %s; k++)", op->in_dim);
+        rf_cb_line(cb, "                %s[j][k] = %s[k][j];", wt, w);
+    }
+    rf_cb_close(cb, "}");
+    rf_cb_line(cb, "");
 }
 
 const rf_layer_emitter rf_dense_emitter = {

@@ -32,6 +32,12 @@ extern const rf_layer_emitter rf_sigmoid_emitter;
 extern const rf_layer_emitter rf_tanh_emitter;
 extern const rf_layer_emitter rf_dropout_emitter;
 
+/* emit_dense.c: NAME_transpose_weights(m), the weight copies the input gradients
+ * read, called at the start of every pass with a backward (when any dense layer has
+ * an input gradient: rf_dense_has_transposes). */
+int rf_dense_has_transposes(const rf_plan *p);
+void rf_emit_dense_transposes(rf_codebuf *cb, const rf_plan *p);
+
 /* emit_dropout.c: the #defines NAME_DROPOUTk_THRESHOLD and _SCALE of a dropout
  * layer with 0 < p < 1 (printed by whoever applies its mask). */
 void rf_emit_dropout_constants(rf_codebuf *cb, const rf_plan_op *op);

@@ -410,6 +410,7 @@ static void emit_drivers(rf_codebuf *cb, const rf_plan *p)
     rf_cb_line(cb, "");
     int input, training;
     if (backward_uses(p, &input, &training)) {
+        rf_emit_dense_transposes(cb, p);
         rf_cb_line(cb, "/* Backward over n rows, from the loss gradient of the output to every parameter's");
         rf_cb_line(cb, " * gradient; reads the activations (and masks) of the forward pass just run. */");
         emit_pass_signature(cb, p, "backward");
@@ -465,6 +466,8 @@ static void emit_pass(rf_codebuf *cb, const rf_plan *p, const char *training, in
 {
     rf_cb_line(cb, "OMP_PARALLEL");
     rf_cb_open(cb, "{");
+    if (p->has_backward && rf_dense_has_transposes(p))
+        rf_cb_line(cb, "%s_transpose_weights(m);", p->name);
     rf_cb_line(cb, "%s_forward(m, input, n, %s);", p->name, training);
     rf_emit_loss_call(cb, p);
     if (p->has_backward)

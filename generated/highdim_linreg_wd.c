@@ -148,6 +148,7 @@ typedef struct {
     uint64_t key;      /* the mask's highdim_linreg_wd_dropout_key */
     uint32_t threshold;
     float scale;       /* 1 / (1 - p), or 1 */
+    int transposed;    /* store C^T: element (i, j) of C at c[j * c_row + i] (no bias, act, gate) */
 } highdim_linreg_wd_epilogue;
 
 ALWAYS_INLINE vf highdim_linreg_wd_epilogue_v(
@@ -223,14 +224,17 @@ ALWAYS_INLINE void highdim_linreg_wd_kernel(
     }
 }
 
-/* The same for the last cols < VL columns, one float at a time. A tile of one or two
- * sums (a layer of one or two units) would be one long chain of dependent adds, as slow
- * as the add latency: it is split into SPLIT partial sums over p, added in a fixed order
- * (it vectorises where A and B are contiguous along p, as in a 1-unit layer). */
+/* The same for the last cols < VL columns of b, which starts at column c0 of a matrix of
+ * depth rows of b_row floats: one vector per row of b all the same, its lanes past cols
+ * read from the next row and never stored; the last rows of b, where a vector would pass
+ * its end, lane by lane. One or two columns go one float at a time, and a tile of one or
+ * two sums (a layer of one or two units) would then be one long chain of dependent adds,
+ * as slow as the add latency: it is split into SPLIT partial sums over p, added in a fixed
+ * order (it vectorises where A and B are contiguous along p, as in a 1-unit layer). */
 #define SPLIT 8
 ALWAYS_INLINE void highdim_linreg_wd_kernel_columns(
         int rows, int cols, const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step,
-        const float *restrict b, ptrdiff_t b_row, int depth, float acc[MR][VL])
+        const float *restrict b, ptrdiff_t b_row, int depth, int c0, float acc[MR][VL])
 {
     for (int i = 0; i < MR; i++)
         for (int j = 0; j < VL; j++)
@@ -251,10 +255,33 @@ ALWAYS_INLINE void highdim_linreg_wd_kernel_columns(
             }
         return;
     }
-    for (int p = 0; p < depth; p++)
-        for (int i = 0; i < rows; i++)
+    if (cols <= 2) { /* a vector would be mostly waste */
+        for (int p = 0; p < depth; p++)
+            for (int i = 0; i < rows; i++)
+                for (int j = 0; j < cols; j++)
+                    acc[i][j] += a[i * a_row + p * a_step] * b[p * b_row + j];
+        return;
+    }
+    const ptrdiff_t end = depth * b_row - c0; /* floats of the matrix from b on */
+    ptrdiff_t whole_rows = end < VL ? 0 : (end - VL) / b_row + 1; /* a vector reads a row */
+    if (whole_rows > depth)
+        whole_rows = depth;
+    vf sum[MR];
+    UNROLL for (int i = 0; i < MR; i++)
+        sum[i] = (vf){0};
+    for (int p = 0; p < depth; p++) {
+        vf b_p = (vf){0};
+        if (p < whole_rows)
+            b_p = vload(b + p * b_row);
+        else
             for (int j = 0; j < cols; j++)
-                acc[i][j] += a[i * a_row + p * a_step] * b[p * b_row + j];
+                b_p[j] = b[p * b_row + j];
+        UNROLL for (int i = 0; i < rows; i++)
+            sum[i] = vfma(vsplat(a[i * a_row + p * a_step]), b_p, sum[i]);
+    }
+    for (int i = 0; i < rows; i++)
+        for (int j = 0; j < cols; j++)
+            acc[i][j] = sum[i][j];
 }
 
 /* Rows r0 .. r0 + rows - 1 and the panel from column c0 of C: the kernel, then C = the
@@ -275,18 +302,27 @@ ALWAYS_INLINE void highdim_linreg_wd_tile(
             highdim_linreg_wd_kernel(rows, NV, a, a_row, a_step, b, b_row, depth, acc);
         else
             highdim_linreg_wd_kernel(rows, vectors_left, a, a_row, a_step, b, b_row, depth, acc);
-        UNROLL for (int i = 0; i < rows; i++)
-            UNROLL for (int v = 0; v < NV; v++)
-                if (v < nv) {
-                    const ptrdiff_t at = (r0 + i) * c_row + c0 + v * VL;
-                    vstore(c + at, highdim_linreg_wd_epilogue_v(e, acc[i][v], at, c0 + v * VL));
-                }
+        if (e.transposed) /* a column of C^T per lane */
+            UNROLL for (int i = 0; i < rows; i++)
+                UNROLL for (int v = 0; v < NV; v++)
+                    for (int lane = 0; lane < VL && v < nv; lane++) {
+                        const ptrdiff_t at = (ptrdiff_t)(c0 + v * VL + lane) * c_row + r0 + i;
+                        c[at] = highdim_linreg_wd_epilogue_1(e, acc[i][v][lane], at, 0);
+                    }
+        else
+            UNROLL for (int i = 0; i < rows; i++)
+                UNROLL for (int v = 0; v < NV; v++)
+                    if (v < nv) {
+                        const ptrdiff_t at = (r0 + i) * c_row + c0 + v * VL;
+                        vstore(c + at, highdim_linreg_wd_epilogue_v(e, acc[i][v], at, c0 + v * VL));
+                    }
     } else {
         float acc[MR][VL];
-        highdim_linreg_wd_kernel_columns(rows, cols % VL, a, a_row, a_step, b, b_row, depth, acc);
+        highdim_linreg_wd_kernel_columns(rows, cols % VL, a, a_row, a_step, b, b_row, depth, c0, acc);
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < cols % VL; j++) {
-                const ptrdiff_t at = (r0 + i) * c_row + c0 + j;
+                const ptrdiff_t at = e.transposed ? (ptrdiff_t)(c0 + j) * c_row + r0 + i
+                                                  : (r0 + i) * c_row + c0 + j;
                 c[at] = highdim_linreg_wd_epilogue_1(e, acc[i][j], at, c0 + j);
             }
     }

@@ -197,6 +197,7 @@ typedef struct {
     uint64_t key;      /* the mask's mlp_dropout_scratch_dropout_key */
     uint32_t threshold;
     float scale;       /* 1 / (1 - p), or 1 */
+    int transposed;    /* store C^T: element (i, j) of C at c[j * c_row + i] (no bias, act, gate) */
 } mlp_dropout_scratch_epilogue;
 
 ALWAYS_INLINE vf mlp_dropout_scratch_epilogue_v(
@@ -288,14 +289,17 @@ ALWAYS_INLINE void mlp_dropout_scratch_kernel(
     }
 }
 
-/* The same for the last cols < VL columns, one float at a time. A tile of one or two
- * sums (a layer of one or two units) would be one long chain of dependent adds, as slow
- * as the add latency: it is split into SPLIT partial sums over p, added in a fixed order
- * (it vectorises where A and B are contiguous along p, as in a 1-unit layer). */
+/* The same for the last cols < VL columns of b, which starts at column c0 of a matrix of
+ * depth rows of b_row floats: one vector per row of b all the same, its lanes past cols
+ * read from the next row and never stored; the last rows of b, where a vector would pass
+ * its end, lane by lane. One or two columns go one float at a time, and a tile of one or
+ * two sums (a layer of one or two units) would then be one long chain of dependent adds,
+ * as slow as the add latency: it is split into SPLIT partial sums over p, added in a fixed
+ * order (it vectorises where A and B are contiguous along p, as in a 1-unit layer). */
 #define SPLIT 8
 ALWAYS_INLINE void mlp_dropout_scratch_kernel_columns(
         int rows, int cols, const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step,
-        const float *restrict b, ptrdiff_t b_row, int depth, float acc[MR][VL])
+        const float *restrict b, ptrdiff_t b_row, int depth, int c0, float acc[MR][VL])
 {
     for (int i = 0; i < MR; i++)
         for (int j = 0; j < VL; j++)
@@ -316,10 +320,33 @@ ALWAYS_INLINE void mlp_dropout_scratch_kernel_columns(
             }
         return;
     }
-    for (int p = 0; p < depth; p++)
-        for (int i = 0; i < rows; i++)
+    if (cols <= 2) { /* a vector would be mostly waste */
+        for (int p = 0; p < depth; p++)
+            for (int i = 0; i < rows; i++)
+                for (int j = 0; j < cols; j++)
+                    acc[i][j] += a[i * a_row + p * a_step] * b[p * b_row + j];
+        return;
+    }
+    const ptrdiff_t end = depth * b_row - c0; /* floats of the matrix from b on */
+    ptrdiff_t whole_rows = end < VL ? 0 : (end - VL) / b_row + 1; /* a vector reads a row */
+    if (whole_rows > depth)
+        whole_rows = depth;
+    vf sum[MR];
+    UNROLL for (int i = 0; i < MR; i++)
+        sum[i] = (vf){0};
+    for (int p = 0; p < depth; p++) {
+        vf b_p = (vf){0};
+        if (p < whole_rows)
+            b_p = vload(b + p * b_row);
+        else
             for (int j = 0; j < cols; j++)
-                acc[i][j] += a[i * a_row + p * a_step] * b[p * b_row + j];
+                b_p[j] = b[p * b_row + j];
+        UNROLL for (int i = 0; i < rows; i++)
+            sum[i] = vfma(vsplat(a[i * a_row + p * a_step]), b_p, sum[i]);
+    }
+    for (int i = 0; i < rows; i++)
+        for (int j = 0; j < cols; j++)
+            acc[i][j] = sum[i][j];
 }
 
 /* Rows r0 .. r0 + rows - 1 and the panel from column c0 of C: the kernel, then C = the
@@ -340,18 +367,27 @@ ALWAYS_INLINE void mlp_dropout_scratch_tile(
             mlp_dropout_scratch_kernel(rows, NV, a, a_row, a_step, b, b_row, depth, acc);
         else
             mlp_dropout_scratch_kernel(rows, vectors_left, a, a_row, a_step, b, b_row, depth, acc);
-        UNROLL for (int i = 0; i < rows; i++)
-            UNROLL for (int v = 0; v < NV; v++)
-                if (v < nv) {
-                    const ptrdiff_t at = (r0 + i) * c_row + c0 + v * VL;
-                    vstore(c + at, mlp_dropout_scratch_epilogue_v(e, acc[i][v], at, c0 + v * VL));
-                }
+        if (e.transposed) /* a column of C^T per lane */
+            UNROLL for (int i = 0; i < rows; i++)
+                UNROLL for (int v = 0; v < NV; v++)
+                    for (int lane = 0; lane < VL && v < nv; lane++) {
+                        const ptrdiff_t at = (ptrdiff_t)(c0 + v * VL + lane) * c_row + r0 + i;
+                        c[at] = mlp_dropout_scratch_epilogue_1(e, acc[i][v][lane], at, 0);
+                    }
+        else
+            UNROLL for (int i = 0; i < rows; i++)
+                UNROLL for (int v = 0; v < NV; v++)
+                    if (v < nv) {
+                        const ptrdiff_t at = (r0 + i) * c_row + c0 + v * VL;
+                        vstore(c + at, mlp_dropout_scratch_epilogue_v(e, acc[i][v], at, c0 + v * VL));
+                    }
     } else {
         float acc[MR][VL];
-        mlp_dropout_scratch_kernel_columns(rows, cols % VL, a, a_row, a_step, b, b_row, depth, acc);
+        mlp_dropout_scratch_kernel_columns(rows, cols % VL, a, a_row, a_step, b, b_row, depth, c0, acc);
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < cols % VL; j++) {
-                const ptrdiff_t at = (r0 + i) * c_row + c0 + j;
+                const ptrdiff_t at = e.transposed ? (ptrdiff_t)(c0 + j) * c_row + r0 + i
+                                                  : (r0 + i) * c_row + c0 + j;
                 c[at] = mlp_dropout_scratch_epilogue_1(e, acc[i][j], at, c0 + j);
             }
     }
@@ -428,11 +464,21 @@ static void mlp_dropout_scratch_dense1_backward(
 {
     /* weight_grad = in^T out_grad, summing the batch rows in order; work tiles of MR rows
      * x NR columns, row block by row block (a thread keeps MR columns of in in cache) */
-    const mlp_dropout_scratch_epilogue store = {0};
-    mlp_dropout_scratch_product(weight_grad[0], MLP_DROPOUT_SCRATCH_DENSE1_OUT, store, in[0], 1,
-                                MLP_DROPOUT_SCRATCH_DENSE1_IN, out_grad[0],
-                                MLP_DROPOUT_SCRATCH_DENSE1_OUT, MLP_DROPOUT_SCRATCH_DENSE1_IN,
-                                MLP_DROPOUT_SCRATCH_DENSE1_OUT, n, MR, 0);
+    if (MLP_DROPOUT_SCRATCH_DENSE1_OUT % VL != 0) {
+        /* out_grad's rows are not whole vectors: computed as weight_grad^T = out_grad^T in,
+         * the vectors running along in's rows, each tile stored transposed */
+        const mlp_dropout_scratch_epilogue store_t = {.transposed = 1};
+        mlp_dropout_scratch_product(weight_grad[0], MLP_DROPOUT_SCRATCH_DENSE1_OUT, store_t,
+                                    out_grad[0], 1, MLP_DROPOUT_SCRATCH_DENSE1_OUT, in[0],
+                                    MLP_DROPOUT_SCRATCH_DENSE1_IN, MLP_DROPOUT_SCRATCH_DENSE1_OUT,
+                                    MLP_DROPOUT_SCRATCH_DENSE1_IN, n, MR, 0);
+    } else {
+        const mlp_dropout_scratch_epilogue store = {0};
+        mlp_dropout_scratch_product(weight_grad[0], MLP_DROPOUT_SCRATCH_DENSE1_OUT, store, in[0], 1,
+                                    MLP_DROPOUT_SCRATCH_DENSE1_IN, out_grad[0],
+                                    MLP_DROPOUT_SCRATCH_DENSE1_OUT, MLP_DROPOUT_SCRATCH_DENSE1_IN,
+                                    MLP_DROPOUT_SCRATCH_DENSE1_OUT, n, MR, 0);
+    }
 
     /* bias_grad = column sums of out_grad, rows in order, SUM_COLS columns at a time */
     enum { SUM_COLS = 32 };
@@ -490,28 +536,31 @@ static void mlp_dropout_scratch_dense2_forward(
 }
 
 /* weight_grad = in^T out_grad, bias_grad = column sums of out_grad,
- * in_grad = out_grad weight^T */
+ * in_grad = out_grad weight^T (weight_t: made by mlp_dropout_scratch_transpose_weights) */
 static void mlp_dropout_scratch_dense2_backward(
         float (*restrict in_grad)[MLP_DROPOUT_SCRATCH_DENSE2_IN],
         float (*restrict weight_grad)[MLP_DROPOUT_SCRATCH_DENSE2_OUT], float *restrict bias_grad,
-        float (*restrict weight_t)[MLP_DROPOUT_SCRATCH_DENSE2_IN],
+        const float (*restrict weight_t)[MLP_DROPOUT_SCRATCH_DENSE2_IN],
         const float (*restrict out_grad)[MLP_DROPOUT_SCRATCH_DENSE2_OUT],
-        const float (*restrict in)[MLP_DROPOUT_SCRATCH_DENSE2_IN],
-        const float (*restrict weight)[MLP_DROPOUT_SCRATCH_DENSE2_OUT], int n, int training)
+        const float (*restrict in)[MLP_DROPOUT_SCRATCH_DENSE2_IN], int n, int training)
 {
-    /* weight_t = weight transposed: the input gradient becomes a row-major product too */
-    OMP_FOR
-    for (int j = 0; j < MLP_DROPOUT_SCRATCH_DENSE2_OUT; j++)
-        for (int k = 0; k < MLP_DROPOUT_SCRATCH_DENSE2_IN; k++)
-            weight_t[j][k] = weight[k][j];
-
     /* weight_grad = in^T out_grad, summing the batch rows in order; work tiles of MR rows
      * x NR columns, row block by row block (a thread keeps MR columns of in in cache) */
-    const mlp_dropout_scratch_epilogue store = {0};
-    mlp_dropout_scratch_product(weight_grad[0], MLP_DROPOUT_SCRATCH_DENSE2_OUT, store, in[0], 1,
-                                MLP_DROPOUT_SCRATCH_DENSE2_IN, out_grad[0],
-                                MLP_DROPOUT_SCRATCH_DENSE2_OUT, MLP_DROPOUT_SCRATCH_DENSE2_IN,
-                                MLP_DROPOUT_SCRATCH_DENSE2_OUT, n, MR, 0);
+    if (MLP_DROPOUT_SCRATCH_DENSE2_OUT % VL != 0) {
+        /* out_grad's rows are not whole vectors: computed as weight_grad^T = out_grad^T in,
+         * the vectors running along in's rows, each tile stored transposed */
+        const mlp_dropout_scratch_epilogue store_t = {.transposed = 1};
+        mlp_dropout_scratch_product(weight_grad[0], MLP_DROPOUT_SCRATCH_DENSE2_OUT, store_t,
+                                    out_grad[0], 1, MLP_DROPOUT_SCRATCH_DENSE2_OUT, in[0],
+                                    MLP_DROPOUT_SCRATCH_DENSE2_IN, MLP_DROPOUT_SCRATCH_DENSE2_OUT,
+                                    MLP_DROPOUT_SCRATCH_DENSE2_IN, n, MR, 0);
+    } else {
+        const mlp_dropout_scratch_epilogue store = {0};
+        mlp_dropout_scratch_product(weight_grad[0], MLP_DROPOUT_SCRATCH_DENSE2_OUT, store, in[0], 1,
+                                    MLP_DROPOUT_SCRATCH_DENSE2_IN, out_grad[0],
+                                    MLP_DROPOUT_SCRATCH_DENSE2_OUT, MLP_DROPOUT_SCRATCH_DENSE2_IN,
+                                    MLP_DROPOUT_SCRATCH_DENSE2_OUT, n, MR, 0);
+    }
 
     /* bias_grad = column sums of out_grad, rows in order, SUM_COLS columns at a time */
     enum { SUM_COLS = 32 };
@@ -567,28 +616,31 @@ static void mlp_dropout_scratch_dense3_forward(
 }
 
 /* weight_grad = in^T out_grad, bias_grad = column sums of out_grad,
- * in_grad = out_grad weight^T */
+ * in_grad = out_grad weight^T (weight_t: made by mlp_dropout_scratch_transpose_weights) */
 static void mlp_dropout_scratch_dense3_backward(
         float (*restrict in_grad)[MLP_DROPOUT_SCRATCH_DENSE3_IN],
         float (*restrict weight_grad)[MLP_DROPOUT_SCRATCH_DENSE3_OUT], float *restrict bias_grad,
-        float (*restrict weight_t)[MLP_DROPOUT_SCRATCH_DENSE3_IN],
+        const float (*restrict weight_t)[MLP_DROPOUT_SCRATCH_DENSE3_IN],
         const float (*restrict out_grad)[MLP_DROPOUT_SCRATCH_DENSE3_OUT],
-        const float (*restrict in)[MLP_DROPOUT_SCRATCH_DENSE3_IN],
-        const float (*restrict weight)[MLP_DROPOUT_SCRATCH_DENSE3_OUT], int n, int training)
+        const float (*restrict in)[MLP_DROPOUT_SCRATCH_DENSE3_IN], int n, int training)
 {
-    /* weight_t = weight transposed: the input gradient becomes a row-major product too */
-    OMP_FOR
-    for (int j = 0; j < MLP_DROPOUT_SCRATCH_DENSE3_OUT; j++)
-        for (int k = 0; k < MLP_DROPOUT_SCRATCH_DENSE3_IN; k++)
-            weight_t[j][k] = weight[k][j];
-
     /* weight_grad = in^T out_grad, summing the batch rows in order; work tiles of MR rows
      * x NR columns, row block by row block (a thread keeps MR columns of in in cache) */
-    const mlp_dropout_scratch_epilogue store = {0};
-    mlp_dropout_scratch_product(weight_grad[0], MLP_DROPOUT_SCRATCH_DENSE3_OUT, store, in[0], 1,
-                                MLP_DROPOUT_SCRATCH_DENSE3_IN, out_grad[0],
-                                MLP_DROPOUT_SCRATCH_DENSE3_OUT, MLP_DROPOUT_SCRATCH_DENSE3_IN,
-                                MLP_DROPOUT_SCRATCH_DENSE3_OUT, n, MR, 0);
+    if (MLP_DROPOUT_SCRATCH_DENSE3_OUT % VL != 0) {
+        /* out_grad's rows are not whole vectors: computed as weight_grad^T = out_grad^T in,
+         * the vectors running along in's rows, each tile stored transposed */
+        const mlp_dropout_scratch_epilogue store_t = {.transposed = 1};
+        mlp_dropout_scratch_product(weight_grad[0], MLP_DROPOUT_SCRATCH_DENSE3_OUT, store_t,
+                                    out_grad[0], 1, MLP_DROPOUT_SCRATCH_DENSE3_OUT, in[0],
+                                    MLP_DROPOUT_SCRATCH_DENSE3_IN, MLP_DROPOUT_SCRATCH_DENSE3_OUT,
+                                    MLP_DROPOUT_SCRATCH_DENSE3_IN, n, MR, 0);
+    } else {
+        const mlp_dropout_scratch_epilogue store = {0};
+        mlp_dropout_scratch_product(weight_grad[0], MLP_DROPOUT_SCRATCH_DENSE3_OUT, store, in[0], 1,
+                                    MLP_DROPOUT_SCRATCH_DENSE3_IN, out_grad[0],
+                                    MLP_DROPOUT_SCRATCH_DENSE3_OUT, MLP_DROPOUT_SCRATCH_DENSE3_IN,
+                                    MLP_DROPOUT_SCRATCH_DENSE3_OUT, n, MR, 0);
+    }
 
     /* bias_grad = column sums of out_grad, rows in order, SUM_COLS columns at a time */
     enum { SUM_COLS = 32 };
@@ -664,6 +716,29 @@ static void mlp_dropout_scratch_forward(mlp_dropout_scratch_model *m,
                                        m->dense3_bias, n);
 }
 
+/* weight_t = weight transposed for each layer whose input gradient reads it (that
+ * product then runs on rows too): made at the start of a training pass, without a
+ * barrier of its own; the barriers of the forward pass and the loss order the copies
+ * before the backward pass, and nothing changes the weights until the update. */
+static void mlp_dropout_scratch_transpose_weights(mlp_dropout_scratch_model *m)
+{
+    enum { BLOCK = 16 }; /* square blocks: a few cache lines read and written each */
+    /* dense2.weight (256, 256) -> (256, 256) */
+    OMP_FOR_NOWAIT
+    for (int k0 = 0; k0 < MLP_DROPOUT_SCRATCH_DENSE2_IN; k0 += BLOCK)
+        for (int j0 = 0; j0 < MLP_DROPOUT_SCRATCH_DENSE2_OUT; j0 += BLOCK)
+            for (int j = j0; j < j0 + BLOCK && j < MLP_DROPOUT_SCRATCH_DENSE2_OUT; j++)
+                for (int k = k0; k < k0 + BLOCK && k < MLP_DROPOUT_SCRATCH_DENSE2_IN; k++)
+                    m->dense2_weight_t[j][k] = m->dense2_weight[k][j];
+    /* dense3.weight (256, 10) -> (10, 256) */
+    OMP_FOR_NOWAIT
+    for (int k0 = 0; k0 < MLP_DROPOUT_SCRATCH_DENSE3_IN; k0 += BLOCK)
+        for (int j0 = 0; j0 < MLP_DROPOUT_SCRATCH_DENSE3_OUT; j0 += BLOCK)
+            for (int j = j0; j < j0 + BLOCK && j < MLP_DROPOUT_SCRATCH_DENSE3_OUT; j++)
+                for (int k = k0; k < k0 + BLOCK && k < MLP_DROPOUT_SCRATCH_DENSE3_IN; k++)
+                    m->dense3_weight_t[j][k] = m->dense3_weight[k][j];
+}
+
 /* Backward over n rows, from the loss gradient of the output to every parameter's
  * gradient; reads the activations (and masks) of the forward pass just run. */
 static void mlp_dropout_scratch_backward(mlp_dropout_scratch_model *m,
@@ -672,10 +747,10 @@ static void mlp_dropout_scratch_backward(mlp_dropout_scratch_model *m,
 {
     mlp_dropout_scratch_dense3_backward(m->dense2_out_grad, m->dense3_weight_grad,
                                         m->dense3_bias_grad, m->dense3_weight_t, m->dense3_out_grad,
-                                        m->dropout2_out, m->dense3_weight, n, training);
+                                        m->dropout2_out, n, training);
     mlp_dropout_scratch_dense2_backward(m->dense1_out_grad, m->dense2_weight_grad,
                                         m->dense2_bias_grad, m->dense2_weight_t, m->dense2_out_grad,
-                                        m->dropout1_out, m->dense2_weight, n, training);
+                                        m->dropout1_out, n, training);
     mlp_dropout_scratch_dense1_backward(m->dense1_weight_grad, m->dense1_bias_grad,
                                         m->dense1_out_grad, input, n);
 }
@@ -800,6 +875,7 @@ float mlp_dropout_scratch_train_step(mlp_dropout_scratch_model *m, const float *
     const float (*input)[MLP_DROPOUT_SCRATCH_INPUTS] = (const float (*)[MLP_DROPOUT_SCRATCH_INPUTS])x;
     OMP_PARALLEL
     {
+        mlp_dropout_scratch_transpose_weights(m);
         mlp_dropout_scratch_forward(m, input, n, 1);
         mlp_dropout_scratch_loss(m->row_loss, m->dense3_out_grad, m->dense3_out, y, n);
         mlp_dropout_scratch_backward(m, input, n, 1);
@@ -817,6 +893,7 @@ float mlp_dropout_scratch_loss_grad(mlp_dropout_scratch_model *m, const float *x
     const float (*input)[MLP_DROPOUT_SCRATCH_INPUTS] = (const float (*)[MLP_DROPOUT_SCRATCH_INPUTS])x;
     OMP_PARALLEL
     {
+        mlp_dropout_scratch_transpose_weights(m);
         mlp_dropout_scratch_forward(m, input, n, training);
         mlp_dropout_scratch_loss(m->row_loss, m->dense3_out_grad, m->dense3_out, y, n);
         mlp_dropout_scratch_backward(m, input, n, training);
