@@ -17,12 +17,7 @@
 
 static char err[1024];
 
-#define ASSERT_ERR_HAS(s)                                                                                          \
-    do {                                                                                                           \
-        if (!strstr(err, s))                                                                                       \
-            fprintf(stderr, "\nmessage was: %s (wanted %s)\n", err, s);                                            \
-        CU_ASSERT_PTR_NOT_NULL(strstr(err, s));                                                                    \
-    } while (0)
+#define ASSERT_ERR_HAS(s) RF_ASSERT_CONTAINS(err, s)
 
 /* A small model's tensors: dense1.weight (2 x 3), dense1.bias (3), out.weight (3), out.bias (1). */
 static const char *const NAMES[4] = {"dense1.weight", "dense1.bias", "out.weight", "out.bias"};

@@ -9,12 +9,7 @@
 
 static char err[1024];
 
-#define ASSERT_ERR_HAS(s)                                                                                          \
-    do {                                                                                                           \
-        if (!strstr(err, s))                                                                                       \
-            fprintf(stderr, "\nmessage was: %s (wanted %s)\n", err, s);                                                           \
-        CU_ASSERT_PTR_NOT_NULL(strstr(err, s));                                                                    \
-    } while (0)
+#define ASSERT_ERR_HAS(s) RF_ASSERT_CONTAINS(err, s)
 
 /* 3 samples, 2 features, a class label in [0, 3). */
 static void check_classes(const rf_dataset *d)

@@ -11,12 +11,7 @@
 
 static char err[2048];
 
-#define ASSERT_ERR_HAS(s)                                                                                          \
-    do {                                                                                                           \
-        if (!strstr(err, s))                                                                                       \
-            fprintf(stderr, "\nmessage was: %s (wanted %s)\n", err, s);                                            \
-        CU_ASSERT_PTR_NOT_NULL(strstr(err, s));                                                                    \
-    } while (0)
+#define ASSERT_ERR_HAS(s) RF_ASSERT_CONTAINS(err, s)
 
 static rf_model model(rf_data_kind kind, int input, int outputs, rf_loss_kind loss)
 {

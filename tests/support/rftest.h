@@ -5,6 +5,16 @@
 
 #include <CUnit/Basic.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Asserts that `text` contains `part`, showing both when it does not. */
+#define RF_ASSERT_CONTAINS(text, part)                                              \
+    do {                                                                            \
+        if (!strstr((text), (part)))                                                \
+            fprintf(stderr, "\nmessage was: %s (wanted %s)\n", (text), (part));    \
+        CU_ASSERT_PTR_NOT_NULL(strstr((text), (part)));                             \
+    } while (0)
 
 /* A test case table entry. */
 typedef struct {
