@@ -296,7 +296,7 @@ ALWAYS_INLINE void mlp_dropout_scratch_kernel(
  * two sums (a layer of one or two units) would then be one long chain of dependent adds,
  * as slow as the add latency: it is split into SPLIT partial sums over p, added in a fixed
  * order (it vectorises where A and B are contiguous along p, as in a 1-unit layer). */
-#define SPLIT 8
+#define SPLIT 8 /* the pairwise sum below adds exactly 8 parts */
 ALWAYS_INLINE void mlp_dropout_scratch_kernel_columns(
         int rows, int cols, const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step,
         const float *restrict b, ptrdiff_t b_row, int depth, int c0, float acc[MR][VL])
