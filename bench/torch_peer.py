@@ -9,6 +9,9 @@ otherwise. PyTorch is given its best setting: each combination of
 torch.set_num_threads and OpenBLAS threads is measured (OpenBLAS's count is
 fixed at load, so each runs in a child process) and the fastest is compared.
 
+The generated code is built like regfitc builds it: clang (or $CC) with
+-O3 -march=native -fopenmp, or $REGFIT_CFLAGS.
+
 usage: bench/torch_peer.py [--regfitc build/regfitc] [--steps 50] [--threads 2] [MODEL.yaml]
 """
 import argparse
@@ -58,8 +61,9 @@ def build_generated(regfitc, model_path, tmp, threads):
                 % (name, name))
     so = os.path.join(tmp, "peer.so")
     cc = os.environ.get("CC", "clang")
-    subprocess.run([cc, "-std=c11", "-O3", "-march=native", "-fopenmp", "-fPIC", "-shared", "-o", so,
-                    os.path.join(tmp, name + ".c"), shim, "-I", tmp, "-lm"], check=True)
+    flags = os.environ.get("REGFIT_CFLAGS", "-O3 -march=native -fopenmp").split()  # as regfitc's build
+    subprocess.run([cc, "-std=c11"] + flags + ["-fPIC", "-shared", "-o", so, os.path.join(tmp, name + ".c"), shim,
+                    "-I", tmp, "-lm"], check=True)
     lib = ctypes.CDLL(so)
     lib.peer_model_size.restype = ctypes.c_size_t
     lib.peer_set_threads(threads)
