@@ -351,10 +351,23 @@ ALWAYS_INLINE void highdim_linreg_product(
             if (r0 + MR <= row_end)
                 highdim_linreg_tile(MR, c, c_row, e, a, a_row, a_step, b, b_row, cols, depth,
                         r0, c0);
-            else /* the last rows, one at a time */
-                for (int r = r0; r < row_end; r++)
-                    highdim_linreg_tile(1, c, c_row, e, a, a_row, a_step, b, b_row, cols, depth,
-                            r, c0);
+            else /* the last rows (fewer than MR <= 8): 4, 2 and 1 at a time, as a row
+                  * alone has only NV chains of dependent FMAs, too few for the FMA units */
+                for (int r = r0; r < row_end;) {
+                    if (row_end - r >= 4) {
+                        highdim_linreg_tile(4, c, c_row, e, a, a_row, a_step, b, b_row, cols, depth,
+                                r, c0);
+                        r += 4;
+                    } else if (row_end - r >= 2) {
+                        highdim_linreg_tile(2, c, c_row, e, a, a_row, a_step, b, b_row, cols, depth,
+                                r, c0);
+                        r += 2;
+                    } else {
+                        highdim_linreg_tile(1, c, c_row, e, a, a_row, a_step, b, b_row, cols, depth,
+                                r, c0);
+                        r += 1;
+                    }
+                }
         }
     }
 }

@@ -416,10 +416,23 @@ ALWAYS_INLINE void mlp_dropout_scratch_product(
             if (r0 + MR <= row_end)
                 mlp_dropout_scratch_tile(MR, c, c_row, e, a, a_row, a_step, b, b_row, cols, depth,
                         r0, c0);
-            else /* the last rows, one at a time */
-                for (int r = r0; r < row_end; r++)
-                    mlp_dropout_scratch_tile(1, c, c_row, e, a, a_row, a_step, b, b_row, cols, depth,
-                            r, c0);
+            else /* the last rows (fewer than MR <= 8): 4, 2 and 1 at a time, as a row
+                  * alone has only NV chains of dependent FMAs, too few for the FMA units */
+                for (int r = r0; r < row_end;) {
+                    if (row_end - r >= 4) {
+                        mlp_dropout_scratch_tile(4, c, c_row, e, a, a_row, a_step, b, b_row, cols, depth,
+                                r, c0);
+                        r += 4;
+                    } else if (row_end - r >= 2) {
+                        mlp_dropout_scratch_tile(2, c, c_row, e, a, a_row, a_step, b, b_row, cols, depth,
+                                r, c0);
+                        r += 2;
+                    } else {
+                        mlp_dropout_scratch_tile(1, c, c_row, e, a, a_row, a_step, b, b_row, cols, depth,
+                                r, c0);
+                        r += 1;
+                    }
+                }
         }
     }
 }

@@ -94,17 +94,24 @@ static inline const char *tm_cache_dir(void)
 }
 
 /* Builds m with clang and the default flags into the test's cache; fails the test on error. */
-static inline int tm_build(const rf_model *m, rf_built *b)
+/* Builds m with clang and the given flags (NULL: the default, -O3 -march=native -fopenmp). */
+static inline int tm_build_flags(const rf_model *m, rf_built *b, const char *cflags)
 {
     rf_build_options opt;
     memset(&opt, 0, sizeof opt);
     opt.cc = "clang";
+    opt.cflags = cflags;
     opt.cache_dir = tm_cache_dir();
     char err[8192];
     int rc = rf_build(m, &opt, b, err, sizeof err);
     if (rc != 0)
         fprintf(stderr, "\nbuild of %s failed: %s\n", m->name, err);
     return rc;
+}
+
+static inline int tm_build(const rf_model *m, rf_built *b)
+{
+    return tm_build_flags(m, b, NULL);
 }
 
 /* An instance of the compiled model, aligned as it asks. */
