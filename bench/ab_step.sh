@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Builds bench/ab_step.c with two versions of generated/mlp_dropout.c and runs it:
+#   bench/ab_step.sh A.c B.c [ARCH] [STEPS]     (ARCH: a -march value, default native)
+# e.g. the committed file against a working copy, with AVX2 only:
+#   git show HEAD:generated/mlp_dropout.c > /tmp/a.c
+#   bench/ab_step.sh /tmp/a.c generated/mlp_dropout.c znver3
+# Run it again with A and B swapped (see ab_step.c). OMP_NUM_THREADS sets the threads.
+set -euo pipefail
+[ $# -ge 2 ] || { sed -n 2,7p "$0"; exit 2; }
+here=$(cd "$(dirname "$0")" && pwd)
+a=$(realpath "$1") b=$(realpath "$2") arch=${3:-native} steps=${4:-400}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+api="init train_step loss_grad update predict param_name param_size param grad"
+for side in a b; do
+    src=$a
+    [ $side = b ] && src=$b
+    defs=()
+    for f in $api; do defs+=("-Dmlp_dropout_$f=${side}_$f"); done
+    clang -std=c11 -O3 -march="$arch" -fopenmp -I "$here/../generated" "${defs[@]}" -c "$src" -o "$work/$side.o"
+done
+clang -std=c11 -O3 -fopenmp -I "$here/../generated" "$here/ab_step.c" "$work/a.o" "$work/b.o" -lz -lm \
+    -o "$work/ab_step"
+"$work/ab_step" "$steps"

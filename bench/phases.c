@@ -1,0 +1,126 @@
+/* Where a training step of the seed MLP goes, phase by phase: includes the generated
+ * file itself (its static layer functions) and times each layer's forward and backward
+ * and the weight transposes inside one parallel region, as train_step runs them, on the
+ * real Fashion-MNIST's first batch (random data without it). Medians over the steps.
+ *
+ *   clang -std=c11 -O3 -march=native -fopenmp -I generated bench/phases.c -lm -o /tmp/phases
+ *   OMP_NUM_THREADS=1 /tmp/phases; OMP_NUM_THREADS=2 /tmp/phases
+ *
+ * The calls follow generated/mlp_dropout.c's internal functions: when the emitter changes
+ * their parameters, this file changes with them. A phase's time on the master thread
+ * includes the barrier at its end, so the wait for the slower thread. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
+#include "mlp_dropout.c"
+
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <zlib.h>
+
+enum { STEPS = 400, PHASES = 8 };
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static mlp_dropout_model m;
+static float x[MLP_DROPOUT_BATCH][MLP_DROPOUT_INPUTS];
+static int32_t y[MLP_DROPOUT_BATCH];
+static double t[PHASES][STEPS];
+
+int main(void)
+{
+    static const char *const names[PHASES] = {"transpose", "dense1 fwd", "dense2 fwd", "dense3 fwd",
+                                              "loss",      "dense3 bwd", "dense2 bwd", "dense1 bwd"};
+    static unsigned char pixels[MLP_DROPOUT_BATCH * 784], labels[MLP_DROPOUT_BATCH];
+    gzFile f = gzopen("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", "rb");
+    gzFile g = gzopen("/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz", "rb");
+    const int real = f && g && gzseek(f, 16, SEEK_SET) == 16 && gzread(f, pixels, sizeof pixels) == sizeof pixels &&
+                     gzseek(g, 8, SEEK_SET) == 8 && gzread(g, labels, sizeof labels) == sizeof labels;
+    if (f)
+        gzclose(f);
+    if (g)
+        gzclose(g);
+    for (int r = 0; r < MLP_DROPOUT_BATCH; r++) {
+        for (int i = 0; i < 784; i++)
+            x[r][i] = real ? pixels[r * 784 + i] / 255.0f : (float)((r * 784 + i) * 2654435761u >> 8) / 16777216.0f;
+        y[r] = real ? labels[r] : r % 10;
+    }
+    mlp_dropout_init(&m, 1);
+    const int n = MLP_DROPOUT_BATCH;
+    for (int s = -20; s < STEPS; s++) {
+        double at[PHASES + 1];
+        const uint64_t key1 = mlp_dropout_dropout_key(m.seed, m.step, 2);
+        const uint64_t key2 = mlp_dropout_dropout_key(m.seed, m.step, 5);
+#pragma omp parallel
+        {
+#pragma omp master
+            at[0] = now();
+            mlp_dropout_transpose_weights(&m);
+#pragma omp barrier
+#pragma omp master
+            at[1] = now();
+            mlp_dropout_dense1_forward(m.dropout1_out, x, m.dense1_weight, m.dense1_bias, n, key1, 1);
+#pragma omp master
+            at[2] = now();
+            mlp_dropout_dense2_forward(m.dropout2_out, m.dropout1_out, m.dense2_weight, m.dense2_bias, n, key2, 1);
+#pragma omp master
+            at[3] = now();
+            mlp_dropout_dense3_forward(m.dense3_out, m.dropout2_out, m.dense3_weight, m.dense3_bias, n);
+#pragma omp master
+            at[4] = now();
+            mlp_dropout_loss(m.row_loss, m.dense3_out_grad, m.dense3_out, y, n);
+#pragma omp barrier
+#pragma omp master
+            at[5] = now();
+            mlp_dropout_dense3_backward(m.dense2_out_grad, m.dense3_weight_grad, m.dense3_bias_grad,
+                                        m.dense3_weight_t, m.dense3_out_grad, m.dropout2_out, n, 1);
+#pragma omp master
+            at[6] = now();
+            mlp_dropout_dense2_backward(m.dense1_out_grad, m.dense2_weight_grad, m.dense2_bias_grad,
+                                        m.dense2_weight_t, m.dense2_out_grad, m.dropout1_out, n, 1);
+#pragma omp master
+            at[7] = now();
+            mlp_dropout_dense1_backward(m.dense1_weight_grad, m.dense1_bias_grad, m.dense1_out_grad, x, n);
+#pragma omp master
+            at[8] = now();
+            mlp_dropout_update_params(&m);
+        }
+        m.step++;
+        for (int p = 0; s >= 0 && p < PHASES; p++)
+            t[p][s] = at[p + 1] - at[p];
+    }
+    /* the products' floating-point operations, 2 per multiply-add */
+    const double mflop[PHASES] = {0,
+                                  2e-6 * n * 784 * 256,
+                                  2e-6 * n * 256 * 256,
+                                  2e-6 * n * 256 * 10,
+                                  0,
+                                  2 * 2e-6 * n * 256 * 10,
+                                  2 * 2e-6 * n * 256 * 256,
+                                  2e-6 * n * 784 * 256};
+    double total = 0;
+    printf("%d threads, %s data, median of %d steps\n", omp_get_max_threads(), real ? "real" : "random", STEPS);
+    printf("phase         ms      GFLOP/s\n");
+    for (int p = 0; p < PHASES; p++) {
+        qsort(t[p], STEPS, sizeof(double), cmp_double);
+        const double ms = t[p][STEPS / 2] * 1e3;
+        total += ms;
+        if (mflop[p] > 0)
+            printf("%-10s %7.4f %9.1f\n", names[p], ms, mflop[p] / ms);
+        else
+            printf("%-10s %7.4f\n", names[p], ms);
+    }
+    printf("sum        %7.4f  (the update after the last phase is not timed)\n", total);
+    return 0;
+}
