@@ -225,12 +225,15 @@ int main(int argc, char **argv)
             rc = 0;
         }
         break;
-    case MODE_BENCH:
+    case MODE_BENCH: {
+        const char *cflags = getenv("REGFIT_CFLAGS");
         rc = rf_bench_run(&m, &(rf_bench_options){.steps = c.bench_steps,
                                                   .threads = c.train.threads,
                                                   .data_dir = c.train.data_dir,
+                                                  .cflags = cflags && *cflags ? cflags : NULL,
                                                   .quiet = c.train.quiet});
         break;
+    }
     case MODE_RUN: {
         if (m.data.kind == RF_DATA_NONE) {
             fprintf(stderr, "%s: error: the model file has no 'data' key, so there is nothing to train on "

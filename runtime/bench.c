@@ -207,10 +207,16 @@ int rf_bench_run(const rf_model *m, const rf_bench_options *opt)
         REGFIT_SOURCE_DIR "/runtime/generic.c",       REGFIT_SOURCE_DIR "/runtime/generic_dense.c",
         REGFIT_SOURCE_DIR "/runtime/generic_layers.c", REGFIT_SOURCE_DIR "/runtime/generic_loss.c",
         REGFIT_SOURCE_DIR "/runtime/bench_peak.c",    REGFIT_SOURCE_DIR "/runtime/bench_export.c", NULL};
-    /* the default flags, plus what the generic kernels' sources need */
-    rf_build_options bo = {.extra_sources = extra,
-                           .cflags = "-O3 -march=native -fopenmp -D_POSIX_C_SOURCE=200809L -I" REGFIT_SOURCE_DIR
-                                     "/compiler"};
+    /* the default flags or $REGFIT_CFLAGS (e.g. -march=znver3 for the AVX2 code on an
+     * AVX-512 machine), the same for all three, plus what the generic kernels' sources need */
+    const char *flags = opt->cflags ? opt->cflags : "-O3 -march=native -fopenmp";
+    char cflags[1024];
+    if (snprintf(cflags, sizeof cflags, "%s -D_POSIX_C_SOURCE=200809L -I%s/compiler", flags, REGFIT_SOURCE_DIR) >=
+        (int)sizeof cflags) {
+        fprintf(stderr, "regfitc: error: $REGFIT_CFLAGS is too long (%zu bytes)\n", strlen(flags));
+        return 1;
+    }
+    rf_build_options bo = {.extra_sources = extra, .cflags = cflags};
     rf_built built;
     if (!opt->quiet)
         fprintf(stderr, "regfitc: building %s with the generic kernels\n", m->name);
@@ -256,6 +262,8 @@ int rf_bench_run(const rf_model *m, const rf_bench_options *opt)
            flops_train * 1e-6);
     printf("data: %s; %d timed steps per kernel after %d warm-up, interleaved\n", source, opt->steps,
            WARMUP_STEPS);
+    if (opt->cflags)
+        printf("built with $REGFIT_CFLAGS: %s\n", opt->cflags);
     if (threads == 1)
         printf("FMA peak (measured): %.1f GFLOP/s on 1 thread\n", peak1);
     else

@@ -10,6 +10,7 @@ typedef struct {
     int steps;            /* timed steps per kernel and thread count */
     int threads;          /* 0: sweep 1..cores and report the largest */
     const char *data_dir; /* --data, or NULL */
+    const char *cflags;   /* $REGFIT_CFLAGS, or NULL: -O3 -march=native -fopenmp */
     int quiet;
 } rf_bench_options;
 

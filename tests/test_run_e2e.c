@@ -1,7 +1,7 @@
 /* End to end: `regfitc MODEL.yaml` as a user runs it. Real Fashion-MNIST
  * slices through the seed MLP, the d2l weight-decay experiment with its
  * reference ranges, the run files, determinism across thread counts,
- * --save/--load, and the failure exits. */
+ * --save/--load, the failure exits, and the --bench table. */
 #include "rfdata.h"
 #include "rftest.h"
 
@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static char slice_dir[4096];
 static int have_real_data;
@@ -325,6 +326,56 @@ static void test_usage_errors_exit_2(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "/no/such/model.yaml"));
 }
 
+/* --bench: the table SPEC section 5 asks for, and the two implementations agree after the
+ * same steps (what it prints of that is checked; its times are not). */
+static void test_bench_table_and_agreement(void)
+{
+    char args[4096];
+    snprintf(args, sizeof args, "--bench %s/models/mlp_dropout.yaml --steps 3 --quiet%s%s",
+             rf_test_source_dir(), have_real_data ? " --data " : "", have_real_data ? slice_dir : "");
+    rf_run_result r = rf_test_regfitc(args);
+    if (r.status != 0)
+        fprintf(stderr, "\n%s\n", r.err);
+    CU_ASSERT_EQUAL_FATAL(r.status, 0);
+    RF_ASSERT_CONTAINS(r.out, have_real_data ? "data: the training data's first batches" : "data: random");
+    CU_ASSERT_EQUAL(count_matches(r.out, "^FMA peak \\(measured\\): [0-9.]+ GFLOP/s on 1 thread"), 1);
+    if (sysconf(_SC_NPROCESSORS_ONLN) > 1) { /* without --threads: a sweep over 1 .. cores */
+        CU_ASSERT_EQUAL(count_matches(r.out, "^1 +[0-9.]+ +[0-9.]+ +[0-9.]+x$"), 1);
+        CU_ASSERT_EQUAL(count_matches(r.out, "^2 +[0-9.]+ +[0-9.]+ +[0-9.]+x$"), 1);
+    }
+    const char *row = "^%s +%s +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9]+ +[0-9.]+ +[0-9.]+%%$";
+    char pattern[256];
+    const char *kernels[] = {"train_step", "predict"}, *impls[] = {"specialised", "generic"};
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < 2; i++) {
+            snprintf(pattern, sizeof pattern, row, kernels[k], impls[i]);
+            CU_ASSERT_EQUAL(count_matches(r.out, pattern), 1);
+        }
+    CU_ASSERT_EQUAL(count_matches(r.out, "^predict speedup: [0-9]+\\.[0-9]{2}x$"), 1);
+    /* the last line */
+    const char *last = strstr(r.out, "specialised/generic speedup: ");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(last);
+    CU_ASSERT_EQUAL(count_matches(last, "^specialised/generic speedup: [0-9]+\\.[0-9]{2}x$"), 1);
+    CU_ASSERT_EQUAL(strchr(last, '\n')[1], '\0');
+    /* agreement after the same 5 steps: they differ only in the order of float sums */
+    const char *agree = strstr(r.out, "max |loss diff| ");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(agree);
+    double loss_diff = -1, param_diff = -1;
+    CU_ASSERT_EQUAL(sscanf(agree, "max |loss diff| %lf, max |param diff| %lf", &loss_diff, &param_diff), 2);
+    CU_ASSERT(loss_diff >= 0 && loss_diff < 1e-4);
+    CU_ASSERT(param_diff >= 0 && param_diff < 1e-5);
+
+    /* $REGFIT_CFLAGS builds all three (specialised, generic, peak loop) and is said */
+    setenv("REGFIT_CFLAGS", "-O2 -fopenmp", 1);
+    snprintf(args, sizeof args, "--bench %s/models/highdim_linreg.yaml --steps 3 --threads 1 --quiet",
+             rf_test_source_dir());
+    r = rf_test_regfitc(args);
+    unsetenv("REGFIT_CFLAGS");
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT_EQUAL(count_matches(r.out, "^built with \\$REGFIT_CFLAGS: -O2 -fopenmp$"), 1);
+    CU_ASSERT_EQUAL(count_matches(r.out, "^specialised/generic speedup: [0-9]+\\.[0-9]{2}x$"), 1);
+}
+
 int main(int argc, char **argv)
 {
     snprintf(slice_dir, sizeof slice_dir, "%s/slice", rf_test_tmpdir());
@@ -337,6 +388,7 @@ int main(int argc, char **argv)
         {"divergence stops with exit 1 naming epoch and step", test_divergence_stops_with_exit_1},
         {"missing data says how to install it", test_missing_data_says_how_to_install},
         {"usage errors exit 2", test_usage_errors_exit_2},
+        {"--bench: the table, the implementations agree, $REGFIT_CFLAGS", test_bench_table_and_agreement},
         {NULL, NULL},
     };
     return rf_test_main("run_e2e", cases, argc, argv);
