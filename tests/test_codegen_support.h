@@ -93,8 +93,8 @@ static inline const char *tm_cache_dir(void)
     return tm_cache;
 }
 
-/* Builds m with clang and the default flags into the test's cache; fails the test on error. */
-/* Builds m with clang and the given flags (NULL: the default, -O3 -march=native -fopenmp). */
+/* Builds m with clang and the given flags (NULL: the default, -O3 -march=native -fopenmp) into
+ * the test's cache; prints the compiler's message on error. */
 static inline int tm_build_flags(const rf_model *m, rf_built *b, const char *cflags)
 {
     rf_build_options opt;
@@ -109,6 +109,7 @@ static inline int tm_build_flags(const rf_model *m, rf_built *b, const char *cfl
     return rc;
 }
 
+/* The same with the default flags. */
 static inline int tm_build(const rf_model *m, rf_built *b)
 {
     return tm_build_flags(m, b, NULL);
