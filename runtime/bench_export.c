@@ -5,6 +5,7 @@
 #include "bench_export.h"
 
 double rf_bench_fma_peak_gflops(long iterations);
+double rf_bench_fma_peak_gflops_threads(long iterations, int threads);
 
 #if defined(__GNUC__)
 __attribute__((visibility("default")))
@@ -18,4 +19,5 @@ const rf_bench_exports rf_bench_exports_table = {
     .generic_num_params = rf_generic_num_params,
     .generic_param = rf_generic_param,
     .fma_peak_gflops = rf_bench_fma_peak_gflops,
+    .fma_peak_gflops_threads = rf_bench_fma_peak_gflops_threads,
 };

@@ -17,6 +17,7 @@ typedef struct {
     int (*generic_num_params)(const rf_generic *g);
     float *(*generic_param)(rf_generic *g, int i);
     double (*fma_peak_gflops)(long iterations);
+    double (*fma_peak_gflops_threads)(long iterations, int threads);
 } rf_bench_exports;
 
 #endif

@@ -2,7 +2,8 @@
  * fused multiply-adds on as many vector registers as keep the FMA units
  * busy. Compiled into the benchmark's shared object with the same flags as
  * the generated code (-O3 -march=native), so it uses the widest FMA the
- * generated code can use. Returns GFLOP/s on the calling thread. */
+ * generated code can use. Returns GFLOP/s on the calling thread, or on
+ * `threads` OpenMP threads at once. */
 #include <stdint.h>
 #include <time.h>
 
@@ -11,6 +12,7 @@
 #endif
 
 double rf_bench_fma_peak_gflops(long iterations);
+double rf_bench_fma_peak_gflops_threads(long iterations, int threads);
 
 static double seconds(void)
 {
@@ -58,4 +60,21 @@ double rf_bench_fma_peak_gflops(long iterations)
     volatile float keep = sink;
     (void)keep;
     return dt > 0 ? flops / dt * 1e-9 : 0;
+}
+
+/* The loop on `threads` threads at once: the slowest thread's rate times the
+ * number of threads, so a core shared with another thread or with the host's
+ * other work shows as a lower peak, not as the sum of what each managed. */
+double rf_bench_fma_peak_gflops_threads(long iterations, int threads)
+{
+    double slowest = 0;
+#if defined(_OPENMP)
+    slowest = 1e300;
+#pragma omp parallel num_threads(threads) reduction(min : slowest)
+    slowest = rf_bench_fma_peak_gflops(iterations);
+#else
+    slowest = rf_bench_fma_peak_gflops(iterations);
+    threads = 1;
+#endif
+    return slowest * threads;
 }
