@@ -42,7 +42,9 @@ int main(void)
 {
     static const char *const names[PHASES] = {"transpose", "dense1 fwd", "dense2 fwd", "dense3 fwd",
                                               "loss",      "dense3 bwd", "dense2 bwd", "dense1 bwd"};
-    static unsigned char pixels[MLP_DROPOUT_BATCH * 784], labels[MLP_DROPOUT_BATCH];
+    enum { IN = MLP_DROPOUT_INPUTS, H1 = MLP_DROPOUT_DENSE1_OUT, H2 = MLP_DROPOUT_DENSE2_OUT,
+           OUT = MLP_DROPOUT_OUTPUTS };
+    static unsigned char pixels[MLP_DROPOUT_BATCH * IN], labels[MLP_DROPOUT_BATCH];
     gzFile f = gzopen("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", "rb");
     gzFile g = gzopen("/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz", "rb");
     const int real = f && g && gzseek(f, 16, SEEK_SET) == 16 && gzread(f, pixels, sizeof pixels) == sizeof pixels &&
@@ -52,9 +54,10 @@ int main(void)
     if (g)
         gzclose(g);
     for (int r = 0; r < MLP_DROPOUT_BATCH; r++) {
-        for (int i = 0; i < 784; i++)
-            x[r][i] = real ? pixels[r * 784 + i] / 255.0f : (float)((r * 784 + i) * 2654435761u >> 8) / 16777216.0f;
-        y[r] = real ? labels[r] : r % 10;
+        for (int i = 0; i < IN; i++)
+            x[r][i] = real ? pixels[r * IN + i] / 255.0f
+                           : (float)((r * IN + i) * 2654435761u >> 8) / 16777216.0f; /* in [0, 1) */
+        y[r] = real ? labels[r] : r % OUT;
     }
     mlp_dropout_init(&m, 1);
     const int n = MLP_DROPOUT_BATCH;
@@ -102,13 +105,13 @@ int main(void)
     }
     /* the products' floating-point operations, 2 per multiply-add */
     const double mflop[PHASES] = {0,
-                                  2e-6 * n * 784 * 256,
-                                  2e-6 * n * 256 * 256,
-                                  2e-6 * n * 256 * 10,
+                                  2e-6 * n * IN * H1,
+                                  2e-6 * n * H1 * H2,
+                                  2e-6 * n * H2 * OUT,
                                   0,
-                                  2 * 2e-6 * n * 256 * 10,
-                                  2 * 2e-6 * n * 256 * 256,
-                                  2e-6 * n * 784 * 256};
+                                  2 * 2e-6 * n * H2 * OUT,
+                                  2 * 2e-6 * n * H1 * H2,
+                                  2e-6 * n * IN * H1};
     double total = 0;
     printf("%d threads, %s data, median of %d steps\n", omp_get_max_threads(), real ? "real" : "random", STEPS);
     printf("phase         ms      GFLOP/s\n");

@@ -52,6 +52,14 @@ static const char usage_text[] =
     "\n"
     "exit status: 0 success, 1 the run failed, 2 bad model file or usage\n";
 
+/* $REGFIT_CFLAGS, which replaces the default -O3 -march=native -fopenmp of the generated
+ * code's build (e.g. -mavx2 for valgrind, which knows no AVX-512), or NULL when unset or empty */
+static const char *env_cflags(void)
+{
+    const char *flags = getenv("REGFIT_CFLAGS");
+    return flags && *flags ? flags : NULL;
+}
+
 static int usage_error(const char *fmt, const char *arg)
 {
     fprintf(stderr, "regfitc: error: ");
@@ -225,15 +233,13 @@ int main(int argc, char **argv)
             rc = 0;
         }
         break;
-    case MODE_BENCH: {
-        const char *cflags = getenv("REGFIT_CFLAGS");
+    case MODE_BENCH:
         rc = rf_bench_run(&m, &(rf_bench_options){.steps = c.bench_steps,
                                                   .threads = c.train.threads,
                                                   .data_dir = c.train.data_dir,
-                                                  .cflags = cflags && *cflags ? cflags : NULL,
+                                                  .cflags = env_cflags(),
                                                   .quiet = c.train.quiet});
         break;
-    }
     case MODE_RUN: {
         if (m.data.kind == RF_DATA_NONE) {
             fprintf(stderr, "%s: error: the model file has no 'data' key, so there is nothing to train on "
@@ -242,11 +248,7 @@ int main(int argc, char **argv)
             break;
         }
         rf_built built;
-        /* $REGFIT_CFLAGS replaces the default -O3 -march=native -fopenmp
-         * (e.g. for valgrind, which knows no AVX-512) */
-        rf_build_options bo = {.cflags = getenv("REGFIT_CFLAGS")};
-        if (bo.cflags && !*bo.cflags)
-            bo.cflags = NULL;
+        rf_build_options bo = {.cflags = env_cflags()};
         if (rf_build(&m, &bo, &built, err, sizeof err) != 0) {
             fprintf(stderr, "regfitc: error: %s\n", err);
             rc = 1;
