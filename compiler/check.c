@@ -15,8 +15,11 @@ static const char *const top_keys[] = {"name", "input", "batch", "layers", "loss
 static const char *const top_required[] = {"name", "input", "batch", "layers", "loss",
                                            "optimizer", NULL};
 
-/* Indexed by rf_layer_kind. */
-static const char *const layer_kinds[] = {"dense", "relu", "sigmoid", "tanh", "dropout", NULL};
+/* Indexed by rf_layer_kind and rf_optimizer_kind. */
+#define NAME(E, name) name,
+static const char *const layer_kinds[] = {RF_LAYER_KINDS(NAME) NULL};
+static const char *const optimizer_kinds[] = {RF_OPTIMIZERS(NAME) NULL};
+#undef NAME
 static const char *const init_kinds[] = {"normal", "uniform", "constant", NULL};
 static const char *const loss_names[] = {"squared", "softmax_cross_entropy", NULL};
 
@@ -94,6 +97,21 @@ static int check_dropout(rf_checker *c, const rf_ynode *v, rf_layer *L)
     return ck_range(c, v, "dropout p", 0, 0, 1, 0, &L->p);
 }
 
+/* leaky_relu, leaky_relu: 0.1 or leaky_relu: {alpha: 0.1}; alpha >= 0 (the
+ * derivative is read from the output's sign, which needs alpha >= 0) */
+static int check_leaky_relu(rf_checker *c, const rf_ynode *v, rf_layer *L)
+{
+    static const char *const keys[] = {"alpha", NULL};
+    L->alpha = 0.01; /* torch.nn.LeakyReLU's default negative_slope */
+    if (!v || ck_is_null(v) || (v->kind == RF_YNODE_MAPPING && v->n == 0))
+        return 0;
+    if (v->kind == RF_YNODE_MAPPING) {
+        if (ck_keys(c, v, "leaky_relu", keys, keys) < 0 || !(v = rf_ynode_get(v, "alpha")))
+            return -1;
+    }
+    return ck_range(c, v, "leaky_relu alpha", 0, 0, FLT_MAX, 0, &L->alpha);
+}
+
 static int check_layer(rf_checker *c, const rf_ynode *item, rf_layer *L)
 {
     char buf[96], hint[96];
@@ -103,7 +121,7 @@ static int check_layer(rf_checker *c, const rf_ynode *item, rf_layer *L)
     const rf_ynode *key = item, *value = NULL;
     if (item->kind == RF_YNODE_MAPPING) {
         if (item->n == 0) {
-            ck_error(c, item, "empty layer: expected a kind (dense, relu, sigmoid, tanh, dropout)");
+            ck_error(c, item, "empty layer: expected a kind (dense, relu, leaky_relu, sigmoid, tanh, dropout)");
             return -1;
         }
         if (item->n > 1) {
@@ -123,8 +141,8 @@ static int check_layer(rf_checker *c, const rf_ynode *item, rf_layer *L)
     int k = ck_index_of(key->value, layer_kinds);
     if (k < 0) {
         ck_hint(hint, sizeof hint, key->value, layer_kinds);
-        ck_error(c, key, "unknown layer kind '%.60s'%s (expected dense, relu, sigmoid, tanh or "
-                         "dropout)", key->value, hint);
+        ck_error(c, key, "unknown layer kind '%.60s'%s (expected dense, relu, leaky_relu, sigmoid, "
+                         "tanh or dropout)", key->value, hint);
         return -1;
     }
     L->kind = (rf_layer_kind)k;
@@ -141,6 +159,8 @@ static int check_layer(rf_checker *c, const rf_ynode *item, rf_layer *L)
             return -1;
         }
         return check_dropout(c, value, L);
+    case RF_LAYER_LEAKY_RELU:
+        return check_leaky_relu(c, value, L);
     default:
         if (value && !ck_is_null(value) &&
             !(value->kind == RF_YNODE_MAPPING && value->n == 0)) {
@@ -208,25 +228,73 @@ static void check_loss(rf_checker *c, const rf_ynode *n)
     c->loss_ok = 1;
 }
 
-static void check_optimizer(rf_checker *c, const rf_ynode *n)
+/* lr: a run-time float of the generated code, 0 or a normal float */
+static void check_lr(rf_checker *c, const rf_ynode *x)
 {
-    static const char *const kinds[] = {"sgd", NULL};
-    static const char *const keys[] = {"lr", "momentum", NULL};
-    static const char *const required[] = {"lr", NULL};
-    set_pos(&c->m->optimizer_pos, n);
-    const rf_ynode *v, *x;
-    if (ck_one_of(c, n, "optimizer", kinds, &v) < 0)
-        return;
-    if (ck_keys(c, v, "sgd", keys, required) < 0)
-        return;
-    /* the generated code folds lr into a float constant: it must stay a
-     * positive, finite, normal float there */
-    if ((x = rf_ynode_get(v, "lr")) && ck_range(c, x, "lr", 0, 1, FLT_MAX, 0, &c->m->lr) == 0 &&
-        c->m->lr < FLT_MIN)
+    if (ck_range(c, x, "lr", 0, 0, FLT_MAX, 0, &c->m->lr) == 0 && c->m->lr > 0 && c->m->lr < FLT_MIN)
         ck_error(c, x, "lr %g is too small for float arithmetic (the smallest normal float is %g)",
                  c->m->lr, (double)FLT_MIN);
+}
+
+static void check_sgd(rf_checker *c, const rf_ynode *v)
+{
+    static const char *const keys[] = {"lr", "momentum", "dampening", "nesterov", NULL};
+    static const char *const required[] = {"lr", NULL};
+    if (ck_keys(c, v, "sgd", keys, required) < 0)
+        return;
+    rf_model *m = c->m;
+    const rf_ynode *x, *nesterov = rf_ynode_get(v, "nesterov");
+    if ((x = rf_ynode_get(v, "lr")))
+        check_lr(c, x);
+    int ok = 1;
     if ((x = rf_ynode_get(v, "momentum")))
-        ck_range(c, x, "momentum", 0, 0, 1, 1, &c->m->momentum);
+        ok &= ck_range(c, x, "momentum", 0, 0, 1, 1, &m->momentum) == 0;
+    if ((x = rf_ynode_get(v, "dampening")))
+        ok &= ck_range(c, x, "dampening", 0, 0, 1, 0, &m->dampening) == 0;
+    if (nesterov && ck_bool(c, nesterov, "nesterov", &m->nesterov) == 0 && ok && m->nesterov &&
+        (m->momentum <= 0 || m->dampening != 0))
+        ck_error(c, nesterov, "nesterov needs momentum > 0 and dampening 0 (here momentum %g, "
+                              "dampening %g), as in torch.optim.SGD", m->momentum, m->dampening);
+}
+
+/* adam and adamw: lr, betas: [beta1, beta2] in [0, 1), eps >= 0 (torch's defaults) */
+static void check_adam(rf_checker *c, const rf_ynode *v, const char *kind)
+{
+    static const char *const keys[] = {"lr", "betas", "eps", NULL};
+    static const char *const required[] = {"lr", NULL};
+    rf_model *m = c->m;
+    m->beta1 = 0.9;
+    m->beta2 = 0.999;
+    m->eps = 1e-8;
+    if (ck_keys(c, v, kind, keys, required) < 0)
+        return;
+    const rf_ynode *x;
+    if ((x = rf_ynode_get(v, "lr")))
+        check_lr(c, x);
+    if ((x = rf_ynode_get(v, "betas"))) {
+        char buf[96];
+        if (x->kind != RF_YNODE_SEQUENCE || x->n != 2)
+            ck_error(c, x, "betas: expected a list of two numbers like [0.9, 0.999], got %s",
+                     ck_describe(x, buf, sizeof buf));
+        else if (ck_range(c, x->items[0], "beta1", 0, 0, 1, 1, &m->beta1) == 0)
+            ck_range(c, x->items[1], "beta2", 0, 0, 1, 1, &m->beta2);
+    }
+    if ((x = rf_ynode_get(v, "eps")))
+        ck_range(c, x, "eps", 0, 0, FLT_MAX, 0, &m->eps);
+}
+
+static void check_optimizer(rf_checker *c, const rf_ynode *n)
+{
+    set_pos(&c->m->optimizer_pos, n);
+    const rf_ynode *v;
+    int k = ck_one_of(c, n, "optimizer", optimizer_kinds, &v);
+    if (k < 0)
+        return;
+    c->m->optimizer = (rf_optimizer_kind)k;
+    if (k == RF_OPT_SGD)
+        check_sgd(c, v);
+    else
+        check_adam(c, v, optimizer_kinds[k]);
 }
 
 static int add_pattern(rf_checker *c, rf_decay_group *g, const rf_ynode *n)
@@ -247,7 +315,7 @@ static int add_pattern(rf_checker *c, rf_decay_group *g, const rf_ynode *n)
 
 static int check_group(rf_checker *c, const rf_ynode *n, rf_decay_group *g)
 {
-    static const char *const keys[] = {"params", "l2", "l1", NULL};
+    static const char *const keys[] = {"params", "l2", "l1", "l1_prox", NULL};
     static const char *const required[] = {"params", NULL};
     set_pos(&g->pos, n);
     if (ck_keys(c, n, "decay group", keys, required) < 0)
@@ -257,6 +325,8 @@ static int check_group(rf_checker *c, const rf_ynode *n, rf_decay_group *g)
     if ((x = rf_ynode_get(n, "l2")) && ck_range(c, x, "l2", 0, 0, FLT_MAX, 0, &g->l2) < 0)
         ok = 0;
     if ((x = rf_ynode_get(n, "l1")) && ck_range(c, x, "l1", 0, 0, FLT_MAX, 0, &g->l1) < 0)
+        ok = 0;
+    if ((x = rf_ynode_get(n, "l1_prox")) && ck_range(c, x, "l1_prox", 0, 0, FLT_MAX, 0, &g->l1_prox) < 0)
         ok = 0;
     if (!(x = rf_ynode_get(n, "params")))
         return -1;

@@ -295,7 +295,7 @@ static void check_sizes(rf_checker *c)
                 (big < 0 || m->params[m->layers[i].weight_param].size >
                                 m->params[m->layers[big].weight_param].size))
                 big = i;
-        double param_bytes = 4.0 * (2 + (m->momentum != 0)) * (double)rf_model_param_count(m);
+        double param_bytes = 4.0 * (2 + rf_model_state_per_param(m)) * (double)rf_model_param_count(m);
         const rf_ynode *at = param_bytes * 2 >= bytes ? layer_node(c, big) : c->batch_node;
         ck_error(c, at, "the model needs %.0f bytes (%.1f GiB) for its parameters, gradients and "
                         "activations; this machine has %.1f GiB of memory",

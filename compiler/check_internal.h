@@ -45,6 +45,8 @@ int ck_u64(rf_checker *c, const rf_ynode *n, const char *what, uint64_t *out);
 int ck_string(rf_checker *c, const rf_ynode *n, const char *what, const char **out);
 /* A name [a-z][a-z0-9_]*, at most RF_NAME_MAX characters, copied to out. */
 int ck_name(rf_checker *c, const rf_ynode *n, const char *what, char out[RF_NAME_MAX + 1]);
+/* true or false (YAML booleans, unquoted). */
+int ck_bool(rf_checker *c, const rf_ynode *n, const char *what, int *out);
 /* A number in [lo, hi] (lo_open/hi_open exclude the end). */
 int ck_range(rf_checker *c, const rf_ynode *n, const char *what, double lo, int lo_open,
              double hi, int hi_open, double *out);

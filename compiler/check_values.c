@@ -299,6 +299,16 @@ int ck_name(rf_checker *c, const rf_ynode *n, const char *what, char out[RF_NAME
     return 0;
 }
 
+int ck_bool(rf_checker *c, const rf_ynode *n, const char *what, int *out)
+{
+    if (n->kind != RF_YNODE_SCALAR || n->quoted || !is_bool(n->value)) {
+        wrong_type(c, n, what, "true or false");
+        return -1;
+    }
+    *out = n->value[0] == 't' || n->value[0] == 'T';
+    return 0;
+}
+
 int ck_range(rf_checker *c, const rf_ynode *n, const char *what, double lo, int lo_open,
              double hi, int hi_open, double *out)
 {

@@ -8,14 +8,39 @@
 
 const char *rf_layer_kind_name(rf_layer_kind k)
 {
-    switch (k) {
-    case RF_LAYER_DENSE: return "dense";
-    case RF_LAYER_RELU: return "relu";
-    case RF_LAYER_SIGMOID: return "sigmoid";
-    case RF_LAYER_TANH: return "tanh";
-    case RF_LAYER_DROPOUT: return "dropout";
-    default: return "?";
-    }
+#define NAME(E, name) name,
+    static const char *const names[] = {RF_LAYER_KINDS(NAME)};
+#undef NAME
+    return k >= 0 && k < RF_LAYER_KIND_COUNT ? names[k] : "?";
+}
+
+const char *rf_optimizer_name(rf_optimizer_kind k)
+{
+#define NAME(E, name) name,
+    static const char *const names[] = {RF_OPTIMIZERS(NAME)};
+#undef NAME
+    return k >= 0 && k < RF_OPT_KIND_COUNT ? names[k] : "?";
+}
+
+int rf_layer_is_activation(rf_layer_kind k)
+{
+#define IS(E, ...) k == RF_LAYER_##E ||
+    return RF_ACTIVATIONS(IS) 0;
+#undef IS
+}
+
+int rf_model_state_per_param(const rf_model *m)
+{
+    if (m->optimizer == RF_OPT_ADAM || m->optimizer == RF_OPT_ADAMW)
+        return 2;
+    return m->momentum != 0 ? 1 : 0;
+}
+
+const char *rf_model_state_suffix(const rf_model *m, int k)
+{
+    if (m->optimizer == RF_OPT_SGD)
+        return k == 0 ? "momentum" : "?";
+    return k == 0 ? "exp_avg" : k == 1 ? "exp_avg_sq" : "?";
 }
 
 const char *rf_loss_name(rf_loss_kind k)
@@ -72,6 +97,7 @@ static void add_param(rf_model *m, int layer, int is_bias, int rows, int cols)
     if (p->decay_group >= 0) {
         p->l2 = m->groups[p->decay_group].l2;
         p->l1 = m->groups[p->decay_group].l1;
+        p->l1_prox = m->groups[p->decay_group].l1_prox;
         m->groups[p->decay_group].matches++;
     }
     if (is_bias)
@@ -95,11 +121,13 @@ int rf_model_finish(rf_model *m)
         m->groups[g].matches = 0;
 
     int width = m->input, k = 0;
+    m->n_dropout = 0;
     for (int i = 0; i < m->n_layers; i++) {
         rf_layer *L = &m->layers[i];
         L->in = width;
         L->weight_param = L->bias_param = -1;
         L->dense_index = 0;
+        L->dropout_index = L->kind == RF_LAYER_DROPOUT ? m->n_dropout++ : -1;
         if (L->kind == RF_LAYER_DENSE) {
             L->dense_index = ++k;
             if (L->name[0] == '\0')
@@ -166,7 +194,7 @@ double rf_model_train_flops(const rf_model *m)
 double rf_model_bytes(const rf_model *m)
 {
     double B = m->batch, floats = 0;
-    double per_param = 2 + (m->momentum != 0 ? 1 : 0); /* value, grad, velocity */
+    double per_param = 2 + rf_model_state_per_param(m); /* value, grad, optimizer state */
     floats += per_param * (double)rf_model_param_count(m);
     floats += 2.0 * B * m->input; /* input staging + its slack */
     for (int i = 0; i < m->n_layers; i++)

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "layer_kinds.h"
+
 #define RF_NAME_MAX 32      /* model and layer names: [a-z][a-z0-9_]*, <= 32 chars */
 #define RF_PARAM_NAME_MAX 48 /* "LAYER.weight" */
 
@@ -29,14 +31,13 @@ typedef struct {
     rf_pos pos;
 } rf_init;
 
-typedef enum {
-    RF_LAYER_DENSE,
-    RF_LAYER_RELU,
-    RF_LAYER_SIGMOID,
-    RF_LAYER_TANH,
-    RF_LAYER_DROPOUT,
-    RF_LAYER_KIND_COUNT
-} rf_layer_kind;
+#define RF_LAYER_ENUM(E, name) RF_LAYER_##E,
+typedef enum { RF_LAYER_KINDS(RF_LAYER_ENUM) RF_LAYER_KIND_COUNT } rf_layer_kind;
+#undef RF_LAYER_ENUM
+
+#define RF_OPT_ENUM(E, name) RF_OPT_##E,
+typedef enum { RF_OPTIMIZERS(RF_OPT_ENUM) RF_OPT_KIND_COUNT } rf_optimizer_kind;
+#undef RF_OPT_ENUM
 
 typedef struct {
     rf_layer_kind kind;
@@ -48,8 +49,11 @@ typedef struct {
     int units;
     rf_init weight_init, bias_init;
     int weight_param, bias_param; /* indices into rf_model.params; -1 for other kinds */
-    /* dropout only */
+    /* dropout only: p (the model file's; a run-time value of the generated code) */
     double p;
+    int dropout_index;          /* 0-based among dropout layers; -1 for other kinds */
+    /* leaky_relu only: the slope for x < 0 (a constant of the generated code) */
+    double alpha;
 } rf_layer;
 
 typedef enum { RF_LOSS_SQUARED, RF_LOSS_SOFTMAX_CE } rf_loss_kind;
@@ -59,7 +63,7 @@ typedef enum { RF_LOSS_SQUARED, RF_LOSS_SOFTMAX_CE } rf_loss_kind;
 typedef struct {
     char **patterns;
     int n_patterns;
-    double l2, l1;
+    double l2, l1, l1_prox;
     rf_pos pos;
     int matches; /* how many parameters this group decided */
 } rf_decay_group;
@@ -71,7 +75,7 @@ typedef struct {
     int rows, cols;                   /* weight: [in][out]; bias: rows = 1, cols = out */
     long size;                        /* rows * cols */
     int decay_group;                  /* index into rf_model.groups, -1: not decayed */
-    double l2, l1;                    /* copied from the group (0 when none) */
+    double l2, l1, l1_prox;           /* copied from the group (0 when none) */
     rf_init init;
 } rf_param;
 
@@ -106,12 +110,17 @@ typedef struct {
     int n_layers;
     rf_loss_kind loss;
     rf_pos loss_pos;
-    double lr, momentum;
+    /* the optimizer (SPEC 1a): kind and nesterov are compile-time, the
+     * values are run-time hyperparameters of the generated code */
+    rf_optimizer_kind optimizer;
+    double lr, momentum, dampening, beta1, beta2, eps;
+    int nesterov;
     rf_pos optimizer_pos;
     rf_decay_group *groups;
     int n_groups;
     rf_param *params; /* in layer order: weight, bias, weight, bias, ... */
     int n_params;
+    int n_dropout;    /* dropout layers */
     int epochs;
     uint64_t seed;
     rf_data data;
@@ -143,6 +152,16 @@ double rf_model_bytes(const rf_model *m);
 int rf_glob_match(const char *pattern, const char *name);
 
 const char *rf_layer_kind_name(rf_layer_kind k);
+const char *rf_optimizer_name(rf_optimizer_kind k);
+
+/* Optimizer state tensors per parameter tensor: 0 for plain sgd, 1 for sgd
+ * with momentum (the model file's momentum != 0), 2 for adam and adamw. */
+int rf_model_state_per_param(const rf_model *m);
+/* The suffix of state tensor k of a parameter: "momentum", "exp_avg", "exp_avg_sq". */
+const char *rf_model_state_suffix(const rf_model *m, int k);
+
+/* 1 when the kind is an elementwise activation (RF_ACTIVATIONS). */
+int rf_layer_is_activation(rf_layer_kind k);
 const char *rf_loss_name(rf_loss_kind k);
 
 void rf_model_free(rf_model *m);
