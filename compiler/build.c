@@ -373,7 +373,16 @@ int rf_build(const rf_model *m, const rf_build_options *opt, rf_built *out, char
     }
     if (make_dirs(cache, err, errlen) != 0)
         goto done;
-    if (rf_emit_source(m, &in.h, &in.c) != 0 || rf_emit_glue(m, &in.glue) != 0) {
+    /* the code of the model's shapes only: one compile serves every model file that
+     * differs in hyperparameters, epochs, seed, data or comments */
+    rf_model shapes;
+    if (rf_model_for_build(m, &shapes) != 0) {
+        snprintf(err, errlen, "out of memory while generating %s", m->name);
+        goto done;
+    }
+    int emitted = rf_emit_source(&shapes, &in.h, &in.c) == 0 && rf_emit_glue(&shapes, &in.glue) == 0;
+    rf_model_free_build_copy(&shapes);
+    if (!emitted) {
         snprintf(err, errlen, "out of memory while generating %s", m->name);
         goto done;
     }

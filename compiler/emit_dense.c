@@ -89,7 +89,7 @@ static const char *const isa_block[] = {
     NULL,
 };
 
-/* The vector types of the epilogues: lane masks and the dropout hash on VL lanes. */
+/* The vector types of the epilogues: lane masks. */
 static const char *const lane_block[] = {
     "typedef int32_t vi __attribute__((vector_size(VL * 4)));",
     "typedef uint32_t vu __attribute__((vector_size(VL * 4)));",
@@ -102,6 +102,166 @@ static const char *const lane_block[] = {
     "}",
     NULL,
 };
+
+/* What the fused chains of the model need of the epilogue. */
+typedef struct {
+    int gate;  /* some input gradient runs back through a chain */
+    int drop;  /* some chain has a dropout */
+    int alpha; /* some chain's activation takes alpha */
+    int act[RF_LAYER_KIND_COUNT]; /* the activations of the chains */
+} rf_epilogue_needs;
+
+static rf_epilogue_needs epilogue_needs(const rf_plan *p)
+{
+    rf_epilogue_needs e;
+    memset(&e, 0, sizeof e);
+    for (int i = 0; i < p->n_ops; i++) {
+        const rf_plan_op *op = &p->ops[i];
+        if (!op->fused)
+            continue;
+        if (op->layer->kind == RF_LAYER_DROPOUT)
+            e.drop = 1;
+        else {
+            e.act[op->layer->kind] = 1;
+            e.alpha |= rf_activation_takes_alpha(op->layer->kind);
+        }
+        const int after = op->layer_index + 1;
+        if (after < p->n_ops && !p->ops[after].fused && p->ops[after].input_grad)
+            e.gate = 1;
+    }
+    return e;
+}
+
+/* "ACT_RELU" */
+static void act_enum(rf_layer_kind kind, char *buf, size_t len)
+{
+    int o = snprintf(buf, len, "ACT_");
+    for (const char *s = rf_layer_kind_name(kind); *s && (size_t)o + 1 < len; s++)
+        buf[o++] = (char)(*s >= 'a' && *s <= 'z' ? *s - 'a' + 'A' : *s);
+    buf[o] = '\0';
+}
+
+/* The activation step of an epilogue: "if (e.act == ACT_RELU) y = NAME_relu_v(y);" for each
+ * activation of the chains; grad: the derivative from the gate instead. */
+static void emit_act_steps(rf_codebuf *cb, const rf_plan *p, const rf_epilogue_needs *e, int vector, int grad,
+                           const char *var)
+{
+    int first = 1;
+    for (int k = 0; k < RF_LAYER_KIND_COUNT; k++) {
+        if (!e->act[k])
+            continue;
+        char name[32];
+        act_enum((rf_layer_kind)k, name, sizeof name);
+        const char *alpha = rf_activation_takes_alpha((rf_layer_kind)k) ? ", e.alpha" : "";
+        if (grad)
+            rf_cb_line(cb, "%sif (e.act == %s)", first ? "" : "else ", name);
+        else
+            rf_cb_line(cb, "%sif (e.act == %s)", first ? "" : "else ", name);
+        if (grad)
+            rf_cb_line(cb, "    %s = %s_%s_grad%s(gate, %s%s);", var, p->name, rf_layer_kind_name((rf_layer_kind)k),
+                       vector ? "_v" : "", var, alpha);
+        else
+            rf_cb_line(cb, "    %s = %s_%s%s(%s%s);", var, p->name, rf_layer_kind_name((rf_layer_kind)k),
+                       vector ? "_v" : "", var, alpha);
+        first = 0;
+    }
+}
+
+/* NAME_epilogue (the struct), NAME_epilogue_v and NAME_epilogue_1. */
+static void emit_epilogues(rf_codebuf *cb, const rf_plan *p)
+{
+    const char *n = p->name;
+    const rf_epilogue_needs e = epilogue_needs(p);
+    int any_act = 0;
+    for (int k = 0; k < RF_LAYER_KIND_COUNT; k++)
+        any_act |= e.act[k];
+    rf_cb_line(cb, "/* ---- Epilogues: what a product does with a tile of C while it is in registers ----");
+    rf_cb_line(cb, " * Forward (gate NULL): y = dropout(act(acc + bias)). Input gradient of a chain below (gate");
+    rf_cb_line(cb, " * = the chain's output, laid out as C): dz = act'(acc scale) from the gate, zero where the");
+    rf_cb_line(cb, " * dropout dropped the unit (scale = 1 / (1 - p) in training, else 1). A relu's gate alone");
+    rf_cb_line(cb, " * says whether the unit was kept and positive (survivors are scaled by scale >= 1, never to");
+    rf_cb_line(cb, " * 0); other chains recompute the mask bits. Element (r, j) of a [rows][units] C has the");
+    rf_cb_line(cb, " * dropout index r * units + j, which is its offset 'at'. */");
+    if (any_act) {
+        rf_cb_raw(cb, "enum { ACT_NONE");
+        for (int k = 0; k < RF_LAYER_KIND_COUNT; k++)
+            if (e.act[k]) {
+                char name[32];
+                act_enum((rf_layer_kind)k, name, sizeof name);
+                rf_cb_raw(cb, ", %s", name);
+            }
+        rf_cb_raw(cb, " };\n\n");
+    }
+    rf_cb_line(cb, "typedef struct {");
+    rf_cb_line(cb, "    const float *bias; /* forward: + bias[column] (NULL: none) */");
+    if (any_act)
+        rf_cb_line(cb, "    int act;           /* ACT_*: forward: applied; input gradient: its derivative */");
+    if (e.alpha)
+        rf_cb_line(cb, "    float alpha;       /* the activation's slope below 0 */");
+    if (e.gate)
+        rf_cb_line(cb, "    const float *gate; /* input gradient: the output of the chain below (NULL: forward) */");
+    if (e.drop) {
+        rf_cb_line(cb, "    int drop;          /* dropout on (training): keep when bits >= threshold */");
+        rf_cb_line(cb, "    uint64_t key;      /* the mask's %s_dropout_key */", n);
+        rf_cb_line(cb, "    uint32_t threshold;");
+        rf_cb_line(cb, "    float scale;       /* 1 / (1 - p) in training, else 1 */");
+    }
+    rf_cb_line(cb, "    int transposed;    /* store C^T: element (i, j) of C at c[j * c_row + i] (no bias, act, gate) */");
+    rf_cb_line(cb, "} %s_epilogue;", n);
+    rf_cb_line(cb, "");
+    for (int vector = 1; vector >= 0; vector--) {
+        const char *t = vector ? "vf" : "float";
+        if (!vector) {
+            rf_cb_line(cb, "/* The same for one float (the columns past the last whole vector). */");
+        }
+        rf_cb_line(cb, "ALWAYS_INLINE %s %s_epilogue_%s(", t, n, vector ? "v" : "1");
+        rf_cb_line(cb, "        %s_epilogue e, %s acc, ptrdiff_t at, int col)", n, t);
+        rf_cb_open(cb, "{");
+        if (!e.drop)
+            rf_cb_line(cb, "(void)at;");
+        if (e.gate) {
+            rf_cb_open(cb, "if (e.gate) {");
+            rf_cb_line(cb, "const %s gate = %s;", t, vector ? "vload(e.gate + at)" : "e.gate[at]");
+            if (!any_act)
+                rf_cb_line(cb, "(void)gate;");
+            if (e.drop)
+                rf_cb_line(cb, "acc = acc * e.scale;");
+            emit_act_steps(cb, p, &e, vector, 1, "acc");
+            if (e.drop) {
+                rf_cb_open(cb, "if (e.drop) {");
+                if (vector) {
+                    rf_cb_line(cb, "const vi keep = %s_dropout_bits_v(e.key, (uint32_t)at) >= e.threshold;", n);
+                    rf_cb_line(cb, "acc = vand(acc, keep);");
+                } else {
+                    rf_cb_line(cb, "const int keep = %s_dropout_bits(e.key, (uint32_t)at) >= e.threshold;", n);
+                    rf_cb_line(cb, "acc = keep ? acc : 0.0f;");
+                }
+                rf_cb_close(cb, "}");
+            }
+            rf_cb_line(cb, "return acc;");
+            rf_cb_close(cb, "}");
+        }
+        if (vector)
+            rf_cb_line(cb, "%s y = e.bias ? acc + vload(e.bias + col) : acc;", t);
+        else
+            rf_cb_line(cb, "%s y = e.bias ? acc + e.bias[col] : acc;", t);
+        emit_act_steps(cb, p, &e, vector, 0, "y");
+        if (e.drop) {
+            rf_cb_open(cb, "if (e.drop) {");
+            if (vector) {
+                rf_cb_line(cb, "const vi keep = %s_dropout_bits_v(e.key, (uint32_t)at) >= e.threshold;", n);
+                rf_cb_line(cb, "y = vand(y * e.scale, keep);");
+            } else {
+                rf_cb_line(cb, "const int keep = %s_dropout_bits(e.key, (uint32_t)at) >= e.threshold;", n);
+                rf_cb_line(cb, "y = keep ? y * e.scale : 0.0f;");
+            }
+            rf_cb_close(cb, "}");
+        }
+        rf_cb_line(cb, "return y;");
+        rf_cb_close(cb, "}");
+        rf_cb_line(cb, "");
+    }
+}
 
 static const char *const hash_block[] = {
     "/* {n}_dropout_bits of VL consecutive indices from index */",
@@ -123,124 +283,7 @@ static const char *const hash_block[] = {
     NULL,
 };
 
-static const char *const epilogue_head[] = {
-    "/* ---- Epilogues: what a product does with a tile of C while it is in registers ----",
-    " * Forward (gate NULL): y = dropout(act(acc + bias)). Input gradient of a chain below",
-    " * (gate = the chain's output, laid out as C): dz = acc times act'(gate) and the",
-    " * dropout mask. With relu, gate > 0 exactly when the unit was positive and kept",
-    " * (survivors are scaled by scale >= 1, never to 0), so dz = gate > 0 ? acc * scale : 0",
-    " * (scale = 1 without dropout or in evaluation). Element (r, j) of a [rows][units] C has",
-    " * the dropout index r * units + j, which is its offset 'at'. */",
-    "enum { ACT_NONE, ACT_RELU, ACT_SIGMOID, ACT_TANH };",
-    "",
-    "typedef struct {",
-    "    const float *bias; /* forward: + bias[column] (NULL: none) */",
-    "    int act;           /* ACT_*: forward: applied; input gradient: its derivative, from gate */",
-    "    const float *gate; /* input gradient: the output of the chain below (NULL: forward) */",
-    "    int drop;          /* dropout on (training): keep when bits >= threshold, scale survivors */",
-    "    uint64_t key;      /* the mask's {n}_dropout_key */",
-    "    uint32_t threshold;",
-    "    float scale;       /* 1 / (1 - p), or 1 */",
-    "    int transposed;    /* store C^T: element (i, j) of C at c[j * c_row + i] (no bias, act, gate) */",
-    "} {n}_epilogue;",
-    "",
-    "ALWAYS_INLINE vf {n}_epilogue_v(",
-    "        {n}_epilogue e, vf acc, ptrdiff_t at, int col)",
-    "{",
-    "    if (e.gate) {",
-    "        const vf gate = vload(e.gate + at);",
-    "        if (e.act == ACT_RELU)",
-    "            return vand(acc * e.scale, gate > 0.0f);",
-    "        if (e.act == ACT_SIGMOID)",
-    "            return acc * gate * (1.0f - gate);",
-    "        if (e.act == ACT_TANH)",
-    "            return acc * (1.0f - gate * gate);",
-    NULL,
-};
-
-static const char *const epilogue_drop_grad_v[] = {
-    "        if (e.drop) {",
-    "            const vi keep = {n}_dropout_bits_v(e.key, (uint32_t)at) >= e.threshold;",
-    "            return vand(acc * e.scale, keep);",
-    "        }",
-    NULL,
-};
-
-static const char *const epilogue_mid_v[] = {
-    "        return acc;",
-    "    }",
-    "    vf y = e.bias ? acc + vload(e.bias + col) : acc;",
-    "    if (e.act == ACT_RELU)",
-    "        y = vand(y, y > 0.0f);",
-    "    else if (e.act == ACT_SIGMOID)",
-    "        for (int lane = 0; lane < VL; lane++)",
-    "            y[lane] = 1.0f / (1.0f + expf(-y[lane]));",
-    "    else if (e.act == ACT_TANH)",
-    "        for (int lane = 0; lane < VL; lane++)",
-    "            y[lane] = tanhf(y[lane]);",
-    NULL,
-};
-
-static const char *const epilogue_drop_fwd_v[] = {
-    "    if (e.drop) {",
-    "        const vi keep = {n}_dropout_bits_v(e.key, (uint32_t)at) >= e.threshold;",
-    "        y = vand(y * e.scale, keep);",
-    "    }",
-    NULL,
-};
-
-static const char *const epilogue_mid_1[] = {
-    "    return y;",
-    "}",
-    "",
-    "/* The same for one float (the columns past the last whole vector). */",
-    "ALWAYS_INLINE float {n}_epilogue_1(",
-    "        {n}_epilogue e, float acc, ptrdiff_t at, int col)",
-    "{",
-    "    if (e.gate) {",
-    "        const float gate = e.gate[at];",
-    "        if (e.act == ACT_RELU)",
-    "            return gate > 0.0f ? acc * e.scale : 0.0f;",
-    "        if (e.act == ACT_SIGMOID)",
-    "            return acc * gate * (1.0f - gate);",
-    "        if (e.act == ACT_TANH)",
-    "            return acc * (1.0f - gate * gate);",
-    NULL,
-};
-
-static const char *const epilogue_drop_grad_1[] = {
-    "        if (e.drop) {",
-    "            const int keep = {n}_dropout_bits(e.key, (uint32_t)at) >= e.threshold;",
-    "            return keep ? acc * e.scale : 0.0f;",
-    "        }",
-    NULL,
-};
-
-static const char *const epilogue_tail_1[] = {
-    "        return acc;",
-    "    }",
-    "    float y = e.bias ? acc + e.bias[col] : acc;",
-    "    if (e.act == ACT_RELU)",
-    "        y = y > 0.0f ? y : 0.0f;",
-    "    else if (e.act == ACT_SIGMOID)",
-    "        y = 1.0f / (1.0f + expf(-y));",
-    "    else if (e.act == ACT_TANH)",
-    "        y = tanhf(y);",
-    NULL,
-};
-
-static const char *const epilogue_drop_fwd_1[] = {
-    "    if (e.drop) {",
-    "        const int keep = {n}_dropout_bits(e.key, (uint32_t)at) >= e.threshold;",
-    "        y = keep ? y * e.scale : 0.0f;",
-    "    }",
-    NULL,
-};
-
 static const char *const product_block[] = {
-    "    return y;",
-    "}",
-    "",
     "/* ---- Matrix products: C = A B, then the epilogue, A(i, p) = a[i * a_row + p * a_step] ---- */",
     "",
     "/* The micro-kernel: acc[i][v] = sum over p < depth of A(i, p) * b[p * b_row + v * VL + lane]",
@@ -415,44 +458,19 @@ static const char *const product_block[] = {
     NULL,
 };
 
-/* rf_emit_lines without the empty line after */
-static void emit_piece(rf_codebuf *cb, const rf_plan *p, const char *const *lines)
-{
-    rf_codebuf tmp;
-    rf_cb_init(&tmp);
-    rf_emit_lines(&tmp, p, lines);
-    char *text = rf_cb_take(&tmp);
-    if (!text) {
-        rf_cb_raw(cb, "#error out of memory\n");
-        return;
-    }
-    size_t len = strlen(text);
-    if (len >= 2 && text[len - 1] == '\n' && text[len - 2] == '\n')
-        text[len - 1] = '\0';
-    rf_cb_raw(cb, "%s", text);
-    free(text);
-}
-
 static void dense_helpers(rf_codebuf *cb, const rf_plan *p)
 {
-    /* the dropout parts only when a mask exists (they use the rng's dropout functions) */
-    const int drop = p->has_dropout_mask;
+    const rf_epilogue_needs e = epilogue_needs(p);
+    int fused = 0;
+    for (int i = 0; i < p->n_ops; i++)
+        fused |= p->ops[i].fused;
     rf_emit_lines(cb, p, isa_block);
-    rf_emit_lines(cb, p, lane_block);
-    if (drop)
+    if (fused)
+        rf_emit_lines(cb, p, lane_block);
+    if (e.drop) /* the mask bits on vectors (they use the rng's dropout functions) */
         rf_emit_lines(cb, p, hash_block);
-    emit_piece(cb, p, epilogue_head);
-    if (drop)
-        emit_piece(cb, p, epilogue_drop_grad_v);
-    emit_piece(cb, p, epilogue_mid_v);
-    if (drop)
-        emit_piece(cb, p, epilogue_drop_fwd_v);
-    emit_piece(cb, p, epilogue_mid_1);
-    if (drop)
-        emit_piece(cb, p, epilogue_drop_grad_1);
-    emit_piece(cb, p, epilogue_tail_1);
-    if (drop)
-        emit_piece(cb, p, epilogue_drop_fwd_1);
+    rf_emit_activation_vectors(cb, p);
+    emit_epilogues(cb, p);
     rf_emit_lines(cb, p, product_block);
 }
 
@@ -468,9 +486,6 @@ static void dense_shapes(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op)
     rf_cb_line(cb, "#define %s %d", op->out_dim, op->layer->out);
 }
 
-static const char *const act_names[RF_LAYER_KIND_COUNT] = {
-    [RF_LAYER_RELU] = "ACT_RELU", [RF_LAYER_SIGMOID] = "ACT_SIGMOID", [RF_LAYER_TANH] = "ACT_TANH"};
-
 /* The fused activation and dropout of the chain headed by dense op 'head' (NULL: none). */
 static const rf_plan_op *chain_act(const rf_plan *p, const rf_plan_op *head)
 {
@@ -479,10 +494,7 @@ static const rf_plan_op *chain_act(const rf_plan *p, const rf_plan_op *head)
 
 static const rf_plan_op *chain_drop(const rf_plan *p, const rf_plan_op *head)
 {
-    /* p = 0 is the identity: no mask */
-    if (head->chain_drop == RF_PLAN_NONE || p->ops[head->chain_drop].layer->p == 0)
-        return NULL;
-    return &p->ops[head->chain_drop];
+    return head->chain_drop != RF_PLAN_NONE ? &p->ops[head->chain_drop] : NULL;
 }
 
 /* The dense op whose chain computes this dense layer's input, or NULL. */
@@ -494,17 +506,46 @@ static const rf_plan_op *chain_below(const rf_plan *p, const rf_plan_op *op)
     return &p->ops[p->ops[i - 1].chain];
 }
 
-/* The epilogue of the forward product: "({n}_epilogue){.bias = bias, ...}" */
+/* The dropout whose mask bits a dense function recomputes, or NULL: the forward of a
+ * chain with a dropout; the input gradient through a chain below with a dropout, unless
+ * its activation is a relu, whose gate alone says whether a unit was kept. */
+static const rf_plan_op *forward_drop(const rf_plan *p, const rf_plan_op *op)
+{
+    return op->chain == op->layer_index ? chain_drop(p, op) : NULL;
+}
+
+static const rf_plan_op *backward_drop(const rf_plan *p, const rf_plan_op *op)
+{
+    const rf_plan_op *below = op->input_grad ? chain_below(p, op) : NULL;
+    return below ? chain_drop(p, below) : NULL;
+}
+
+static int backward_needs_bits(const rf_plan *p, const rf_plan_op *op)
+{
+    const rf_plan_op *drop = backward_drop(p, op), *act = drop ? chain_act(p, chain_below(p, op)) : NULL;
+    return drop && !(act && act->layer->kind == RF_LAYER_RELU);
+}
+
+/* ".act = ACT_RELU|.alpha = MLP_LEAKY_RELU1_ALPHA" for an activation op */
+static int act_items(const rf_plan_op *act, char *buf, size_t len)
+{
+    char name[32];
+    act_enum(act->layer->kind, name, sizeof name);
+    int o = snprintf(buf, len, "|.act = %s", name);
+    if (rf_activation_takes_alpha(act->layer->kind))
+        o += snprintf(buf + o, len - (size_t)o, "|.alpha = %s_ALPHA", act->macro);
+    return o;
+}
+
+/* The epilogue of the forward product: ".bias = bias|..." ('|' separates initialisers) */
 static void forward_epilogue(const rf_plan *p, const rf_plan_op *op, char *buf, size_t len)
 {
     const rf_plan_op *act = op->chain == op->layer_index ? chain_act(p, op) : NULL;
-    const rf_plan_op *drop = op->chain == op->layer_index ? chain_drop(p, op) : NULL;
     int o = snprintf(buf, len, ".bias = bias");
     if (act)
-        o += snprintf(buf + o, len - (size_t)o, "|.act = %s", act_names[act->layer->kind]);
-    if (drop)
-        snprintf(buf + o, len - (size_t)o, "|.drop = training|.key = key|.threshold = %s_THRESHOLD|.scale = %s_SCALE",
-                 drop->macro, drop->macro);
+        o += act_items(act, buf + o, len - (size_t)o);
+    if (forward_drop(p, op))
+        snprintf(buf + o, len - (size_t)o, "|.drop = training|.key = key|.threshold = threshold|.scale = scale");
 }
 
 /* The epilogue of the input-gradient product: back through the chain below. */
@@ -518,14 +559,11 @@ static void input_grad_epilogue(const rf_plan *p, const rf_plan_op *op, char *bu
     const rf_plan_op *act = chain_act(p, below), *drop = chain_drop(p, below);
     int o = snprintf(buf, len, ".gate = in[0]");
     if (act)
-        o += snprintf(buf + o, len - (size_t)o, "|.act = %s", act_names[act->layer->kind]);
-    if (act && act->layer->kind == RF_LAYER_RELU)
-        o += snprintf(buf + o, len - (size_t)o, "|.scale = %s", drop ? "training ? " : "1.0f");
-    if (act && act->layer->kind == RF_LAYER_RELU && drop)
-        o += snprintf(buf + o, len - (size_t)o, "%s_SCALE : 1.0f", drop->macro);
-    if (!act && drop)
-        o += snprintf(buf + o, len - (size_t)o, "|.drop = training|.key = key|.threshold = %s_THRESHOLD|.scale = %s_SCALE",
-                      drop->macro, drop->macro);
+        o += act_items(act, buf + o, len - (size_t)o);
+    if (epilogue_needs(p).drop)
+        o += snprintf(buf + o, len - (size_t)o, "|.scale = %s", drop ? "training ? scale : 1.0f" : "1.0f");
+    if (backward_needs_bits(p, op))
+        snprintf(buf + o, len - (size_t)o, "|.drop = training|.key = key|.threshold = threshold");
 }
 
 /* "const NAME_epilogue VAR = {...};" from the '|'-separated initialisers, one per line */
@@ -545,24 +583,6 @@ static void emit_epilogue_local(rf_codebuf *cb, const rf_plan *p, const char *va
     rf_cb_line(cb, "};");
 }
 
-/* The dense layer's extra parameters: the dropout key and training flag its epilogues use. */
-static int forward_needs_key(const rf_plan *p, const rf_plan_op *op)
-{
-    return op->chain == op->layer_index && chain_drop(p, op);
-}
-
-static int backward_needs_training(const rf_plan *p, const rf_plan_op *op)
-{
-    const rf_plan_op *below = op->input_grad ? chain_below(p, op) : NULL;
-    return below && chain_drop(p, below);
-}
-
-static int backward_needs_key(const rf_plan *p, const rf_plan_op *op)
-{
-    const rf_plan_op *below = op->input_grad ? chain_below(p, op) : NULL;
-    return below && chain_drop(p, below) && !chain_act(p, below);
-}
-
 /* The call of the product driver: c = epilogue(a b), then arguments as in the helper. */
 static void emit_product_call(rf_codebuf *cb, const rf_plan *p, const char *c, const char *c_row,
                               const char *epilogue, const char *a, const char *a_row, const char *a_step,
@@ -575,18 +595,66 @@ static void emit_product_call(rf_codebuf *cb, const rf_plan *p, const char *c, c
     rf_emit_call(cb, name, args, 13);
 }
 
+static void forward_ports(const rf_plan *p, const rf_plan_op *op, rf_ports *ps)
+{
+    char decl[160];
+    ps->n = 0;
+    snprintf(decl, sizeof decl, "float (*restrict out)[%s]", op->out_dim);
+    rf_ports_buffer(ps, p, decl, op->out);
+    snprintf(decl, sizeof decl, "const float (*restrict in)[%s]", op->in_dim);
+    rf_ports_buffer(ps, p, decl, op->in);
+    snprintf(decl, sizeof decl, "const float (*restrict weight)[%s]", op->out_dim);
+    rf_ports_buffer(ps, p, decl, op->weight);
+    rf_ports_buffer(ps, p, "const float *restrict bias", op->bias);
+    rf_ports_add(ps, "int n", "n");
+    const rf_plan_op *drop = forward_drop(p, op);
+    if (drop) {
+        rf_dropout_mask_ports(ps, p, drop);
+        rf_ports_add(ps, "int training", "training");
+    }
+}
+
+static void backward_ports(const rf_plan *p, const rf_plan_op *op, rf_ports *ps)
+{
+    char decl[160];
+    ps->n = 0;
+    if (op->input_grad) {
+        snprintf(decl, sizeof decl, "float (*restrict in_grad)[%s]", op->in_dim);
+        rf_ports_buffer(ps, p, decl, op->in_grad);
+    }
+    snprintf(decl, sizeof decl, "float (*restrict weight_grad)[%s]", op->out_dim);
+    rf_ports_buffer(ps, p, decl, op->weight_grad);
+    rf_ports_buffer(ps, p, "float *restrict bias_grad", op->bias_grad);
+    if (op->input_grad) {
+        snprintf(decl, sizeof decl, "const float (*restrict weight_t)[%s]", op->in_dim);
+        rf_ports_buffer(ps, p, decl, op->weight_t);
+    }
+    snprintf(decl, sizeof decl, "const float (*restrict out_grad)[%s]", op->out_dim);
+    rf_ports_buffer(ps, p, decl, op->out_grad);
+    snprintf(decl, sizeof decl, "const float (*restrict in)[%s]", op->in_dim);
+    rf_ports_buffer(ps, p, decl, op->in);
+    rf_ports_add(ps, "int n", "n");
+    const rf_plan_op *drop = backward_drop(p, op);
+    if (drop && backward_needs_bits(p, op)) {
+        rf_dropout_mask_ports(ps, p, drop);
+    } else if (drop) {
+        char arg[120];
+        snprintf(arg, sizeof arg, "m->dropout_scale[%s]", drop->dropout_index);
+        rf_ports_add(ps, "float scale", "%s", arg);
+    }
+    if (drop)
+        rf_ports_add(ps, "int training", "training");
+}
+
 static void dense_forward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op)
 {
-    char head[160], out[128], in[128], weight[128], epilogue[400];
-    const int chain = op->chain == op->layer_index, key = forward_needs_key(p, op);
-    if (key)
-        rf_emit_dropout_constants(cb, chain_drop(p, op));
+    char head[160], epilogue[400];
+    const int chain = op->chain == op->layer_index;
     if (chain) {
         const rf_plan_op *act = chain_act(p, op), *drop = chain_drop(p, op);
-        rf_cb_line(cb, "/* out = %s%s(in weight + bias)%s, in the product's epilogue (%s%s%s%s fused):",
+        rf_cb_line(cb, "/* out = %s%s(in weight + bias)%s, in the product's epilogue (%s%s%s fused):",
                    drop ? "dropout(" : "", act ? rf_layer_kind_name(act->layer->kind) : "", drop ? ")" : "",
-                   act ? act->name : "", act && op->chain_drop != RF_PLAN_NONE ? " and " : "",
-                   op->chain_drop != RF_PLAN_NONE ? p->ops[op->chain_drop].name : "", "");
+                   act ? act->name : "", act && drop ? " and " : "", drop ? drop->name : "");
         if (drop)
             rf_cb_line(cb, " * dropout in training only, the mask bits of %s_dropout_bits(key, r * UNITS + j);", p->name);
         rf_cb_line(cb, " * work tiles of TILE_ROWS rows x NR columns, column panel by column panel */");
@@ -594,12 +662,10 @@ static void dense_forward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op
         rf_cb_line(cb, "/* out = in weight + bias: work tiles of TILE_ROWS rows x NR columns, column panel by");
         rf_cb_line(cb, " * column panel (a thread's consecutive tiles reuse one panel of weight) */");
     }
+    rf_ports ps;
+    forward_ports(p, op, &ps);
     snprintf(head, sizeof head, "static void %s_%s_forward(", p->name, op->name);
-    snprintf(out, sizeof out, "float (*restrict out)[%s]", op->out_dim);
-    snprintf(in, sizeof in, "const float (*restrict in)[%s]", op->in_dim);
-    snprintf(weight, sizeof weight, "const float (*restrict weight)[%s]", op->out_dim);
-    const char *params[] = {out, in, weight, "const float *restrict bias", "int n", "uint64_t key", "int training"};
-    rf_emit_signature(cb, head, params, key ? 7 : 5);
+    rf_ports_signature(cb, head, &ps);
     forward_epilogue(p, op, epilogue, sizeof epilogue);
     emit_epilogue_local(cb, p, "epilogue", epilogue);
     emit_product_call(cb, p, "out[0]", op->out_dim, "epilogue", "in[0]", op->in_dim, "1", "weight[0]", op->out_dim,
@@ -611,40 +677,24 @@ static void dense_forward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op
 
 static void dense_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op)
 {
-    char head[160], in_grad[128], weight_grad[128], weight_t[128], out_grad[128], in[128];
+    char head[160];
     rf_cb_line(cb, "/* weight_grad = in^T out_grad, bias_grad = column sums of out_grad%s",
                op->input_grad ? "," : "");
     if (op->input_grad)
         rf_cb_line(cb, " * in_grad = out_grad weight^T (weight_t: made by %s_transpose_weights) */", p->name);
     else
         rf_cb_line(cb, " * (the first dense layer: its input needs no gradient) */");
+    rf_ports ps;
+    backward_ports(p, op, &ps);
     snprintf(head, sizeof head, "static void %s_%s_backward(", p->name, op->name);
-    snprintf(in_grad, sizeof in_grad, "float (*restrict in_grad)[%s]", op->in_dim);
-    snprintf(weight_grad, sizeof weight_grad, "float (*restrict weight_grad)[%s]", op->out_dim);
-    snprintf(weight_t, sizeof weight_t, "const float (*restrict weight_t)[%s]", op->in_dim);
-    snprintf(out_grad, sizeof out_grad, "const float (*restrict out_grad)[%s]", op->out_dim);
-    snprintf(in, sizeof in, "const float (*restrict in)[%s]", op->in_dim);
-    const char *params[11];
-    int n = 0;
-    if (op->input_grad)
-        params[n++] = in_grad;
-    params[n++] = weight_grad;
-    params[n++] = "float *restrict bias_grad";
-    if (op->input_grad)
-        params[n++] = weight_t;
-    params[n++] = out_grad;
-    params[n++] = in;
-    params[n++] = "int n";
-    if (backward_needs_key(p, op))
-        params[n++] = "uint64_t key";
-    if (backward_needs_training(p, op))
-        params[n++] = "int training";
-    rf_emit_signature(cb, head, params, n);
+    rf_ports_signature(cb, head, &ps);
 
     rf_cb_line(cb, "/* weight_grad = in^T out_grad, summing the batch rows in order; work tiles of MR rows");
     rf_cb_line(cb, " * x NR columns, row block by row block (a thread keeps MR columns of in in cache) */");
-    if (op->layer->out > 2) {
-        /* a few units (the output layer): out_grad's rows are shorter than a vector */
+    /* a width of whole 16-float vectors is whole vectors for every VL (4, 8, 16) */
+    const int maybe_partial = op->layer->out > 2 && op->layer->out % 16 != 0;
+    if (maybe_partial) {
+        /* a few units (the output layer): out_grad's rows may be shorter than a vector */
         rf_cb_open(cb, "if (%s %% VL != 0) {", op->out_dim);
         rf_cb_line(cb, "/* out_grad's rows are not whole vectors: computed as weight_grad^T = out_grad^T in,");
         rf_cb_line(cb, " * the vectors running along in's rows, each tile stored transposed */");
@@ -657,7 +707,7 @@ static void dense_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *o
     emit_epilogue_local(cb, p, "store", "0");
     emit_product_call(cb, p, "weight_grad[0]", op->out_dim, "store", "in[0]", "1", op->in_dim, "out_grad[0]",
                       op->out_dim, op->in_dim, op->out_dim, "n", "MR", "0");
-    if (op->layer->out > 2)
+    if (maybe_partial)
         rf_cb_close(cb, "}");
     rf_cb_line(cb, "");
     rf_cb_line(cb, "/* bias_grad = column sums of out_grad, rows in order, SUM_COLS columns at a time */");
@@ -698,42 +748,20 @@ static void dense_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *o
 
 static void dense_forward_call(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op)
 {
-    char name[128], out[96], in[96], weight[96], bias[96];
+    char name[128];
+    rf_ports ps;
+    forward_ports(p, op, &ps);
     snprintf(name, sizeof name, "%s_%s_forward", p->name, op->name);
-    char key[160];
-    const int with_key = forward_needs_key(p, op);
-    if (with_key)
-        snprintf(key, sizeof key, "%s_dropout_key(m->seed, m->step, %d)", p->name, chain_drop(p, op)->layer_index);
-    const char *args[] = {rf_plan_ref(p, op->out, out, sizeof out), rf_plan_ref(p, op->in, in, sizeof in),
-                          rf_plan_ref(p, op->weight, weight, sizeof weight),
-                          rf_plan_ref(p, op->bias, bias, sizeof bias), "n", key, "training"};
-    rf_emit_call(cb, name, args, with_key ? 7 : 5);
+    rf_ports_call(cb, name, &ps);
 }
 
 static void dense_backward_call(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op)
 {
-    char name[128], bufs[7][96];
+    char name[128];
+    rf_ports ps;
+    backward_ports(p, op, &ps);
     snprintf(name, sizeof name, "%s_%s_backward", p->name, op->name);
-    const char *args[11];
-    char key[160];
-    int n = 0;
-    if (op->input_grad)
-        args[n++] = rf_plan_ref(p, op->in_grad, bufs[0], sizeof bufs[0]);
-    args[n++] = rf_plan_ref(p, op->weight_grad, bufs[1], sizeof bufs[1]);
-    args[n++] = rf_plan_ref(p, op->bias_grad, bufs[2], sizeof bufs[2]);
-    if (op->input_grad)
-        args[n++] = rf_plan_ref(p, op->weight_t, bufs[3], sizeof bufs[3]);
-    args[n++] = rf_plan_ref(p, op->out_grad, bufs[4], sizeof bufs[4]);
-    args[n++] = rf_plan_ref(p, op->in, bufs[5], sizeof bufs[5]);
-    args[n++] = "n";
-    if (backward_needs_key(p, op)) {
-        snprintf(key, sizeof key, "%s_dropout_key(m->seed, m->step, %d)", p->name,
-                 chain_drop(p, chain_below(p, op))->layer_index);
-        args[n++] = key;
-    }
-    if (backward_needs_training(p, op))
-        args[n++] = "training";
-    rf_emit_call(cb, name, args, n);
+    rf_ports_call(cb, name, &ps);
 }
 
 int rf_dense_has_transposes(const rf_plan *p)

@@ -5,7 +5,8 @@
  *     uniform A:    A * (2 * rf_uniform(seed, RF_STREAM_INIT, t, i) - 1)
  *     constant C:   C
  * computed in double and stored as float; everything else (gradients,
- * velocities, activations, the step counter) starts at zero. */
+ * optimizer state, activations, the counters) starts at zero, and the
+ * hyperparameters at the model file's values (NAME_hparams_default). */
 #include "emit_internal.h"
 
 #include <stdio.h>
@@ -74,21 +75,22 @@ void rf_emit_init(rf_codebuf *cb, const rf_plan *p)
     emit_helpers(cb, p);
     rf_cb_line(cb, "void %s_init(%s_model *m, uint64_t seed)", p->name, p->name);
     rf_cb_open(cb, "{");
-    rf_cb_line(cb, "memset(m, 0, sizeof *m); /* gradients, velocities, activations, step counter */");
+    rf_cb_line(cb, "memset(m, 0, sizeof *m); /* gradients, optimizer state, activations, counters */");
     rf_cb_line(cb, "m->seed = seed;");
-    for (int b = 0; b < p->n_buffers; b++) {
-        const rf_plan_buffer *buf = &p->buffers[b];
-        if (buf->role != RF_BUF_PARAM)
-            continue;
-        const rf_param *param = &p->model->params[buf->param];
+    rf_cb_line(cb, "%s_hparams h;", p->name);
+    rf_cb_line(cb, "%s_hparams_default(&h);", p->name);
+    rf_cb_line(cb, "%s_set_hparams(m, &h);", p->name);
+    for (int i = 0; i < p->n_params; i++) {
+        const rf_plan_buffer *buf = &p->buffers[p->params[i].value];
+        const rf_param *param = p->params[i].param;
         const rf_init *init = &param->init;
-        char name[96], target[RF_PLAN_IDENT + 8], size[2 * RF_PLAN_IDENT + 4], tensor[16], value[64];
+        char name[96], target[RF_PLAN_IDENT + 8], size[2 * RF_PLAN_IDENT + 4], tensor[RF_PLAN_IDENT], value[64];
         snprintf(target, sizeof target, "m->%s%s", buf->name, buf->n_dims == 2 ? "[0]" : "");
         if (buf->n_dims == 2)
             snprintf(size, sizeof size, "%s * %s", buf->dims[0], buf->dims[1]);
         else
             snprintf(size, sizeof size, "%s", buf->dims[0]);
-        snprintf(tensor, sizeof tensor, "%d", buf->param);
+        snprintf(tensor, sizeof tensor, "%s", p->params[i].macro);
         if (init->kind == RF_INIT_CONSTANT && init->value == 0) {
             rf_cb_line(cb, "/* %s: 0 (zeroed above) */", param->name);
             continue;

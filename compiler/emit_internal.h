@@ -27,10 +27,31 @@ typedef struct {
 } rf_layer_emitter;
 
 extern const rf_layer_emitter rf_dense_emitter;
-extern const rf_layer_emitter rf_relu_emitter;
-extern const rf_layer_emitter rf_sigmoid_emitter;
-extern const rf_layer_emitter rf_tanh_emitter;
+extern const rf_layer_emitter rf_activation_emitter; /* every RF_ACTIVATIONS kind */
 extern const rf_layer_emitter rf_dropout_emitter;
+
+/* Ports (emit_ports.c): a static function's parameters and its call's arguments, one
+ * list for both. */
+#define RF_MAX_PORTS 16
+typedef struct {
+    char decl[160]; /* "float (*restrict out)[MLP_DENSE1_OUT]" */
+    char arg[200];  /* "m->dense1_out" */
+} rf_port;
+typedef struct {
+    rf_port port[RF_MAX_PORTS];
+    int n;
+} rf_ports;
+void rf_ports_add(rf_ports *ps, const char *decl, const char *arg_fmt, ...) __attribute__((format(printf, 3, 4)));
+/* a buffer of the plan (or RF_PLAN_INPUT) as the argument */
+void rf_ports_buffer(rf_ports *ps, const rf_plan *p, const char *decl, int buffer);
+void rf_ports_signature(rf_codebuf *cb, const char *head, const rf_ports *ps);
+void rf_ports_call(rf_codebuf *cb, const char *name, const rf_ports *ps);
+
+/* emit_activation.c: the vector forms NAME_ACT_v / NAME_ACT_grad_v of the activations
+ * fused into a product's epilogue (after the vector types exist). */
+void rf_emit_activation_vectors(rf_codebuf *cb, const rf_plan *p);
+/* "relu" -> its row of RF_ACTIVATIONS: takes alpha, lanewise forward */
+int rf_activation_takes_alpha(rf_layer_kind kind);
 
 /* emit_dense.c: NAME_transpose_weights(m), the weight copies the input gradients
  * read, called at the start of every pass with a backward (when any dense layer has
@@ -38,9 +59,8 @@ extern const rf_layer_emitter rf_dropout_emitter;
 int rf_dense_has_transposes(const rf_plan *p);
 void rf_emit_dense_transposes(rf_codebuf *cb, const rf_plan *p);
 
-/* emit_dropout.c: the #defines NAME_DROPOUTk_THRESHOLD and _SCALE of a dropout
- * layer with 0 < p < 1 (printed by whoever applies its mask). */
-void rf_emit_dropout_constants(rf_codebuf *cb, const rf_plan_op *op);
+/* emit_dropout.c: the ports of a dropout's mask in a training pass: key, threshold, scale. */
+void rf_dropout_mask_ports(rf_ports *ps, const rf_plan *p, const rf_plan_op *drop);
 
 /* The table (emit_model.c): the emitter of a layer kind. */
 const rf_layer_emitter *rf_layer_emitter_of(rf_layer_kind kind);
@@ -71,6 +91,8 @@ void rf_emit_lines(rf_codebuf *cb, const rf_plan *p, const char *const *lines);
 void rf_emit_signature(rf_codebuf *cb, const char *head, const char *const *params, int n_params);
 /* A call statement: name(args...); wrapped to the width */
 void rf_emit_call(rf_codebuf *cb, const char *name, const char *const *args, int n_args);
+/* " (mlp.yaml:5)", or "" for the build's shape-only copy of a model (no file) */
+void rf_emit_position(const rf_plan *p, int line, char *buf, size_t len);
 /* The heading comment of a layer: "dense1: dense 784 -> 256 (mlp.yaml:5)" */
 void rf_emit_layer_heading(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op);
 /* The model file's name for comments: its last path component, comment-safe. */

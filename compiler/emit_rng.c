@@ -115,14 +115,14 @@ void rf_emit_rng(rf_codebuf *cb, const rf_plan *p)
         need_uniform |= p->model->params[i].init.kind == RF_INIT_UNIFORM;
     }
     need_uniform |= need_normal;
-    if (!need_uniform && !p->has_dropout_mask)
+    if (!need_uniform && !p->has_dropout)
         return;
     rf_cb_line(cb, "/* ---- Random numbers: a copy of regfitc's rf_random.h (counter-based: every number is");
     rf_cb_line(cb, " * a pure function of its seed and indices, the same on any number of threads) ---- */");
     rf_cb_line(cb, "");
     rf_emit_lines(cb, p, mix64);
     rf_emit_lines(cb, p, key);
-    if (p->has_dropout_mask)
+    if (p->has_dropout)
         rf_emit_lines(cb, p, dropout);
     if (need_uniform)
         rf_emit_lines(cb, p, uniform);

@@ -202,6 +202,54 @@ double rf_model_bytes(const rf_model *m)
     return 4.0 * floats;
 }
 
+int rf_model_for_build(const rf_model *m, rf_model *out)
+{
+    *out = *m;
+    out->path = out->source = NULL;
+    out->source_len = 0;
+    out->groups = NULL;
+    out->n_groups = 0;
+    memset(&out->data, 0, sizeof out->data);
+    out->layers = malloc((m->n_layers ? (size_t)m->n_layers : 1) * sizeof *out->layers);
+    out->params = malloc((m->n_params ? (size_t)m->n_params : 1) * sizeof *out->params);
+    if (!out->layers || !out->params) {
+        rf_model_free_build_copy(out);
+        return -1;
+    }
+    memcpy(out->layers, m->layers, (size_t)m->n_layers * sizeof *out->layers);
+    memcpy(out->params, m->params, (size_t)m->n_params * sizeof *out->params);
+    static const rf_pos nowhere;
+    for (int i = 0; i < m->n_layers; i++) {
+        rf_layer *L = &out->layers[i];
+        L->pos = L->weight_init.pos = L->bias_init.pos = nowhere;
+        L->p = 0;
+    }
+    for (int i = 0; i < m->n_params; i++) {
+        rf_param *q = &out->params[i];
+        q->decay_group = -1;
+        q->l2 = q->l1 = q->l1_prox = 0;
+        q->init.pos = nowhere;
+    }
+    /* the values are set at run time; a state tensor stays where momentum is used */
+    out->lr = 0;
+    out->momentum = m->momentum != 0 ? 0.9 : 0;
+    out->dampening = 0;
+    out->beta1 = 0.9;
+    out->beta2 = 0.999;
+    out->eps = 1e-8;
+    out->epochs = 0;
+    out->seed = 0;
+    out->loss_pos = out->optimizer_pos = nowhere;
+    return 0;
+}
+
+void rf_model_free_build_copy(rf_model *m)
+{
+    free(m->layers);
+    free(m->params);
+    memset(m, 0, sizeof *m);
+}
+
 void rf_model_free(rf_model *m)
 {
     if (!m)

@@ -164,6 +164,16 @@ const char *rf_model_state_suffix(const rf_model *m, int k);
 int rf_layer_is_activation(rf_layer_kind k);
 const char *rf_loss_name(rf_loss_kind k);
 
+/* The shape-only copy of a model that a training run compiles: the same
+ * layers, shapes, inits, loss, optimizer kind and nesterov, with every
+ * run-time value (lr, momentum, betas, decay, dropout p), the file's
+ * name, bytes and positions, epochs, seed and data cleared. Model files
+ * that differ only in those give the same code, so the build cache
+ * serves them all; the run then sets its own values (NAME_set_hparams).
+ * Returns 0, or -1 when out of memory. Free with rf_model_free_build_copy. */
+int rf_model_for_build(const rf_model *m, rf_model *out);
+void rf_model_free_build_copy(rf_model *m);
+
 void rf_model_free(rf_model *m);
 
 #endif

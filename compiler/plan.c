@@ -78,40 +78,72 @@ static void set_dims(rf_plan_buffer *b, const char *d0, long e0, const char *d1,
     }
 }
 
-/* The parameter buffers of one role for every dense layer (weight, bias). */
-static void add_param_buffers(rf_plan *p, rf_buffer_role role, const char *suffix)
+/* The plan's parameters; their buffers come role by role (add_param_buffers). */
+static void add_params(rf_plan *p)
+{
+    const rf_model *m = p->model;
+    p->n_params = m->n_params;
+    for (int i = 0; i < m->n_params; i++) {
+        rf_plan_param *pp = &p->params[i];
+        pp->param = &m->params[i];
+        pp->index = i;
+        pp->value = pp->grad = RF_PLAN_NONE;
+        for (int k = 0; k < RF_PLAN_MAX_STATE; k++)
+            pp->state[k] = RF_PLAN_NONE;
+        char upper[RF_PLAN_IDENT];
+        upper_copy(upper, sizeof upper, pp->param->name);
+        for (char *c = upper; *c; c++)
+            if (*c == '.')
+                *c = '_';
+        snprintf(pp->macro, sizeof pp->macro, "%s_%s", p->macro, upper);
+    }
+}
+
+/* The buffers of one role for every parameter: PARAM, GRAD, or STATE number 'state'. */
+static void add_param_buffers(rf_plan *p, rf_buffer_role role, int state)
 {
     for (int i = 0; i < p->n_ops; i++) {
         rf_plan_op *op = &p->ops[i];
         const rf_layer *L = op->layer;
         if (L->kind != RF_LAYER_DENSE)
             continue;
-        char comment[160];
         for (int is_bias = 0; is_bias <= 1; is_bias++) {
-            int param = is_bias ? L->bias_param : L->weight_param;
-            snprintf(comment, sizeof comment, "%s", role == RF_BUF_PARAM ? p->model->params[param].name : "");
-            char full_suffix[32];
-            snprintf(full_suffix, sizeof full_suffix, "%s%s", is_bias ? "_bias" : "_weight", suffix);
-            int b = add_buffer(p, role, op->name, full_suffix, param, comment);
+            rf_plan_param *pp = &p->params[is_bias ? L->bias_param : L->weight_param];
+            char suffix[48];
+            snprintf(suffix, sizeof suffix, "%s%s%s", is_bias ? "_bias" : "_weight",
+                     role == RF_BUF_GRAD ? "_grad" : role == RF_BUF_STATE ? "_" : "",
+                     role == RF_BUF_STATE ? rf_model_state_suffix(p->model, state) : "");
+            int b = add_buffer(p, role, op->name, suffix, pp->index,
+                               role == RF_BUF_PARAM ? pp->param->name : "");
             if (is_bias)
                 set_dims(&p->buffers[b], op->out_dim, L->out, NULL, 0);
             else
                 set_dims(&p->buffers[b], op->in_dim, L->in, op->out_dim, L->out);
-            int *slot;
-            if (role == RF_BUF_PARAM)
-                slot = is_bias ? &op->bias : &op->weight;
-            else if (role == RF_BUF_GRAD)
-                slot = is_bias ? &op->bias_grad : &op->weight_grad;
-            else
-                slot = is_bias ? &op->bias_velocity : &op->weight_velocity;
-            *slot = b;
+            if (role == RF_BUF_PARAM) {
+                pp->value = b;
+                *(is_bias ? &op->bias : &op->weight) = b;
+                *(is_bias ? &op->bias_param : &op->weight_param) = pp->index;
+                if (is_bias)
+                    snprintf(pp->size, sizeof pp->size, "%s", op->out_dim);
+                else
+                    snprintf(pp->size, sizeof pp->size, "%s * %s", op->in_dim, op->out_dim);
+            } else if (role == RF_BUF_GRAD) {
+                pp->grad = b;
+                *(is_bias ? &op->bias_grad : &op->weight_grad) = b;
+            } else {
+                pp->state[state] = b;
+            }
         }
     }
 }
 
-static int is_activation(rf_layer_kind k)
+/* An activation whose derivative reads only the sign of its output (relu,
+ * leaky_relu): a dropout after it fuses, the scaled output keeping the sign. */
+static int sign_only(rf_layer_kind k)
 {
-    return k == RF_LAYER_RELU || k == RF_LAYER_SIGMOID || k == RF_LAYER_TANH;
+#define SIGN_ONLY(E, name, alpha, fwd, bwd, fwd_v, bwd_v, sign) (k == RF_LAYER_##E && sign) ||
+    return RF_ACTIVATIONS(SIGN_ONLY) 0;
+#undef SIGN_ONLY
 }
 
 /* Marks the chains dense -> [activation] -> [dropout] -> dense (see plan.h). */
@@ -126,10 +158,10 @@ static void mark_chains(rf_plan *p)
         if (p->ops[i].layer->kind != RF_LAYER_DENSE)
             continue;
         int j = i + 1, act = RF_PLAN_NONE, drop = RF_PLAN_NONE;
-        if (j < p->n_ops && is_activation(p->ops[j].layer->kind))
+        if (j < p->n_ops && rf_layer_is_activation(p->ops[j].layer->kind))
             act = j++;
-        if (j < p->n_ops && p->ops[j].layer->kind == RF_LAYER_DROPOUT && p->ops[j].layer->p < 1 &&
-            (act == RF_PLAN_NONE || p->ops[act].layer->kind == RF_LAYER_RELU))
+        if (j < p->n_ops && p->ops[j].layer->kind == RF_LAYER_DROPOUT &&
+            (act == RF_PLAN_NONE || sign_only(p->ops[act].layer->kind)))
             drop = j++;
         if (j == i + 1 || j >= p->n_ops || p->ops[j].layer->kind != RF_LAYER_DENSE)
             continue;
@@ -158,11 +190,13 @@ int rf_plan_build(const rf_model *m, rf_plan *p)
     snprintf(p->name, sizeof p->name, "%s", m->name);
     upper_copy(p->macro, sizeof p->macro, m->name);
     p->n_ops = m->n_layers;
-    /* at most: 3 per parameter, 3 per layer (output, mask, its gradient) + transposed weight, row losses */
-    size_t max_buffers = 3 * (size_t)m->n_params + 4 * (size_t)m->n_layers + 1;
+    /* at most: value, grad and state per parameter, 3 per layer (output, mask, its gradient)
+     * + transposed weight, row losses */
+    size_t max_buffers = (2 + RF_PLAN_MAX_STATE) * (size_t)m->n_params + 4 * (size_t)m->n_layers + 1;
     p->ops = calloc(m->n_layers ? (size_t)m->n_layers : 1, sizeof *p->ops);
     p->buffers = calloc(max_buffers, sizeof *p->buffers);
-    if (!p->ops || !p->buffers) {
+    p->params = calloc(m->n_params ? (size_t)m->n_params : 1, sizeof *p->params);
+    if (!p->ops || !p->buffers || !p->params) {
         rf_plan_free(p);
         return -1;
     }
@@ -174,21 +208,27 @@ int rf_plan_build(const rf_model *m, rf_plan *p)
         op->layer_index = i;
         op->in = op->out = op->in_grad = op->out_grad = RF_PLAN_NONE;
         op->weight = op->bias = op->weight_grad = op->bias_grad = RF_PLAN_NONE;
-        op->weight_velocity = op->bias_velocity = op->weight_t = op->mask = RF_PLAN_NONE;
+        op->weight_param = op->bias_param = op->weight_t = op->mask = RF_PLAN_NONE;
         name_op(p, i, ++kind_count[op->layer->kind]);
+        if (op->layer->kind == RF_LAYER_DROPOUT) {
+            snprintf(op->dropout_index, sizeof op->dropout_index, "%s_INDEX", op->macro);
+            snprintf(op->dropout_layer, sizeof op->dropout_layer, "%s_LAYER", op->macro);
+            p->has_dropout = 1;
+        }
         if (op->layer->kind == RF_LAYER_DENSE && first_dense < 0)
             first_dense = i;
         op->backward = first_dense >= 0;
         op->input_grad = first_dense >= 0 && i > first_dense;
     }
     p->has_backward = first_dense >= 0;
-    p->has_momentum = m->momentum != 0;
+    p->n_state_per_param = rf_model_state_per_param(m);
     mark_chains(p);
 
-    add_param_buffers(p, RF_BUF_PARAM, "");
-    add_param_buffers(p, RF_BUF_GRAD, "_grad");
-    if (p->has_momentum)
-        add_param_buffers(p, RF_BUF_VELOCITY, "_velocity");
+    add_params(p);
+    add_param_buffers(p, RF_BUF_PARAM, 0);
+    add_param_buffers(p, RF_BUF_GRAD, 0);
+    for (int k = 0; k < p->n_state_per_param; k++)
+        add_param_buffers(p, RF_BUF_STATE, k);
 
     char comment[160];
     for (int i = 0; i < p->n_ops; i++) {
@@ -196,10 +236,6 @@ int rf_plan_build(const rf_model *m, rf_plan *p)
         const rf_layer *L = op->layer;
         comment[0] = '\0';
         op->in = i == 0 ? RF_PLAN_INPUT : p->ops[i - 1].out;
-        if (L->kind == RF_LAYER_DROPOUT && L->p > 0 && L->p < 1)
-            p->has_dropout_mask = 1; /* the mask's random bits are needed */
-        if (L->kind == RF_LAYER_DROPOUT && L->p > 0)
-            p->has_dropout_training = 1;
         if (op->fused) {
             op->out = p->ops[op->chain].out; /* the chain's one buffer */
             continue;
@@ -215,7 +251,7 @@ int rf_plan_build(const rf_model *m, rf_plan *p)
             op->out = add_buffer(p, RF_BUF_ACTIVATION, op->name, "_out", -1, comment);
         }
         set_dims(&p->buffers[op->out], "BATCH", m->batch, op->out_dim, L->out);
-        if (L->kind == RF_LAYER_DROPOUT && L->p > 0 && L->p < 1) {
+        if (L->kind == RF_LAYER_DROPOUT) {
             snprintf(comment, sizeof comment, "0 or 1/(1-p)");
             op->mask = add_buffer(p, RF_BUF_MASK, op->name, "_mask", -1, comment);
             set_dims(&p->buffers[op->mask], "BATCH", m->batch, op->out_dim, L->out);
@@ -258,6 +294,7 @@ void rf_plan_free(rf_plan *p)
 {
     free(p->ops);
     free(p->buffers);
+    free(p->params);
     memset(p, 0, sizeof *p);
 }
 

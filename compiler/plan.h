@@ -7,8 +7,10 @@
  * Deciding here what exists keeps the emitters simple: a backward pass
  * runs only through layers after the first dense layer's input (nothing
  * before it has parameters), the first dense layer computes no input
- * gradient, dropout with p = 0 or 1 has no mask, and a model without
- * momentum has no velocity buffers. */
+ * gradient, a dropout fused into a product's epilogue has no mask, and an
+ * optimizer without state (plain sgd) has no state buffers. Hyperparameter
+ * values (lr, decay, dropout p, ...) are not in the plan: the generated code
+ * reads them at run time. */
 #ifndef RF_PLAN_H
 #define RF_PLAN_H
 
@@ -28,7 +30,7 @@
 typedef enum {
     RF_BUF_PARAM,           /* a parameter tensor */
     RF_BUF_GRAD,            /* its gradient */
-    RF_BUF_VELOCITY,        /* its momentum velocity */
+    RF_BUF_STATE,           /* its optimizer state (momentum buffer, exp_avg, exp_avg_sq) */
     RF_BUF_ACTIVATION,      /* a layer's output, one row per sample */
     RF_BUF_MASK,            /* a dropout layer's mask: 0 or 1/(1-p) per element */
     RF_BUF_ACTIVATION_GRAD, /* the loss gradient with respect to a layer's output */
@@ -43,8 +45,21 @@ typedef struct {
     char dims[2][RF_PLAN_IDENT];      /* the constant of each dimension: "MLP_BATCH", "MLP_DENSE1_OUT" */
     long extent[2];                   /* their values */
     char comment[160];                /* what it holds */
-    int param;                        /* PARAM, GRAD, VELOCITY: index into model->params; else -1 */
+    int param;                        /* PARAM, GRAD, STATE: index into model->params; else -1 */
 } rf_plan_buffer;
+
+/* A parameter tensor and everything the code keeps of it: the buffers of its
+ * values, gradient and optimizer state, and the names the API and the
+ * update print. Init, update, the API and checkpoints iterate over these. */
+#define RF_PLAN_MAX_STATE 2
+typedef struct {
+    const rf_param *param;            /* name, shape, init, decay group */
+    int index;                        /* in model->params: the tensor index of the API */
+    char macro[RF_PLAN_IDENT];        /* its index constant: "MLP_DENSE1_WEIGHT" */
+    char size[2 * RF_PLAN_IDENT + 4]; /* its element count: "MLP_DENSE1_IN * MLP_DENSE1_OUT" */
+    int value, grad;                  /* buffer indices */
+    int state[RF_PLAN_MAX_STATE];     /* optimizer state buffers (p->n_state_per_param of them) */
+} rf_plan_param;
 
 typedef struct {
     const rf_layer *layer;
@@ -57,13 +72,17 @@ typedef struct {
     int input_grad;                   /* ... and computes the gradient of its input */
     /* buffer indices (RF_PLAN_INPUT: x, RF_PLAN_NONE: absent) */
     int in, out, in_grad, out_grad;
-    int weight, bias, weight_grad, bias_grad, weight_velocity, bias_velocity, weight_t; /* dense */
-    int mask;                                                                        /* dropout, 0 < p < 1 */
+    int weight, bias, weight_grad, bias_grad, weight_t; /* dense: buffers */
+    int weight_param, bias_param;                       /* dense: indices into plan->params */
+    int mask;                                           /* dropout not fused into a dense epilogue */
+    char dropout_index[RF_PLAN_IDENT];  /* dropout: its index constant in hparams.dropout, "MLP_DROPOUT1_INDEX" */
+    char dropout_layer[RF_PLAN_IDENT];  /* dropout: its layer-position constant keying the masks, "MLP_DROPOUT1_LAYER" */
     /* Fusion. A dense layer followed by an activation and/or a dropout, the whole chain
      * followed by another dense layer, computes the chain in its product's epilogue:
      * bias, activation and dropout on each tile while it is in registers. The chain
-     * (dense, then relu/sigmoid/tanh, then dropout; dropout only after relu or right
-     * after the dense, and with p < 1) writes one buffer, the chain's last output, and
+     * (dense, then an activation, then dropout; dropout only after an activation whose
+     * derivative reads only the output's sign (relu, leaky_relu) or right after the
+     * dense) writes one buffer, the chain's last output, and
      * its backward runs in the input-gradient epilogue of the dense layer above, which
      * writes the gradient of the chain's pre-activation (the dense's out_grad). The
      * fused layers emit nothing of their own; other orders keep their own passes. */
@@ -82,10 +101,11 @@ typedef struct {
     int n_ops;
     int output, output_grad;          /* the model's output rows (logits) and the loss gradient w.r.t. them */
     int row_loss;                     /* per-row losses (SCRATCH, [BATCH]) */
+    rf_plan_param *params;            /* one per model->params, in order */
+    int n_params;
+    int n_state_per_param;            /* optimizer state tensors per parameter (rf_model_state_per_param) */
     int has_backward;                 /* some layer has parameters */
-    int has_momentum;                 /* velocities exist */
-    int has_dropout_mask;             /* some dropout layer with 0 < p < 1 */
-    int has_dropout_training;         /* some dropout layer with 0 < p (behaves differently in training) */
+    int has_dropout;                  /* some dropout layer (its p is a run-time value) */
     int parallel;                     /* the calls open a parallel region (else no OpenMP at all) */
 } rf_plan;
 

@@ -2,21 +2,46 @@
  * (FNV-1a 64 of the model file: 4cab4563132f0a92). Regenerate it rather than edit it.
  *
  * 200 inputs -> dense1 1
- * squared loss, batch 1, SGD lr 0.003.
+ * squared loss, batch 1, optimizer sgd; hyperparameters at run time.
  */
 #ifndef HIGHDIM_LINREG_H
 #define HIGHDIM_LINREG_H
 
 #include <stdint.h>
 
+/* Built fast with: -O3 -march=native -fopenmp (clang or gcc; without -fopenmp it runs
+ * serially, with the same results). */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define HIGHDIM_LINREG_BATCH 1 /* rows per call, at most */
 #define HIGHDIM_LINREG_INPUTS 200 /* features per row */
 #define HIGHDIM_LINREG_OUTPUTS 1 /* outputs per row */
 #define HIGHDIM_LINREG_NUM_PARAMS 2 /* parameter tensors: weight, bias, weight, bias, ... */
+#define HIGHDIM_LINREG_NUM_DROPOUT 0 /* dropout layers */
+#define HIGHDIM_LINREG_NUM_STATE 0 /* optimizer state tensors: 0 per parameter tensor */
 
 /* Layer shapes: features per row into and out of each layer */
 #define HIGHDIM_LINREG_DENSE1_IN 200
 #define HIGHDIM_LINREG_DENSE1_OUT 1
+
+/* Parameter tensors: i of highdim_linreg_param(m, i) and of hparams.l2[i], l1[i], l1_prox[i] */
+#define HIGHDIM_LINREG_DENSE1_WEIGHT 0 /* dense1.weight */
+#define HIGHDIM_LINREG_DENSE1_BIAS 1 /* dense1.bias */
+
+/* The run-time hyperparameters (SPEC 1a): every field is always present; those the
+ * optimizer (sgd) does not use are ignored. */
+typedef struct highdim_linreg_hparams {
+    float lr, momentum, dampening, beta1, beta2, eps;
+    /* per parameter tensor, from its decay group */
+    float l2[HIGHDIM_LINREG_NUM_PARAMS > 0 ? HIGHDIM_LINREG_NUM_PARAMS : 1];
+    float l1[HIGHDIM_LINREG_NUM_PARAMS > 0 ? HIGHDIM_LINREG_NUM_PARAMS : 1];
+    float l1_prox[HIGHDIM_LINREG_NUM_PARAMS > 0 ? HIGHDIM_LINREG_NUM_PARAMS : 1];
+    /* p of each dropout layer */
+    float dropout[HIGHDIM_LINREG_NUM_DROPOUT > 0 ? HIGHDIM_LINREG_NUM_DROPOUT : 1];
+} highdim_linreg_hparams;
 
 typedef struct highdim_linreg_model highdim_linreg_model;
 
@@ -41,15 +66,20 @@ struct highdim_linreg_model {
     /* Working space */
     float row_loss[HIGHDIM_LINREG_BATCH];    /* (BATCH) per-row losses */
 
-    uint64_t seed; /* of highdim_linreg_init: also drives the dropout masks */
-    uint64_t step; /* training-mode forward passes since highdim_linreg_init */
+    /* Hyperparameters (highdim_linreg_set_hparams) and what the code derives from them */
+    highdim_linreg_hparams hp;
+
+    uint64_t seed;          /* of highdim_linreg_init: also drives the dropout masks */
+    uint64_t forward_steps; /* training-mode forward passes: the dropout masks' step */
+    uint64_t updates;       /* updates applied: t of the optimizer */
 };
 
 /* With -fopenmp the calls below run on OpenMP's threads (omp_set_num_threads); the
  * results are bit-identical for any number of threads. Without it they run serially. */
 
-/* Sets every parameter as the model file says from seed, and zeroes the gradients,
- * velocities and the step counter. The seed also drives the dropout masks. */
+/* Sets every parameter as the model file says from seed, zeroes the gradients, the
+ * optimizer state and the counters, and sets the hyperparameters to highdim_linreg_hparams_default.
+ * The seed also drives the dropout masks. */
 void highdim_linreg_init(highdim_linreg_model *m, uint64_t seed);
 
 /* One SGD step on the first n rows of x (n x HIGHDIM_LINREG_INPUTS, row-major) and their
@@ -64,7 +94,7 @@ float highdim_linreg_train_step(highdim_linreg_model *m, const float *x, const f
 float highdim_linreg_loss_grad(highdim_linreg_model *m, const float *x, const float *y, int n,
                                int training);
 
-/* The fused decay and SGD update from the current gradients. */
+/* The fused decay and sgd update from the current gradients (counts one update). */
 void highdim_linreg_update(highdim_linreg_model *m);
 
 /* The outputs of the first n rows of x into out (n x HIGHDIM_LINREG_OUTPUTS), dropout off.
@@ -77,5 +107,28 @@ const char *highdim_linreg_param_name(int i);
 int highdim_linreg_param_size(int i);
 float *highdim_linreg_param(highdim_linreg_model *m, int i);
 float *highdim_linreg_grad(highdim_linreg_model *m, int i);
+
+/* The hyperparameters: the model file's values, and those of a model (set at once;
+ * they take effect from the next step). */
+void highdim_linreg_hparams_default(highdim_linreg_hparams *h);
+void highdim_linreg_set_hparams(highdim_linreg_model *m, const highdim_linreg_hparams *h);
+void highdim_linreg_get_hparams(const highdim_linreg_model *m, highdim_linreg_hparams *h);
+
+/* Optimizer state tensor i, 0 <= i < HIGHDIM_LINREG_NUM_STATE: for each parameter tensor in order,
+ * its state tensors ("dense1.weight.momentum", ".exp_avg", ".exp_avg_sq"), laid out
+ * as the parameter. NULL or 0 when i is out of range. */
+const char *highdim_linreg_state_name(int i);
+int highdim_linreg_state_size(int i);
+float *highdim_linreg_state(highdim_linreg_model *m, int i);
+
+/* The counters: updates applied (t of the optimizer) and training-mode forward passes
+ * (the dropout masks' step); set both to resume a run. */
+uint64_t highdim_linreg_updates(const highdim_linreg_model *m);
+uint64_t highdim_linreg_forward_steps(const highdim_linreg_model *m);
+void highdim_linreg_set_counters(highdim_linreg_model *m, uint64_t updates, uint64_t forward_steps);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -2,7 +2,7 @@
  * (FNV-1a 64 of the model file: 4fa81c591a67c6c6). Regenerate it rather than edit it.
  *
  * 200 inputs -> dense1 1
- * squared loss, batch 1, SGD lr 0.003.
+ * squared loss, batch 1, optimizer sgd; hyperparameters at run time.
  */
 #include "highdim_linreg_wd.h"
 
@@ -121,58 +121,23 @@ ALWAYS_INLINE vf vfma(vf a, vf b, vf c)
 #endif
 }
 
-typedef int32_t vi __attribute__((vector_size(VL * 4)));
-typedef uint32_t vu __attribute__((vector_size(VL * 4)));
-typedef uint32_t vu_unaligned __attribute__((vector_size(VL * 4), aligned(4)));
-
-/* a where the lane's mask is all ones, else +0 */
-ALWAYS_INLINE vf vand(vf a, vi mask)
-{
-    return (vf)((vi)a & mask);
-}
-
 /* ---- Epilogues: what a product does with a tile of C while it is in registers ----
- * Forward (gate NULL): y = dropout(act(acc + bias)). Input gradient of a chain below
- * (gate = the chain's output, laid out as C): dz = acc times act'(gate) and the
- * dropout mask. With relu, gate > 0 exactly when the unit was positive and kept
- * (survivors are scaled by scale >= 1, never to 0), so dz = gate > 0 ? acc * scale : 0
- * (scale = 1 without dropout or in evaluation). Element (r, j) of a [rows][units] C has
- * the dropout index r * units + j, which is its offset 'at'. */
-enum { ACT_NONE, ACT_RELU, ACT_SIGMOID, ACT_TANH };
-
+ * Forward (gate NULL): y = dropout(act(acc + bias)). Input gradient of a chain below (gate
+ * = the chain's output, laid out as C): dz = act'(acc scale) from the gate, zero where the
+ * dropout dropped the unit (scale = 1 / (1 - p) in training, else 1). A relu's gate alone
+ * says whether the unit was kept and positive (survivors are scaled by scale >= 1, never to
+ * 0); other chains recompute the mask bits. Element (r, j) of a [rows][units] C has the
+ * dropout index r * units + j, which is its offset 'at'. */
 typedef struct {
     const float *bias; /* forward: + bias[column] (NULL: none) */
-    int act;           /* ACT_*: forward: applied; input gradient: its derivative, from gate */
-    const float *gate; /* input gradient: the output of the chain below (NULL: forward) */
-    int drop;          /* dropout on (training): keep when bits >= threshold, scale survivors */
-    uint64_t key;      /* the mask's highdim_linreg_wd_dropout_key */
-    uint32_t threshold;
-    float scale;       /* 1 / (1 - p), or 1 */
     int transposed;    /* store C^T: element (i, j) of C at c[j * c_row + i] (no bias, act, gate) */
 } highdim_linreg_wd_epilogue;
 
 ALWAYS_INLINE vf highdim_linreg_wd_epilogue_v(
         highdim_linreg_wd_epilogue e, vf acc, ptrdiff_t at, int col)
 {
-    if (e.gate) {
-        const vf gate = vload(e.gate + at);
-        if (e.act == ACT_RELU)
-            return vand(acc * e.scale, gate > 0.0f);
-        if (e.act == ACT_SIGMOID)
-            return acc * gate * (1.0f - gate);
-        if (e.act == ACT_TANH)
-            return acc * (1.0f - gate * gate);
-        return acc;
-    }
+    (void)at;
     vf y = e.bias ? acc + vload(e.bias + col) : acc;
-    if (e.act == ACT_RELU)
-        y = vand(y, y > 0.0f);
-    else if (e.act == ACT_SIGMOID)
-        for (int lane = 0; lane < VL; lane++)
-            y[lane] = 1.0f / (1.0f + expf(-y[lane]));
-    else if (e.act == ACT_TANH)
-        for (int lane = 0; lane < VL; lane++)
-            y[lane] = tanhf(y[lane]);
     return y;
 }
 
@@ -180,23 +145,8 @@ ALWAYS_INLINE vf highdim_linreg_wd_epilogue_v(
 ALWAYS_INLINE float highdim_linreg_wd_epilogue_1(
         highdim_linreg_wd_epilogue e, float acc, ptrdiff_t at, int col)
 {
-    if (e.gate) {
-        const float gate = e.gate[at];
-        if (e.act == ACT_RELU)
-            return gate > 0.0f ? acc * e.scale : 0.0f;
-        if (e.act == ACT_SIGMOID)
-            return acc * gate * (1.0f - gate);
-        if (e.act == ACT_TANH)
-            return acc * (1.0f - gate * gate);
-        return acc;
-    }
+    (void)at;
     float y = e.bias ? acc + e.bias[col] : acc;
-    if (e.act == ACT_RELU)
-        y = y > 0.0f ? y : 0.0f;
-    else if (e.act == ACT_SIGMOID)
-        y = 1.0f / (1.0f + expf(-y));
-    else if (e.act == ACT_TANH)
-        y = tanhf(y);
     return y;
 }
 
@@ -445,7 +395,7 @@ static void highdim_linreg_wd_loss(float *restrict row_loss,
 
 /* ---- The passes: the layers in order, on every thread of the caller's parallel region */
 
-/* Forward over n rows; training = 1 applies dropout with the masks of step m->step. */
+/* Forward over n rows; training = 1 applies dropout with the masks of step m->forward_steps. */
 static void highdim_linreg_wd_forward(highdim_linreg_wd_model *m,
                                       const float (*input)[HIGHDIM_LINREG_WD_INPUTS], int n,
                                       int training)
@@ -465,28 +415,48 @@ static void highdim_linreg_wd_backward(highdim_linreg_wd_model *m,
                                       m->dense1_out_grad, input, n);
 }
 
-/* ---- Update: SGD, lr 0.003, one fused pass per parameter ---- */
+/* ---- Update: sgd (torch.optim.SGD), l2 coupled, one fused pass per parameter tensor ----
+ * Every value is a run-time hyperparameter (m->hp, highdim_linreg_wd_set_hparams). */
 
-/* w -= lr * (g + l2 * w + l1 * sign(w)), per element.
- * Runs on every thread of the caller's parallel region, as its last step (no barrier). */
+/* sign(w) with sign(0) = 0: the direction of the l1 term */
+static inline float highdim_linreg_wd_sign(float w)
+{
+    return w > 0.0f ? 1.0f : w < 0.0f ? -1.0f : 0.0f;
+}
+
+/* The proximal step of shrink ||w||_1: sign(w) max(|w| - shrink, 0), exact zeros
+ * included; shrink = 0 leaves w as it is, and a NaN stays NaN (a diverged run shows). */
+static inline float highdim_linreg_wd_shrink(float w, float shrink)
+{
+    const float a = fabsf(w) - shrink;
+    return a < 0.0f ? 0.0f : copysignf(a, w);
+}
+
+/* One tensor: d = g + l2 w + l1 sign(w); w -= lr d; then the l1_prox step. */
+static void highdim_linreg_wd_sgd(float *restrict w, const float *restrict g, int size,
+                                  const highdim_linreg_wd_hparams *h, int tensor)
+{
+    const float lr = h->lr, l2 = h->l2[tensor], l1 = h->l1[tensor];
+    const float shrink = lr * h->l1_prox[tensor];
+    OMP_FOR_NOWAIT
+    for (int i = 0; i < size; i++) {
+        const float d = g[i] + l2 * w[i] + l1 * highdim_linreg_wd_sign(w[i]);
+        w[i] = highdim_linreg_wd_shrink(w[i] - lr * d, shrink);
+    }
+}
+
+/* Every parameter tensor, on every thread of the caller's parallel region as its last
+ * step (no barrier); t counts the updates including this one. */
 static void highdim_linreg_wd_update_params(highdim_linreg_wd_model *m)
 {
-    /* dense1.weight: l2 3 (decay group 1, highdim_linreg_wd.yaml:14) */
-    {
-        float *w = m->dense1_weight[0];
-        const float *g = m->dense1_weight_grad[0];
-        OMP_FOR_NOWAIT
-        for (int i = 0; i < HIGHDIM_LINREG_WD_DENSE1_IN * HIGHDIM_LINREG_WD_DENSE1_OUT; i++)
-            w[i] -= 0.003f * (g[i] + 3.0f * w[i]);
-    }
-    /* dense1.bias: no decay */
-    {
-        float *w = m->dense1_bias;
-        const float *g = m->dense1_bias_grad;
-        OMP_FOR_NOWAIT
-        for (int i = 0; i < HIGHDIM_LINREG_WD_DENSE1_OUT; i++)
-            w[i] -= 0.003f * g[i];
-    }
+    const highdim_linreg_wd_hparams *h = &m->hp;
+    /* dense1.weight: decay group 1 (highdim_linreg_wd.yaml:14) */
+    highdim_linreg_wd_sgd(m->dense1_weight[0], m->dense1_weight_grad[0],
+                          HIGHDIM_LINREG_WD_DENSE1_IN * HIGHDIM_LINREG_WD_DENSE1_OUT, h,
+                          HIGHDIM_LINREG_WD_DENSE1_WEIGHT);
+    /* dense1.bias: no decay group: l2, l1, l1_prox default to 0 */
+    highdim_linreg_wd_sgd(m->dense1_bias, m->dense1_bias_grad, HIGHDIM_LINREG_WD_DENSE1_OUT, h,
+                          HIGHDIM_LINREG_WD_DENSE1_BIAS);
 }
 
 /* 1 when n is in [1, BATCH]. */
@@ -519,12 +489,15 @@ static void highdim_linreg_wd_init_normal(float *p, int size, uint64_t seed, uin
 
 void highdim_linreg_wd_init(highdim_linreg_wd_model *m, uint64_t seed)
 {
-    memset(m, 0, sizeof *m); /* gradients, velocities, activations, step counter */
+    memset(m, 0, sizeof *m); /* gradients, optimizer state, activations, counters */
     m->seed = seed;
+    highdim_linreg_wd_hparams h;
+    highdim_linreg_wd_hparams_default(&h);
+    highdim_linreg_wd_set_hparams(m, &h);
     /* dense1.weight: N(0, 1^2) */
     highdim_linreg_wd_init_normal(m->dense1_weight[0],
                                   HIGHDIM_LINREG_WD_DENSE1_IN * HIGHDIM_LINREG_WD_DENSE1_OUT, seed,
-                                  0, 1.0);
+                                  HIGHDIM_LINREG_WD_DENSE1_WEIGHT, 1.0);
     /* dense1.bias: 0 (zeroed above) */
 }
 
@@ -544,7 +517,8 @@ float highdim_linreg_wd_train_step(highdim_linreg_wd_model *m, const float *x, c
         highdim_linreg_wd_backward(m, input, n, 1);
         highdim_linreg_wd_update_params(m);
     }
-    m->step++;
+    m->forward_steps++;
+    m->updates++;
     return highdim_linreg_wd_mean_loss(m, n);
 }
 
@@ -562,7 +536,7 @@ float highdim_linreg_wd_loss_grad(highdim_linreg_wd_model *m, const float *x, co
         highdim_linreg_wd_backward(m, input, n, training);
     }
     if (training)
-        m->step++;
+        m->forward_steps++;
     return highdim_linreg_wd_mean_loss(m, n);
 }
 
@@ -570,6 +544,7 @@ void highdim_linreg_wd_update(highdim_linreg_wd_model *m)
 {
     OMP_PARALLEL
     highdim_linreg_wd_update_params(m);
+    m->updates++;
 }
 
 void highdim_linreg_wd_predict(highdim_linreg_wd_model *m, const float *x, int n, float *out)
@@ -603,8 +578,8 @@ int highdim_linreg_wd_param_size(int i)
 float *highdim_linreg_wd_param(highdim_linreg_wd_model *m, int i)
 {
     switch (i) {
-    case 0: return m->dense1_weight[0];
-    case 1: return m->dense1_bias;
+    case HIGHDIM_LINREG_WD_DENSE1_WEIGHT: return m->dense1_weight[0];
+    case HIGHDIM_LINREG_WD_DENSE1_BIAS: return m->dense1_bias;
     default: return NULL;
     }
 }
@@ -612,8 +587,63 @@ float *highdim_linreg_wd_param(highdim_linreg_wd_model *m, int i)
 float *highdim_linreg_wd_grad(highdim_linreg_wd_model *m, int i)
 {
     switch (i) {
-    case 0: return m->dense1_weight_grad[0];
-    case 1: return m->dense1_bias_grad;
+    case HIGHDIM_LINREG_WD_DENSE1_WEIGHT: return m->dense1_weight_grad[0];
+    case HIGHDIM_LINREG_WD_DENSE1_BIAS: return m->dense1_bias_grad;
     default: return NULL;
     }
+}
+
+const char *highdim_linreg_wd_state_name(int i)
+{
+    (void)i;
+    return NULL; /* sgd without momentum keeps no state */
+}
+
+int highdim_linreg_wd_state_size(int i)
+{
+    (void)i;
+    return 0;
+}
+
+float *highdim_linreg_wd_state(highdim_linreg_wd_model *m, int i)
+{
+    (void)m;
+    switch (i) {
+    default: return NULL;
+    }
+}
+
+void highdim_linreg_wd_hparams_default(highdim_linreg_wd_hparams *h)
+{
+    memset(h, 0, sizeof *h);
+    h->lr = 0.003f;
+    h->momentum = 0.0f;
+    h->dampening = 0.0f;
+    h->l2[HIGHDIM_LINREG_WD_DENSE1_WEIGHT] = 3.0f;
+}
+
+void highdim_linreg_wd_set_hparams(highdim_linreg_wd_model *m, const highdim_linreg_wd_hparams *h)
+{
+    m->hp = *h;
+}
+
+void highdim_linreg_wd_get_hparams(const highdim_linreg_wd_model *m, highdim_linreg_wd_hparams *h)
+{
+    *h = m->hp;
+}
+
+uint64_t highdim_linreg_wd_updates(const highdim_linreg_wd_model *m)
+{
+    return m->updates;
+}
+
+uint64_t highdim_linreg_wd_forward_steps(const highdim_linreg_wd_model *m)
+{
+    return m->forward_steps;
+}
+
+void highdim_linreg_wd_set_counters(highdim_linreg_wd_model *m, uint64_t updates, uint64_t forward_steps)
+{
+    m->updates = updates;
+    m->forward_steps = forward_steps;
 }

@@ -3,7 +3,7 @@
  *
  * 784 inputs -> dense1 256 -> relu -> dropout 0.2 -> dense2 256 -> relu -> dropout 0.5
  *    -> dense3 10
- * softmax_cross_entropy loss, batch 256, SGD lr 0.5.
+ * softmax_cross_entropy loss, batch 256, optimizer sgd; hyperparameters at run time.
  */
 #include "mlp_dropout.h"
 
@@ -27,6 +27,10 @@
 #define OMP_FOR_NOWAIT
 #define OMP_BARRIER
 #endif
+
+/* Dropout layers: their position in the layer list keys their masks */
+#define MLP_DROPOUT_DROPOUT1_LAYER 2
+#define MLP_DROPOUT_DROPOUT2_LAYER 5
 
 /* ---- Random numbers: a copy of regfitc's rf_random.h (counter-based: every number is
  * a pure function of its seed and indices, the same on any number of threads) ---- */
@@ -87,6 +91,17 @@ static inline double mlp_dropout_normal(uint64_t seed, uint64_t stream, uint64_t
     const double u1 = mlp_dropout_uniform(seed, stream, a, 2 * i);
     const double u2 = mlp_dropout_uniform(seed, stream, a, 2 * i + 1);
     return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+/* relu: y = f(x), and dx = f'(x) dy from the output y */
+static inline float mlp_dropout_relu(float x)
+{
+    return x > 0.0f ? x : 0.0f;
+}
+
+static inline float mlp_dropout_relu_grad(float y, float dy)
+{
+    return y > 0.0f ? dy : 0.0f;
 }
 
 /* ---- Vectors and the register tile, chosen by the compiler's target ----
@@ -180,23 +195,34 @@ ALWAYS_INLINE vu mlp_dropout_dropout_bits_v(uint64_t key, uint32_t index)
     return x;
 }
 
+/* relu on VL lanes */
+ALWAYS_INLINE vf mlp_dropout_relu_v(vf x)
+{
+    return vand(x, x > 0.0f);
+}
+
+ALWAYS_INLINE vf mlp_dropout_relu_grad_v(vf y, vf dy)
+{
+    return vand(dy, y > 0.0f);
+}
+
 /* ---- Epilogues: what a product does with a tile of C while it is in registers ----
- * Forward (gate NULL): y = dropout(act(acc + bias)). Input gradient of a chain below
- * (gate = the chain's output, laid out as C): dz = acc times act'(gate) and the
- * dropout mask. With relu, gate > 0 exactly when the unit was positive and kept
- * (survivors are scaled by scale >= 1, never to 0), so dz = gate > 0 ? acc * scale : 0
- * (scale = 1 without dropout or in evaluation). Element (r, j) of a [rows][units] C has
- * the dropout index r * units + j, which is its offset 'at'. */
-enum { ACT_NONE, ACT_RELU, ACT_SIGMOID, ACT_TANH };
+ * Forward (gate NULL): y = dropout(act(acc + bias)). Input gradient of a chain below (gate
+ * = the chain's output, laid out as C): dz = act'(acc scale) from the gate, zero where the
+ * dropout dropped the unit (scale = 1 / (1 - p) in training, else 1). A relu's gate alone
+ * says whether the unit was kept and positive (survivors are scaled by scale >= 1, never to
+ * 0); other chains recompute the mask bits. Element (r, j) of a [rows][units] C has the
+ * dropout index r * units + j, which is its offset 'at'. */
+enum { ACT_NONE, ACT_RELU };
 
 typedef struct {
     const float *bias; /* forward: + bias[column] (NULL: none) */
-    int act;           /* ACT_*: forward: applied; input gradient: its derivative, from gate */
+    int act;           /* ACT_*: forward: applied; input gradient: its derivative */
     const float *gate; /* input gradient: the output of the chain below (NULL: forward) */
-    int drop;          /* dropout on (training): keep when bits >= threshold, scale survivors */
+    int drop;          /* dropout on (training): keep when bits >= threshold */
     uint64_t key;      /* the mask's mlp_dropout_dropout_key */
     uint32_t threshold;
-    float scale;       /* 1 / (1 - p), or 1 */
+    float scale;       /* 1 / (1 - p) in training, else 1 */
     int transposed;    /* store C^T: element (i, j) of C at c[j * c_row + i] (no bias, act, gate) */
 } mlp_dropout_epilogue;
 
@@ -205,27 +231,18 @@ ALWAYS_INLINE vf mlp_dropout_epilogue_v(
 {
     if (e.gate) {
         const vf gate = vload(e.gate + at);
+        acc = acc * e.scale;
         if (e.act == ACT_RELU)
-            return vand(acc * e.scale, gate > 0.0f);
-        if (e.act == ACT_SIGMOID)
-            return acc * gate * (1.0f - gate);
-        if (e.act == ACT_TANH)
-            return acc * (1.0f - gate * gate);
+            acc = mlp_dropout_relu_grad_v(gate, acc);
         if (e.drop) {
             const vi keep = mlp_dropout_dropout_bits_v(e.key, (uint32_t)at) >= e.threshold;
-            return vand(acc * e.scale, keep);
+            acc = vand(acc, keep);
         }
         return acc;
     }
     vf y = e.bias ? acc + vload(e.bias + col) : acc;
     if (e.act == ACT_RELU)
-        y = vand(y, y > 0.0f);
-    else if (e.act == ACT_SIGMOID)
-        for (int lane = 0; lane < VL; lane++)
-            y[lane] = 1.0f / (1.0f + expf(-y[lane]));
-    else if (e.act == ACT_TANH)
-        for (int lane = 0; lane < VL; lane++)
-            y[lane] = tanhf(y[lane]);
+        y = mlp_dropout_relu_v(y);
     if (e.drop) {
         const vi keep = mlp_dropout_dropout_bits_v(e.key, (uint32_t)at) >= e.threshold;
         y = vand(y * e.scale, keep);
@@ -239,25 +256,18 @@ ALWAYS_INLINE float mlp_dropout_epilogue_1(
 {
     if (e.gate) {
         const float gate = e.gate[at];
+        acc = acc * e.scale;
         if (e.act == ACT_RELU)
-            return gate > 0.0f ? acc * e.scale : 0.0f;
-        if (e.act == ACT_SIGMOID)
-            return acc * gate * (1.0f - gate);
-        if (e.act == ACT_TANH)
-            return acc * (1.0f - gate * gate);
+            acc = mlp_dropout_relu_grad(gate, acc);
         if (e.drop) {
             const int keep = mlp_dropout_dropout_bits(e.key, (uint32_t)at) >= e.threshold;
-            return keep ? acc * e.scale : 0.0f;
+            acc = keep ? acc : 0.0f;
         }
         return acc;
     }
     float y = e.bias ? acc + e.bias[col] : acc;
     if (e.act == ACT_RELU)
-        y = y > 0.0f ? y : 0.0f;
-    else if (e.act == ACT_SIGMOID)
-        y = 1.0f / (1.0f + expf(-y));
-    else if (e.act == ACT_TANH)
-        y = tanhf(y);
+        y = mlp_dropout_relu(y);
     if (e.drop) {
         const int keep = mlp_dropout_dropout_bits(e.key, (uint32_t)at) >= e.threshold;
         y = keep ? y * e.scale : 0.0f;
@@ -439,11 +449,6 @@ ALWAYS_INLINE void mlp_dropout_product(
 
 /* dense1: dense 784 -> 256 (mlp_dropout.yaml:9) */
 
-/* dropout1: a unit survives when its random bits are >= THRESHOLD = floor(p * 2^32);
- * survivors are scaled by SCALE = 1 / (1 - p). */
-#define MLP_DROPOUT_DROPOUT1_THRESHOLD 858993459u
-#define MLP_DROPOUT_DROPOUT1_SCALE 1.25f
-
 /* out = dropout(relu(in weight + bias)), in the product's epilogue (relu1 and dropout1 fused):
  * dropout in training only, the mask bits of mlp_dropout_dropout_bits(key, r * UNITS + j);
  * work tiles of TILE_ROWS rows x NR columns, column panel by column panel */
@@ -451,15 +456,15 @@ static void mlp_dropout_dense1_forward(float (*restrict out)[MLP_DROPOUT_DENSE1_
                                        const float (*restrict in)[MLP_DROPOUT_DENSE1_IN],
                                        const float (*restrict weight)[MLP_DROPOUT_DENSE1_OUT],
                                        const float *restrict bias, int n, uint64_t key,
-                                       int training)
+                                       uint32_t threshold, float scale, int training)
 {
     const mlp_dropout_epilogue epilogue = {
         .bias = bias,
         .act = ACT_RELU,
         .drop = training,
         .key = key,
-        .threshold = MLP_DROPOUT_DROPOUT1_THRESHOLD,
-        .scale = MLP_DROPOUT_DROPOUT1_SCALE,
+        .threshold = threshold,
+        .scale = scale,
     };
     mlp_dropout_product(out[0], MLP_DROPOUT_DENSE1_OUT, epilogue, in[0], MLP_DROPOUT_DENSE1_IN, 1,
                         weight[0], MLP_DROPOUT_DENSE1_OUT, n, MLP_DROPOUT_DENSE1_OUT,
@@ -476,19 +481,10 @@ static void mlp_dropout_dense1_backward(float (*restrict weight_grad)[MLP_DROPOU
 {
     /* weight_grad = in^T out_grad, summing the batch rows in order; work tiles of MR rows
      * x NR columns, row block by row block (a thread keeps MR columns of in in cache) */
-    if (MLP_DROPOUT_DENSE1_OUT % VL != 0) {
-        /* out_grad's rows are not whole vectors: computed as weight_grad^T = out_grad^T in,
-         * the vectors running along in's rows, each tile stored transposed */
-        const mlp_dropout_epilogue store_t = {.transposed = 1};
-        mlp_dropout_product(weight_grad[0], MLP_DROPOUT_DENSE1_OUT, store_t, out_grad[0], 1,
-                            MLP_DROPOUT_DENSE1_OUT, in[0], MLP_DROPOUT_DENSE1_IN,
-                            MLP_DROPOUT_DENSE1_OUT, MLP_DROPOUT_DENSE1_IN, n, MR, 0);
-    } else {
-        const mlp_dropout_epilogue store = {0};
-        mlp_dropout_product(weight_grad[0], MLP_DROPOUT_DENSE1_OUT, store, in[0], 1,
-                            MLP_DROPOUT_DENSE1_IN, out_grad[0], MLP_DROPOUT_DENSE1_OUT,
-                            MLP_DROPOUT_DENSE1_IN, MLP_DROPOUT_DENSE1_OUT, n, MR, 0);
-    }
+    const mlp_dropout_epilogue store = {0};
+    mlp_dropout_product(weight_grad[0], MLP_DROPOUT_DENSE1_OUT, store, in[0], 1,
+                        MLP_DROPOUT_DENSE1_IN, out_grad[0], MLP_DROPOUT_DENSE1_OUT,
+                        MLP_DROPOUT_DENSE1_IN, MLP_DROPOUT_DENSE1_OUT, n, MR, 0);
 
     /* bias_grad = column sums of out_grad, rows in order, SUM_COLS columns at a time */
     enum { SUM_COLS = 32 };
@@ -509,17 +505,12 @@ static void mlp_dropout_dense1_backward(float (*restrict weight_grad)[MLP_DROPOU
 /* fused: computed in the epilogue of mlp_dropout_dense1_forward, and its backward in
  * that of the input gradient of the dense layer above */
 
-/* dropout1: dropout p = 0.2, 256 units (mlp_dropout.yaml:11) */
+/* dropout1: dropout, 256 units, p at run time (the model file: 0.2) (mlp_dropout.yaml:11) */
 
 /* fused: computed in the epilogue of mlp_dropout_dense1_forward, and its backward in
  * that of the input gradient of the dense layer above */
 
 /* dense2: dense 256 -> 256 (mlp_dropout.yaml:12) */
-
-/* dropout2: a unit survives when its random bits are >= THRESHOLD = floor(p * 2^32);
- * survivors are scaled by SCALE = 1 / (1 - p). */
-#define MLP_DROPOUT_DROPOUT2_THRESHOLD 2147483648u
-#define MLP_DROPOUT_DROPOUT2_SCALE 2.0f
 
 /* out = dropout(relu(in weight + bias)), in the product's epilogue (relu2 and dropout2 fused):
  * dropout in training only, the mask bits of mlp_dropout_dropout_bits(key, r * UNITS + j);
@@ -528,15 +519,15 @@ static void mlp_dropout_dense2_forward(float (*restrict out)[MLP_DROPOUT_DENSE2_
                                        const float (*restrict in)[MLP_DROPOUT_DENSE2_IN],
                                        const float (*restrict weight)[MLP_DROPOUT_DENSE2_OUT],
                                        const float *restrict bias, int n, uint64_t key,
-                                       int training)
+                                       uint32_t threshold, float scale, int training)
 {
     const mlp_dropout_epilogue epilogue = {
         .bias = bias,
         .act = ACT_RELU,
         .drop = training,
         .key = key,
-        .threshold = MLP_DROPOUT_DROPOUT2_THRESHOLD,
-        .scale = MLP_DROPOUT_DROPOUT2_SCALE,
+        .threshold = threshold,
+        .scale = scale,
     };
     mlp_dropout_product(out[0], MLP_DROPOUT_DENSE2_OUT, epilogue, in[0], MLP_DROPOUT_DENSE2_IN, 1,
                         weight[0], MLP_DROPOUT_DENSE2_OUT, n, MLP_DROPOUT_DENSE2_OUT,
@@ -552,23 +543,14 @@ static void mlp_dropout_dense2_backward(float (*restrict in_grad)[MLP_DROPOUT_DE
                                         const float (*restrict weight_t)[MLP_DROPOUT_DENSE2_IN],
                                         const float (*restrict out_grad)[MLP_DROPOUT_DENSE2_OUT],
                                         const float (*restrict in)[MLP_DROPOUT_DENSE2_IN], int n,
-                                        int training)
+                                        float scale, int training)
 {
     /* weight_grad = in^T out_grad, summing the batch rows in order; work tiles of MR rows
      * x NR columns, row block by row block (a thread keeps MR columns of in in cache) */
-    if (MLP_DROPOUT_DENSE2_OUT % VL != 0) {
-        /* out_grad's rows are not whole vectors: computed as weight_grad^T = out_grad^T in,
-         * the vectors running along in's rows, each tile stored transposed */
-        const mlp_dropout_epilogue store_t = {.transposed = 1};
-        mlp_dropout_product(weight_grad[0], MLP_DROPOUT_DENSE2_OUT, store_t, out_grad[0], 1,
-                            MLP_DROPOUT_DENSE2_OUT, in[0], MLP_DROPOUT_DENSE2_IN,
-                            MLP_DROPOUT_DENSE2_OUT, MLP_DROPOUT_DENSE2_IN, n, MR, 0);
-    } else {
-        const mlp_dropout_epilogue store = {0};
-        mlp_dropout_product(weight_grad[0], MLP_DROPOUT_DENSE2_OUT, store, in[0], 1,
-                            MLP_DROPOUT_DENSE2_IN, out_grad[0], MLP_DROPOUT_DENSE2_OUT,
-                            MLP_DROPOUT_DENSE2_IN, MLP_DROPOUT_DENSE2_OUT, n, MR, 0);
-    }
+    const mlp_dropout_epilogue store = {0};
+    mlp_dropout_product(weight_grad[0], MLP_DROPOUT_DENSE2_OUT, store, in[0], 1,
+                        MLP_DROPOUT_DENSE2_IN, out_grad[0], MLP_DROPOUT_DENSE2_OUT,
+                        MLP_DROPOUT_DENSE2_IN, MLP_DROPOUT_DENSE2_OUT, n, MR, 0);
 
     /* bias_grad = column sums of out_grad, rows in order, SUM_COLS columns at a time */
     enum { SUM_COLS = 32 };
@@ -586,7 +568,7 @@ static void mlp_dropout_dense2_backward(float (*restrict in_grad)[MLP_DROPOUT_DE
     const mlp_dropout_epilogue back = {
         .gate = in[0],
         .act = ACT_RELU,
-        .scale = training ? MLP_DROPOUT_DROPOUT1_SCALE : 1.0f,
+        .scale = training ? scale : 1.0f,
     };
     mlp_dropout_product(in_grad[0], MLP_DROPOUT_DENSE2_IN, back, out_grad[0],
                         MLP_DROPOUT_DENSE2_OUT, 1, weight_t[0], MLP_DROPOUT_DENSE2_IN, n,
@@ -599,7 +581,7 @@ static void mlp_dropout_dense2_backward(float (*restrict in_grad)[MLP_DROPOUT_DE
 /* fused: computed in the epilogue of mlp_dropout_dense2_forward, and its backward in
  * that of the input gradient of the dense layer above */
 
-/* dropout2: dropout p = 0.5, 256 units (mlp_dropout.yaml:14) */
+/* dropout2: dropout, 256 units, p at run time (the model file: 0.5) (mlp_dropout.yaml:14) */
 
 /* fused: computed in the epilogue of mlp_dropout_dense2_forward, and its backward in
  * that of the input gradient of the dense layer above */
@@ -628,7 +610,7 @@ static void mlp_dropout_dense3_backward(float (*restrict in_grad)[MLP_DROPOUT_DE
                                         const float (*restrict weight_t)[MLP_DROPOUT_DENSE3_IN],
                                         const float (*restrict out_grad)[MLP_DROPOUT_DENSE3_OUT],
                                         const float (*restrict in)[MLP_DROPOUT_DENSE3_IN], int n,
-                                        int training)
+                                        float scale, int training)
 {
     /* weight_grad = in^T out_grad, summing the batch rows in order; work tiles of MR rows
      * x NR columns, row block by row block (a thread keeps MR columns of in in cache) */
@@ -664,7 +646,7 @@ static void mlp_dropout_dense3_backward(float (*restrict in_grad)[MLP_DROPOUT_DE
     const mlp_dropout_epilogue back = {
         .gate = in[0],
         .act = ACT_RELU,
-        .scale = training ? MLP_DROPOUT_DROPOUT2_SCALE : 1.0f,
+        .scale = training ? scale : 1.0f,
     };
     mlp_dropout_product(in_grad[0], MLP_DROPOUT_DENSE3_IN, back, out_grad[0],
                         MLP_DROPOUT_DENSE3_OUT, 1, weight_t[0], MLP_DROPOUT_DENSE3_IN, n,
@@ -703,14 +685,20 @@ static void mlp_dropout_loss(float *restrict row_loss,
 
 /* ---- The passes: the layers in order, on every thread of the caller's parallel region */
 
-/* Forward over n rows; training = 1 applies dropout with the masks of step m->step. */
+/* Forward over n rows; training = 1 applies dropout with the masks of step m->forward_steps. */
 static void mlp_dropout_forward(mlp_dropout_model *m, const float (*input)[MLP_DROPOUT_INPUTS],
                                 int n, int training)
 {
-    mlp_dropout_dense1_forward(m->dropout1_out, input, m->dense1_weight, m->dense1_bias, n,
-                               mlp_dropout_dropout_key(m->seed, m->step, 2), training);
-    mlp_dropout_dense2_forward(m->dropout2_out, m->dropout1_out, m->dense2_weight, m->dense2_bias,
-                               n, mlp_dropout_dropout_key(m->seed, m->step, 5), training);
+    mlp_dropout_dense1_forward(
+            m->dropout1_out, input, m->dense1_weight, m->dense1_bias, n,
+            mlp_dropout_dropout_key(m->seed, m->forward_steps, MLP_DROPOUT_DROPOUT1_LAYER),
+            m->dropout_threshold[MLP_DROPOUT_DROPOUT1_INDEX],
+            m->dropout_scale[MLP_DROPOUT_DROPOUT1_INDEX], training);
+    mlp_dropout_dense2_forward(
+            m->dropout2_out, m->dropout1_out, m->dense2_weight, m->dense2_bias, n,
+            mlp_dropout_dropout_key(m->seed, m->forward_steps, MLP_DROPOUT_DROPOUT2_LAYER),
+            m->dropout_threshold[MLP_DROPOUT_DROPOUT2_INDEX],
+            m->dropout_scale[MLP_DROPOUT_DROPOUT2_INDEX], training);
     mlp_dropout_dense3_forward(m->dense3_out, m->dropout2_out, m->dense3_weight, m->dense3_bias, n);
 }
 
@@ -744,68 +732,67 @@ static void mlp_dropout_backward(mlp_dropout_model *m, const float (*input)[MLP_
 {
     mlp_dropout_dense3_backward(m->dense2_out_grad, m->dense3_weight_grad, m->dense3_bias_grad,
                                 m->dense3_weight_t, m->dense3_out_grad, m->dropout2_out, n,
-                                training);
+                                m->dropout_scale[MLP_DROPOUT_DROPOUT2_INDEX], training);
     mlp_dropout_dense2_backward(m->dense1_out_grad, m->dense2_weight_grad, m->dense2_bias_grad,
                                 m->dense2_weight_t, m->dense2_out_grad, m->dropout1_out, n,
-                                training);
+                                m->dropout_scale[MLP_DROPOUT_DROPOUT1_INDEX], training);
     mlp_dropout_dense1_backward(m->dense1_weight_grad, m->dense1_bias_grad, m->dense1_out_grad,
                                 input, n);
 }
 
-/* ---- Update: SGD, lr 0.5, one fused pass per parameter ---- */
+/* ---- Update: sgd (torch.optim.SGD), l2 coupled, one fused pass per parameter tensor ----
+ * Every value is a run-time hyperparameter (m->hp, mlp_dropout_set_hparams). */
 
-/* w -= lr * (g + l2 * w + l1 * sign(w)), per element.
- * Runs on every thread of the caller's parallel region, as its last step (no barrier). */
+/* sign(w) with sign(0) = 0: the direction of the l1 term */
+static inline float mlp_dropout_sign(float w)
+{
+    return w > 0.0f ? 1.0f : w < 0.0f ? -1.0f : 0.0f;
+}
+
+/* The proximal step of shrink ||w||_1: sign(w) max(|w| - shrink, 0), exact zeros
+ * included; shrink = 0 leaves w as it is, and a NaN stays NaN (a diverged run shows). */
+static inline float mlp_dropout_shrink(float w, float shrink)
+{
+    const float a = fabsf(w) - shrink;
+    return a < 0.0f ? 0.0f : copysignf(a, w);
+}
+
+/* One tensor: d = g + l2 w + l1 sign(w); w -= lr d; then the l1_prox step. */
+static void mlp_dropout_sgd(float *restrict w, const float *restrict g, int size,
+                            const mlp_dropout_hparams *h, int tensor)
+{
+    const float lr = h->lr, l2 = h->l2[tensor], l1 = h->l1[tensor];
+    const float shrink = lr * h->l1_prox[tensor];
+    OMP_FOR_NOWAIT
+    for (int i = 0; i < size; i++) {
+        const float d = g[i] + l2 * w[i] + l1 * mlp_dropout_sign(w[i]);
+        w[i] = mlp_dropout_shrink(w[i] - lr * d, shrink);
+    }
+}
+
+/* Every parameter tensor, on every thread of the caller's parallel region as its last
+ * step (no barrier); t counts the updates including this one. */
 static void mlp_dropout_update_params(mlp_dropout_model *m)
 {
-    /* dense1.weight: no decay */
-    {
-        float *w = m->dense1_weight[0];
-        const float *g = m->dense1_weight_grad[0];
-        OMP_FOR_NOWAIT
-        for (int i = 0; i < MLP_DROPOUT_DENSE1_IN * MLP_DROPOUT_DENSE1_OUT; i++)
-            w[i] -= 0.5f * g[i];
-    }
-    /* dense1.bias: no decay */
-    {
-        float *w = m->dense1_bias;
-        const float *g = m->dense1_bias_grad;
-        OMP_FOR_NOWAIT
-        for (int i = 0; i < MLP_DROPOUT_DENSE1_OUT; i++)
-            w[i] -= 0.5f * g[i];
-    }
-    /* dense2.weight: no decay */
-    {
-        float *w = m->dense2_weight[0];
-        const float *g = m->dense2_weight_grad[0];
-        OMP_FOR_NOWAIT
-        for (int i = 0; i < MLP_DROPOUT_DENSE2_IN * MLP_DROPOUT_DENSE2_OUT; i++)
-            w[i] -= 0.5f * g[i];
-    }
-    /* dense2.bias: no decay */
-    {
-        float *w = m->dense2_bias;
-        const float *g = m->dense2_bias_grad;
-        OMP_FOR_NOWAIT
-        for (int i = 0; i < MLP_DROPOUT_DENSE2_OUT; i++)
-            w[i] -= 0.5f * g[i];
-    }
-    /* dense3.weight: no decay */
-    {
-        float *w = m->dense3_weight[0];
-        const float *g = m->dense3_weight_grad[0];
-        OMP_FOR_NOWAIT
-        for (int i = 0; i < MLP_DROPOUT_DENSE3_IN * MLP_DROPOUT_DENSE3_OUT; i++)
-            w[i] -= 0.5f * g[i];
-    }
-    /* dense3.bias: no decay */
-    {
-        float *w = m->dense3_bias;
-        const float *g = m->dense3_bias_grad;
-        OMP_FOR_NOWAIT
-        for (int i = 0; i < MLP_DROPOUT_DENSE3_OUT; i++)
-            w[i] -= 0.5f * g[i];
-    }
+    const mlp_dropout_hparams *h = &m->hp;
+    /* dense1.weight: no decay group: l2, l1, l1_prox default to 0 */
+    mlp_dropout_sgd(m->dense1_weight[0], m->dense1_weight_grad[0],
+                    MLP_DROPOUT_DENSE1_IN * MLP_DROPOUT_DENSE1_OUT, h, MLP_DROPOUT_DENSE1_WEIGHT);
+    /* dense1.bias: no decay group: l2, l1, l1_prox default to 0 */
+    mlp_dropout_sgd(m->dense1_bias, m->dense1_bias_grad, MLP_DROPOUT_DENSE1_OUT, h,
+                    MLP_DROPOUT_DENSE1_BIAS);
+    /* dense2.weight: no decay group: l2, l1, l1_prox default to 0 */
+    mlp_dropout_sgd(m->dense2_weight[0], m->dense2_weight_grad[0],
+                    MLP_DROPOUT_DENSE2_IN * MLP_DROPOUT_DENSE2_OUT, h, MLP_DROPOUT_DENSE2_WEIGHT);
+    /* dense2.bias: no decay group: l2, l1, l1_prox default to 0 */
+    mlp_dropout_sgd(m->dense2_bias, m->dense2_bias_grad, MLP_DROPOUT_DENSE2_OUT, h,
+                    MLP_DROPOUT_DENSE2_BIAS);
+    /* dense3.weight: no decay group: l2, l1, l1_prox default to 0 */
+    mlp_dropout_sgd(m->dense3_weight[0], m->dense3_weight_grad[0],
+                    MLP_DROPOUT_DENSE3_IN * MLP_DROPOUT_DENSE3_OUT, h, MLP_DROPOUT_DENSE3_WEIGHT);
+    /* dense3.bias: no decay group: l2, l1, l1_prox default to 0 */
+    mlp_dropout_sgd(m->dense3_bias, m->dense3_bias_grad, MLP_DROPOUT_DENSE3_OUT, h,
+                    MLP_DROPOUT_DENSE3_BIAS);
 }
 
 /* 1 when n is in [1, BATCH] and each of the n labels is a class index. */
@@ -842,19 +829,22 @@ static void mlp_dropout_init_normal(float *p, int size, uint64_t seed, uint64_t 
 
 void mlp_dropout_init(mlp_dropout_model *m, uint64_t seed)
 {
-    memset(m, 0, sizeof *m); /* gradients, velocities, activations, step counter */
+    memset(m, 0, sizeof *m); /* gradients, optimizer state, activations, counters */
     m->seed = seed;
+    mlp_dropout_hparams h;
+    mlp_dropout_hparams_default(&h);
+    mlp_dropout_set_hparams(m, &h);
     /* dense1.weight: N(0, 0.01^2) */
     mlp_dropout_init_normal(m->dense1_weight[0], MLP_DROPOUT_DENSE1_IN * MLP_DROPOUT_DENSE1_OUT,
-                            seed, 0, 0.01);
+                            seed, MLP_DROPOUT_DENSE1_WEIGHT, 0.01);
     /* dense1.bias: 0 (zeroed above) */
     /* dense2.weight: N(0, 0.01^2) */
     mlp_dropout_init_normal(m->dense2_weight[0], MLP_DROPOUT_DENSE2_IN * MLP_DROPOUT_DENSE2_OUT,
-                            seed, 2, 0.01);
+                            seed, MLP_DROPOUT_DENSE2_WEIGHT, 0.01);
     /* dense2.bias: 0 (zeroed above) */
     /* dense3.weight: N(0, 0.01^2) */
     mlp_dropout_init_normal(m->dense3_weight[0], MLP_DROPOUT_DENSE3_IN * MLP_DROPOUT_DENSE3_OUT,
-                            seed, 4, 0.01);
+                            seed, MLP_DROPOUT_DENSE3_WEIGHT, 0.01);
     /* dense3.bias: 0 (zeroed above) */
 }
 
@@ -873,7 +863,8 @@ float mlp_dropout_train_step(mlp_dropout_model *m, const float *x, const int32_t
         mlp_dropout_backward(m, input, n, 1);
         mlp_dropout_update_params(m);
     }
-    m->step++;
+    m->forward_steps++;
+    m->updates++;
     return mlp_dropout_mean_loss(m, n);
 }
 
@@ -891,7 +882,7 @@ float mlp_dropout_loss_grad(mlp_dropout_model *m, const float *x, const int32_t 
         mlp_dropout_backward(m, input, n, training);
     }
     if (training)
-        m->step++;
+        m->forward_steps++;
     return mlp_dropout_mean_loss(m, n);
 }
 
@@ -899,6 +890,7 @@ void mlp_dropout_update(mlp_dropout_model *m)
 {
     OMP_PARALLEL
     mlp_dropout_update_params(m);
+    m->updates++;
 }
 
 void mlp_dropout_predict(mlp_dropout_model *m, const float *x, int n, float *out)
@@ -940,12 +932,12 @@ int mlp_dropout_param_size(int i)
 float *mlp_dropout_param(mlp_dropout_model *m, int i)
 {
     switch (i) {
-    case 0: return m->dense1_weight[0];
-    case 1: return m->dense1_bias;
-    case 2: return m->dense2_weight[0];
-    case 3: return m->dense2_bias;
-    case 4: return m->dense3_weight[0];
-    case 5: return m->dense3_bias;
+    case MLP_DROPOUT_DENSE1_WEIGHT: return m->dense1_weight[0];
+    case MLP_DROPOUT_DENSE1_BIAS: return m->dense1_bias;
+    case MLP_DROPOUT_DENSE2_WEIGHT: return m->dense2_weight[0];
+    case MLP_DROPOUT_DENSE2_BIAS: return m->dense2_bias;
+    case MLP_DROPOUT_DENSE3_WEIGHT: return m->dense3_weight[0];
+    case MLP_DROPOUT_DENSE3_BIAS: return m->dense3_bias;
     default: return NULL;
     }
 }
@@ -953,12 +945,76 @@ float *mlp_dropout_param(mlp_dropout_model *m, int i)
 float *mlp_dropout_grad(mlp_dropout_model *m, int i)
 {
     switch (i) {
-    case 0: return m->dense1_weight_grad[0];
-    case 1: return m->dense1_bias_grad;
-    case 2: return m->dense2_weight_grad[0];
-    case 3: return m->dense2_bias_grad;
-    case 4: return m->dense3_weight_grad[0];
-    case 5: return m->dense3_bias_grad;
+    case MLP_DROPOUT_DENSE1_WEIGHT: return m->dense1_weight_grad[0];
+    case MLP_DROPOUT_DENSE1_BIAS: return m->dense1_bias_grad;
+    case MLP_DROPOUT_DENSE2_WEIGHT: return m->dense2_weight_grad[0];
+    case MLP_DROPOUT_DENSE2_BIAS: return m->dense2_bias_grad;
+    case MLP_DROPOUT_DENSE3_WEIGHT: return m->dense3_weight_grad[0];
+    case MLP_DROPOUT_DENSE3_BIAS: return m->dense3_bias_grad;
     default: return NULL;
     }
+}
+
+const char *mlp_dropout_state_name(int i)
+{
+    (void)i;
+    return NULL; /* sgd without momentum keeps no state */
+}
+
+int mlp_dropout_state_size(int i)
+{
+    (void)i;
+    return 0;
+}
+
+float *mlp_dropout_state(mlp_dropout_model *m, int i)
+{
+    (void)m;
+    switch (i) {
+    default: return NULL;
+    }
+}
+
+void mlp_dropout_hparams_default(mlp_dropout_hparams *h)
+{
+    memset(h, 0, sizeof *h);
+    h->lr = 0.5f;
+    h->momentum = 0.0f;
+    h->dampening = 0.0f;
+    h->dropout[MLP_DROPOUT_DROPOUT1_INDEX] = 0.2f;
+    h->dropout[MLP_DROPOUT_DROPOUT2_INDEX] = 0.5f;
+}
+
+void mlp_dropout_set_hparams(mlp_dropout_model *m, const mlp_dropout_hparams *h)
+{
+    m->hp = *h;
+    /* a unit survives when its bits >= floor(p 2^32), scaled by 1 / (1 - p); p = 1 keeps
+     * (almost) none and scales them by 0: exact zeros */
+    for (int k = 0; k < MLP_DROPOUT_NUM_DROPOUT; k++) {
+        const float p = h->dropout[k];
+        const double prob = p > 0.0f ? (p < 1.0f ? p : 1.0) : 0.0; /* NaN: 0 */
+        m->dropout_threshold[k] = prob < 1.0 ? (uint32_t)(prob * 4294967296.0) : UINT32_MAX;
+        m->dropout_scale[k] = prob < 1.0 ? (float)(1.0 / (1.0 - prob)) : 0.0f;
+    }
+}
+
+void mlp_dropout_get_hparams(const mlp_dropout_model *m, mlp_dropout_hparams *h)
+{
+    *h = m->hp;
+}
+
+uint64_t mlp_dropout_updates(const mlp_dropout_model *m)
+{
+    return m->updates;
+}
+
+uint64_t mlp_dropout_forward_steps(const mlp_dropout_model *m)
+{
+    return m->forward_steps;
+}
+
+void mlp_dropout_set_counters(mlp_dropout_model *m, uint64_t updates, uint64_t forward_steps)
+{
+    m->updates = updates;
+    m->forward_steps = forward_steps;
 }

@@ -3,17 +3,26 @@
  *
  * 784 inputs -> dense1 256 -> relu -> dropout 0.2 -> dense2 256 -> relu -> dropout 0.5
  *    -> dense3 10
- * softmax_cross_entropy loss, batch 256, SGD lr 0.390625.
+ * softmax_cross_entropy loss, batch 256, optimizer sgd; hyperparameters at run time.
  */
 #ifndef MLP_DROPOUT_SCRATCH_H
 #define MLP_DROPOUT_SCRATCH_H
 
 #include <stdint.h>
 
+/* Built fast with: -O3 -march=native -fopenmp (clang or gcc; without -fopenmp it runs
+ * serially, with the same results). */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define MLP_DROPOUT_SCRATCH_BATCH 256 /* rows per call, at most */
 #define MLP_DROPOUT_SCRATCH_INPUTS 784 /* features per row */
 #define MLP_DROPOUT_SCRATCH_OUTPUTS 10 /* logits per row */
 #define MLP_DROPOUT_SCRATCH_NUM_PARAMS 6 /* parameter tensors: weight, bias, weight, bias, ... */
+#define MLP_DROPOUT_SCRATCH_NUM_DROPOUT 2 /* dropout layers */
+#define MLP_DROPOUT_SCRATCH_NUM_STATE 0 /* optimizer state tensors: 0 per parameter tensor */
 
 /* Layer shapes: features per row into and out of each layer */
 #define MLP_DROPOUT_SCRATCH_DENSE1_IN 784
@@ -26,6 +35,30 @@
 #define MLP_DROPOUT_SCRATCH_DROPOUT2_UNITS 256
 #define MLP_DROPOUT_SCRATCH_DENSE3_IN 256
 #define MLP_DROPOUT_SCRATCH_DENSE3_OUT 10
+
+/* Parameter tensors: i of mlp_dropout_scratch_param(m, i) and of hparams.l2[i], l1[i], l1_prox[i] */
+#define MLP_DROPOUT_SCRATCH_DENSE1_WEIGHT 0 /* dense1.weight */
+#define MLP_DROPOUT_SCRATCH_DENSE1_BIAS 1 /* dense1.bias */
+#define MLP_DROPOUT_SCRATCH_DENSE2_WEIGHT 2 /* dense2.weight */
+#define MLP_DROPOUT_SCRATCH_DENSE2_BIAS 3 /* dense2.bias */
+#define MLP_DROPOUT_SCRATCH_DENSE3_WEIGHT 4 /* dense3.weight */
+#define MLP_DROPOUT_SCRATCH_DENSE3_BIAS 5 /* dense3.bias */
+
+/* Dropout layers: the index k of hparams.dropout[k] */
+#define MLP_DROPOUT_SCRATCH_DROPOUT1_INDEX 0
+#define MLP_DROPOUT_SCRATCH_DROPOUT2_INDEX 1
+
+/* The run-time hyperparameters (SPEC 1a): every field is always present; those the
+ * optimizer (sgd) does not use are ignored. */
+typedef struct mlp_dropout_scratch_hparams {
+    float lr, momentum, dampening, beta1, beta2, eps;
+    /* per parameter tensor, from its decay group */
+    float l2[MLP_DROPOUT_SCRATCH_NUM_PARAMS > 0 ? MLP_DROPOUT_SCRATCH_NUM_PARAMS : 1];
+    float l1[MLP_DROPOUT_SCRATCH_NUM_PARAMS > 0 ? MLP_DROPOUT_SCRATCH_NUM_PARAMS : 1];
+    float l1_prox[MLP_DROPOUT_SCRATCH_NUM_PARAMS > 0 ? MLP_DROPOUT_SCRATCH_NUM_PARAMS : 1];
+    /* p of each dropout layer */
+    float dropout[MLP_DROPOUT_SCRATCH_NUM_DROPOUT > 0 ? MLP_DROPOUT_SCRATCH_NUM_DROPOUT : 1];
+} mlp_dropout_scratch_hparams;
 
 typedef struct mlp_dropout_scratch_model mlp_dropout_scratch_model;
 
@@ -84,15 +117,22 @@ struct mlp_dropout_scratch_model {
     /* (BATCH) per-row losses */
     float row_loss[MLP_DROPOUT_SCRATCH_BATCH];
 
-    uint64_t seed; /* of mlp_dropout_scratch_init: also drives the dropout masks */
-    uint64_t step; /* training-mode forward passes since mlp_dropout_scratch_init */
+    /* Hyperparameters (mlp_dropout_scratch_set_hparams) and what the code derives from them */
+    mlp_dropout_scratch_hparams hp;
+    uint32_t dropout_threshold[MLP_DROPOUT_SCRATCH_NUM_DROPOUT]; /* floor(p 2^32): keep when bits >= it */
+    float dropout_scale[MLP_DROPOUT_SCRATCH_NUM_DROPOUT];        /* 1 / (1 - p); 0 for p = 1 */
+
+    uint64_t seed;          /* of mlp_dropout_scratch_init: also drives the dropout masks */
+    uint64_t forward_steps; /* training-mode forward passes: the dropout masks' step */
+    uint64_t updates;       /* updates applied: t of the optimizer */
 };
 
 /* With -fopenmp the calls below run on OpenMP's threads (omp_set_num_threads); the
  * results are bit-identical for any number of threads. Without it they run serially. */
 
-/* Sets every parameter as the model file says from seed, and zeroes the gradients,
- * velocities and the step counter. The seed also drives the dropout masks. */
+/* Sets every parameter as the model file says from seed, zeroes the gradients, the
+ * optimizer state and the counters, and sets the hyperparameters to mlp_dropout_scratch_hparams_default.
+ * The seed also drives the dropout masks. */
 void mlp_dropout_scratch_init(mlp_dropout_scratch_model *m, uint64_t seed);
 
 /* One SGD step on the first n rows of x (n x MLP_DROPOUT_SCRATCH_INPUTS, row-major) and their
@@ -109,7 +149,7 @@ float mlp_dropout_scratch_train_step(mlp_dropout_scratch_model *m, const float *
 float mlp_dropout_scratch_loss_grad(mlp_dropout_scratch_model *m, const float *x, const int32_t *y,
                                     int n, int training);
 
-/* The fused decay and SGD update from the current gradients. */
+/* The fused decay and sgd update from the current gradients (counts one update). */
 void mlp_dropout_scratch_update(mlp_dropout_scratch_model *m);
 
 /* The logits of the first n rows of x into out (n x MLP_DROPOUT_SCRATCH_OUTPUTS), dropout off.
@@ -122,5 +162,28 @@ const char *mlp_dropout_scratch_param_name(int i);
 int mlp_dropout_scratch_param_size(int i);
 float *mlp_dropout_scratch_param(mlp_dropout_scratch_model *m, int i);
 float *mlp_dropout_scratch_grad(mlp_dropout_scratch_model *m, int i);
+
+/* The hyperparameters: the model file's values, and those of a model (set at once;
+ * they take effect from the next step). */
+void mlp_dropout_scratch_hparams_default(mlp_dropout_scratch_hparams *h);
+void mlp_dropout_scratch_set_hparams(mlp_dropout_scratch_model *m, const mlp_dropout_scratch_hparams *h);
+void mlp_dropout_scratch_get_hparams(const mlp_dropout_scratch_model *m, mlp_dropout_scratch_hparams *h);
+
+/* Optimizer state tensor i, 0 <= i < MLP_DROPOUT_SCRATCH_NUM_STATE: for each parameter tensor in order,
+ * its state tensors ("dense1.weight.momentum", ".exp_avg", ".exp_avg_sq"), laid out
+ * as the parameter. NULL or 0 when i is out of range. */
+const char *mlp_dropout_scratch_state_name(int i);
+int mlp_dropout_scratch_state_size(int i);
+float *mlp_dropout_scratch_state(mlp_dropout_scratch_model *m, int i);
+
+/* The counters: updates applied (t of the optimizer) and training-mode forward passes
+ * (the dropout masks' step); set both to resume a run. */
+uint64_t mlp_dropout_scratch_updates(const mlp_dropout_scratch_model *m);
+uint64_t mlp_dropout_scratch_forward_steps(const mlp_dropout_scratch_model *m);
+void mlp_dropout_scratch_set_counters(mlp_dropout_scratch_model *m, uint64_t updates, uint64_t forward_steps);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -13,6 +13,7 @@
 #include "build.h"
 #include "dataset.h"
 #include "generic.h"
+#include "hparams.h"
 #include "rf_random.h"
 #include "train.h"
 
@@ -123,7 +124,16 @@ typedef struct {
     rf_generic *gen;
     batches *b;
     float *out;
+    rf_hparams_in hparams; /* the model file's, for the specialised code */
 } bench_ctx;
+
+/* The specialised model at its init, with the model file's hyperparameters
+ * (its code was compiled for the shapes only). */
+static void init_spec(bench_ctx *x)
+{
+    x->c->init(x->spec, x->m->seed);
+    x->c->set_hparams(x->spec, &x->hparams);
+}
 
 /* Times train_step (predict = 0) or predict (predict = 1) of both
  * implementations, interleaved, `steps` times each after a warm-up. */
@@ -162,7 +172,7 @@ static void time_both(bench_ctx *x, int steps, int predict, timing *spec, timing
 static void agreement(bench_ctx *x, double *loss_diff, double *param_diff)
 {
     const rf_model *m = x->m;
-    x->c->init(x->spec, m->seed);
+    init_spec(x);
     x->g->generic_init(x->gen, m->seed);
     *loss_diff = 0;
     for (int s = 0; s < AGREE_STEPS; s++) {
@@ -206,6 +216,7 @@ int rf_bench_run(const rf_model *m, const rf_bench_options *opt)
     static const char *const extra[] = {
         REGFIT_SOURCE_DIR "/runtime/generic.c",       REGFIT_SOURCE_DIR "/runtime/generic_dense.c",
         REGFIT_SOURCE_DIR "/runtime/generic_layers.c", REGFIT_SOURCE_DIR "/runtime/generic_loss.c",
+        REGFIT_SOURCE_DIR "/runtime/generic_update.c", REGFIT_SOURCE_DIR "/compiler/model.c",
         REGFIT_SOURCE_DIR "/runtime/bench_peak.c",    REGFIT_SOURCE_DIR "/runtime/bench_export.c", NULL};
     /* the default flags or $REGFIT_CFLAGS (e.g. -march=znver3 for the AVX2 code on an
      * AVX-512 machine), the same for all three, plus what the generic kernels' sources need */
@@ -227,6 +238,7 @@ int rf_bench_run(const rf_model *m, const rf_bench_options *opt)
     const generic_api *g = NULL;
     int rc = 1;
     bench_ctx x = {.m = m, .c = built.model};
+    rf_hparams_buf hp = {0};
     batches b = {0};
     const char *source = "";
     if (load_generic(built.handle, &g, err, sizeof err) != 0 || make_batches(m, opt, &b, &source) != 0) {
@@ -238,7 +250,7 @@ int rf_bench_run(const rf_model *m, const rf_bench_options *opt)
     x.spec = rf_model_alloc(x.c);
     x.gen = g->generic_new(m);
     x.out = malloc(sizeof(float) * m->batch * m->outputs);
-    if (!x.spec || !x.gen || !x.out) {
+    if (!x.spec || !x.gen || !x.out || rf_hparams_from_model(m, &hp) != 0) {
         fprintf(stderr, "regfitc: error: out of memory\n");
         goto out;
     }
@@ -248,6 +260,8 @@ int rf_bench_run(const rf_model *m, const rf_bench_options *opt)
         cores = 1;
     int threads = opt->threads > 0 ? opt->threads : cores;
     double flops_train = rf_model_train_flops(m), flops_pred = rf_model_predict_flops(m);
+    x.hparams = hp.in;
+    init_spec(&x);
     x.c->set_threads(1);
     /* the best of 3, on one thread and on all of them at once */
     double peak1 = 0, peak = 0;
@@ -305,6 +319,7 @@ out:
     if (x.gen)
         g->generic_free(x.gen);
     rf_model_release(x.spec);
+    rf_hparams_buf_free(&hp);
     free(b.x);
     free(b.y);
     free(b.labels);

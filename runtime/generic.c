@@ -1,8 +1,8 @@
 /* The generic model: a layer list interpreted at run time over the kernels
  * of generic_kernels.h. It owns every buffer for one batch: parameters,
- * gradients and momentum (one allocation each, a tensor per 64-byte
- * aligned slice), each layer's output, dropout masks, and two ping-pong
- * buffers for the gradient flowing backwards. */
+ * gradients and the optimizer's state tensors (one allocation each, a
+ * tensor per 64-byte aligned slice), each layer's output, dropout masks,
+ * and two ping-pong buffers for the gradient flowing backwards. */
 #include "generic.h"
 
 #include <math.h>
@@ -29,6 +29,7 @@ typedef struct {
     int in, out;
     int weight, bias;    /* parameter indices (dense), else -1 */
     double p;            /* drop probability (dropout) */
+    float alpha;         /* slope for x < 0 (leaky_relu) */
     float *buf;          /* [batch][out] owned output storage (NULL for dropout's pass) */
     const float *y;      /* [n][out] output of the last forward: buf or an alias */
     uint8_t *keep;       /* [batch][out] dropout mask of the last training forward */
@@ -36,22 +37,24 @@ typedef struct {
 } generic_layer;
 
 typedef struct {
-    long size, offset; /* elements; offset into values/grads/velocity */
-    float l2, l1;
+    long size, offset; /* elements; offset into values, grads and each state buffer */
+    rf_gk_decay decay;
     rf_init init;
 } generic_param;
 
 struct rf_generic {
     int batch, inputs, outputs;
     rf_loss_kind loss;
-    float lr, momentum;
+    rf_gk_optimizer opt;
     uint64_t seed, step; /* step: training forwards since init */
+    uint64_t updates;    /* updates since init: t of SPEC 1a is updates + 1 during one */
     int n_layers, n_params;
     int first_dense;     /* layers before it need no backward; n_layers if none */
     generic_layer *layers;
     generic_param *params;
     float *values, *grads; /* all tensors, each at params[i].offset */
-    float *velocity;       /* same layout; NULL without momentum */
+    int state_per_param;   /* 0 (plain sgd), 1 (sgd momentum buffer), 2 (adam's m and v) */
+    float *state[2];       /* same layout each; NULL beyond state_per_param */
     float *dbuf[2];        /* [batch][widest] gradients of activations, ping-pong */
     float *row_loss;       /* [batch] */
 };
@@ -74,6 +77,8 @@ static int model_usable(const rf_model *m)
     if (!m || m->batch < 1 || m->input < 1 || m->n_layers < 0 || m->n_params < 0)
         return 0;
     if ((m->n_layers > 0 && !m->layers) || (m->n_params > 0 && !m->params))
+        return 0;
+    if ((int)m->optimizer < 0 || m->optimizer >= RF_OPT_KIND_COUNT)
         return 0;
     if ((double)m->batch * m->input > MAX_ELEMENTS)
         return 0;
@@ -117,7 +122,8 @@ void rf_generic_free(rf_generic *g)
     free(g->params);
     free(g->values);
     free(g->grads);
-    free(g->velocity);
+    free(g->state[0]);
+    free(g->state[1]);
     free(g->dbuf[0]);
     free(g->dbuf[1]);
     free(g->row_loss);
@@ -135,8 +141,10 @@ rf_generic *rf_generic_new(const rf_model *m)
     g->inputs = m->input;
     g->outputs = m->outputs;
     g->loss = m->loss;
-    g->lr = (float)m->lr;
-    g->momentum = (float)m->momentum;
+    g->opt = (rf_gk_optimizer){.kind = m->optimizer, .lr = m->lr, .momentum = m->momentum,
+                               .dampening = m->dampening, .beta1 = m->beta1,
+                               .beta2 = m->beta2, .eps = m->eps, .nesterov = m->nesterov};
+    g->state_per_param = rf_model_state_per_param(m);
     g->n_layers = m->n_layers;
     g->n_params = m->n_params;
     g->first_dense = m->n_layers;
@@ -150,8 +158,7 @@ rf_generic *rf_generic_new(const rf_model *m)
         generic_param *P = &g->params[j];
         P->size = m->params[j].size;
         P->offset = total;
-        P->l2 = (float)m->params[j].l2;
-        P->l1 = (float)m->params[j].l1;
+        P->decay = (rf_gk_decay){m->params[j].l2, m->params[j].l1, m->params[j].l1_prox};
         P->init = m->params[j].init;
         total += round_up(P->size, ALIGN_FLOATS);
     }
@@ -161,11 +168,10 @@ rf_generic *rf_generic_new(const rf_model *m)
         goto oom;
     memset(g->values, 0, (size_t)total * sizeof(float));
     memset(g->grads, 0, (size_t)total * sizeof(float));
-    if (m->momentum != 0) {
-        g->velocity = alloc_aligned(total, sizeof(float));
-        if (!g->velocity)
+    for (int k = 0; k < g->state_per_param; k++) {
+        if (!(g->state[k] = alloc_aligned(total, sizeof(float))))
             goto oom;
-        memset(g->velocity, 0, (size_t)total * sizeof(float));
+        memset(g->state[k], 0, (size_t)total * sizeof(float));
     }
 
     long widest = m->input;
@@ -179,6 +185,7 @@ rf_generic *rf_generic_new(const rf_model *m)
         G->weight = L->kind == RF_LAYER_DENSE ? L->weight_param : -1;
         G->bias = L->kind == RF_LAYER_DENSE ? L->bias_param : -1;
         G->p = L->p;
+        G->alpha = (float)L->alpha;
         G->buf = alloc_aligned(count, sizeof(float));
         if (!G->buf)
             goto oom;
@@ -215,12 +222,30 @@ float *rf_generic_grad(rf_generic *g, int i)
     return g && i >= 0 && i < g->n_params ? g->grads + g->params[i].offset : NULL;
 }
 
+int rf_generic_num_state(const rf_generic *g)
+{
+    return g ? g->state_per_param * g->n_params : 0;
+}
+
+float *rf_generic_state(rf_generic *g, int i)
+{
+    if (!g || i < 0 || i >= rf_generic_num_state(g))
+        return NULL;
+    return g->state[i % g->state_per_param] + g->params[i / g->state_per_param].offset;
+}
+
+uint64_t rf_generic_updates(const rf_generic *g)
+{
+    return g ? g->updates : 0;
+}
+
 void rf_generic_init(rf_generic *g, uint64_t seed)
 {
     if (!g)
         return;
     g->seed = seed;
     g->step = 0;
+    g->updates = 0;
     for (int t = 0; t < g->n_params; t++) {
         const generic_param *P = &g->params[t];
         float *w = g->values + P->offset;
@@ -244,8 +269,8 @@ void rf_generic_init(rf_generic *g, uint64_t seed)
             break;
         }
         memset(g->grads + P->offset, 0, (size_t)P->size * sizeof(float));
-        if (g->velocity)
-            memset(g->velocity + P->offset, 0, (size_t)P->size * sizeof(float));
+        for (int k = 0; k < g->state_per_param; k++)
+            memset(g->state[k] + P->offset, 0, (size_t)P->size * sizeof(float));
     }
 }
 
@@ -298,7 +323,7 @@ static const float *forward(rf_generic *g, const float *x, int n, int training)
             dropout_forward(g, i, in, n, training);
             break;
         default:
-            rf_gk_activation_forward(L->kind, in, L->buf, (long)n * L->out);
+            rf_gk_activation_forward(L->kind, L->alpha, in, L->buf, (long)n * L->out);
             L->y = L->buf;
             break;
         }
@@ -337,7 +362,7 @@ static void backward(rf_generic *g, const float *x, const float *dz, int n)
                 rf_gk_dropout_backward(dy, L->keep, dx, count, (float)(1.0 / (1.0 - L->p)));
             break;
         default:
-            rf_gk_activation_backward(L->kind, L->y, dy, dx, count);
+            rf_gk_activation_backward(L->kind, L->alpha, L->y, dy, dx, count);
             break;
         }
         dy = dx;
@@ -366,44 +391,17 @@ float rf_generic_train_step(rf_generic *g, const float *x, const void *y, int n)
     return loss;
 }
 
-static float sign(float w)
-{
-    return (float)((w > 0.0f) - (w < 0.0f));
-}
-
-/* One tensor: w -= lr * (g + l2*w + l1*sign(w)). */
-static void update_plain(float *restrict w, const float *restrict grad, long size,
-                         float lr, float l2, float l1)
-{
-#pragma omp parallel for schedule(static) if (size >= RF_GK_PARALLEL_MIN)
-    for (long i = 0; i < size; i++)
-        w[i] -= lr * (grad[i] + l2 * w[i] + l1 * sign(w[i]));
-}
-
-/* One tensor with momentum: v = momentum*v + (g + l2*w + l1*sign(w)); w -= lr*v. */
-static void update_momentum(float *restrict w, const float *restrict grad, float *restrict v,
-                            long size, float lr, float momentum, float l2, float l1)
-{
-#pragma omp parallel for schedule(static) if (size >= RF_GK_PARALLEL_MIN)
-    for (long i = 0; i < size; i++) {
-        v[i] = momentum * v[i] + (grad[i] + l2 * w[i] + l1 * sign(w[i]));
-        w[i] -= lr * v[i];
-    }
-}
-
 void rf_generic_update(rf_generic *g)
 {
     if (!g)
         return;
+    g->updates++;
     for (int t = 0; t < g->n_params; t++) {
         const generic_param *P = &g->params[t];
-        float *w = g->values + P->offset;
-        const float *grad = g->grads + P->offset;
-        if (g->velocity)
-            update_momentum(w, grad, g->velocity + P->offset, P->size, g->lr, g->momentum,
-                            P->l2, P->l1);
-        else
-            update_plain(w, grad, P->size, g->lr, P->l2, P->l1);
+        float *s0 = g->state[0] ? g->state[0] + P->offset : NULL;
+        float *s1 = g->state[1] ? g->state[1] + P->offset : NULL;
+        rf_gk_update(&g->opt, &P->decay, g->updates, g->values + P->offset,
+                     g->grads + P->offset, s0, s1, P->size);
     }
 }
 

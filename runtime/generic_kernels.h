@@ -32,12 +32,17 @@ void rf_gk_dense_backward_input(const float *dy, const float *W, float *dx,
 
 /* --- elementwise layers (generic_layers.c) --- */
 
-/* y = f(x) over count elements, f = relu, sigmoid or tanh by kind. */
-void rf_gk_activation_forward(rf_layer_kind kind, const float *x, float *y, long count);
+/* y = f(x) over count elements, f the activation of that kind: the
+ * forward column of its RF_ACTIVATIONS row (layer_kinds.h), with alpha
+ * the layer's slope where the row takes one (leaky_relu; ignored
+ * otherwise). Other kinds do nothing. */
+void rf_gk_activation_forward(rf_layer_kind kind, float alpha, const float *x, float *y,
+                              long count);
 
-/* dx = dy * f'(x), written in terms of the forward output y. */
-void rf_gk_activation_backward(rf_layer_kind kind, const float *y, const float *dy, float *dx,
-                               long count);
+/* dx = dy * f'(x), the backward column: written in terms of the forward
+ * output y. */
+void rf_gk_activation_backward(rf_layer_kind kind, float alpha, const float *y, const float *dy,
+                               float *dx, long count);
 
 /* Inverted dropout on 0 < p < 1: keep[r][u] = bits(key, r*units + u) >=
  * threshold; y = keep ? x * scale : 0. */
@@ -47,6 +52,35 @@ void rf_gk_dropout_forward(const float *x, float *y, uint8_t *keep, int n, int u
 /* dx = keep ? dy * scale : 0 */
 void rf_gk_dropout_backward(const float *dy, const uint8_t *keep, float *dx, long count,
                             float scale);
+
+/* --- the optimizer update (generic_update.c) --- */
+
+/* The optimizer of SPEC 1a and its hyperparameters (those its kind does
+ * not use are ignored). */
+typedef struct {
+    rf_optimizer_kind kind;
+    double lr, momentum, dampening, beta1, beta2, eps;
+    int nesterov;
+} rf_gk_optimizer;
+
+/* One parameter tensor's decay, from its decay group. */
+typedef struct {
+    double l2, l1, l1_prox;
+} rf_gk_decay;
+
+/* One fused pass over one tensor of size elements, in float32 like the
+ * generated code: per element d = g + l2*w + l1*sign(w) (adamw: first
+ * w *= 1 - lr*l2, and no l2 in d), then the optimizer, then the l1_prox
+ * shrink w = sign(w)*max(|w| - lr*l1_prox, 0). t is the update count
+ * including this one (>= 1): sgd's momentum buffer starts as d at t = 1
+ * (computed as 0*b + d: the buffer must hold finite values then, as init
+ * leaves it), adam's bias corrections use it. state0 is sgd's momentum buffer (NULL:
+ * plain sgd, no momentum) or adam's m; state1 is adam's v (NULL for sgd).
+ * Scalars derived from the hyperparameters (1 - beta1, lr/(1 - beta1^t),
+ * sqrt(1 - beta2^t), 1 - lr*l2, lr*l1_prox, ...) are computed in double
+ * once per call and rounded to float. */
+void rf_gk_update(const rf_gk_optimizer *o, const rf_gk_decay *d, uint64_t t, float *w,
+                  const float *grad, float *state0, float *state1, long size);
 
 /* --- losses (generic_loss.c) --- */
 

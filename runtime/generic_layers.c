@@ -1,61 +1,80 @@
-/* Elementwise layer kernels with run-time shapes: relu, sigmoid, tanh and
- * inverted dropout, forward and backward. Each element is independent, so
- * the loops split over threads freely and vectorise (relu, dropout; the
- * sigmoid and tanh call libm per element). */
+/* Elementwise layer kernels with run-time shapes: the activations of
+ * RF_ACTIVATIONS and inverted dropout, forward and backward. Each element
+ * is independent, so the loops split over threads freely and vectorise
+ * (relu, leaky_relu, dropout; sigmoid and tanh call libm per element). */
 #include "generic_kernels.h"
 
 #include <math.h>
 
+#include "layer_kinds.h"
 #include "rf_random.h"
 
 #define ELEMENTWISE_PARALLEL_MIN (4 * RF_GK_PARALLEL_MIN)
 
-void rf_gk_activation_forward(rf_layer_kind kind, const float *restrict x, float *restrict y,
-                              long count)
+/* One forward and one backward loop per RF_ACTIVATIONS row, the math its
+ * scalar columns: forward in x (and a), backward in y, dy (and a). The
+ * sign-only rows are a compare and a select per element, cheap enough to
+ * stay on one thread up to ELEMENTWISE_PARALLEL_MIN; the others call libm
+ * and fork from RF_GK_PARALLEL_MIN. The slope is copied to a local inside
+ * the loop's thread (firstprivate): a shared one is passed by reference,
+ * and the stores could alias it for all the vectoriser knows. */
+#define ACTIVATION_LOOPS(E, name, takes_alpha, forward, backward, forward_v, backward_v,        \
+                         sign_only)                                                             \
+    static void forward_##name(const float *restrict xs, float *restrict ys, long count,       \
+                               float a)                                                         \
+    {                                                                                           \
+        const long parallel_min = (sign_only) ? ELEMENTWISE_PARALLEL_MIN : RF_GK_PARALLEL_MIN;  \
+        (void)a;                                                                                \
+        (void)parallel_min;                                                                     \
+        _Pragma("omp parallel for schedule(static) firstprivate(a) if (count >= parallel_min)") \
+        for (long i = 0; i < count; i++) {                                                      \
+            const float x = xs[i];                                                              \
+            ys[i] = (forward);                                                                  \
+        }                                                                                       \
+    }                                                                                           \
+    static void backward_##name(const float *restrict ys, const float *restrict dys,           \
+                                float *restrict dxs, long count, float a)                       \
+    {                                                                                           \
+        const long parallel_min = ELEMENTWISE_PARALLEL_MIN;                                     \
+        (void)a;                                                                                \
+        (void)parallel_min;                                                                     \
+        _Pragma("omp parallel for schedule(static) firstprivate(a) if (count >= parallel_min)") \
+        for (long i = 0; i < count; i++) {                                                      \
+            const float y = ys[i], dy = dys[i];                                                 \
+            dxs[i] = (backward);                                                                \
+        }                                                                                       \
+    }
+RF_ACTIVATIONS(ACTIVATION_LOOPS)
+#undef ACTIVATION_LOOPS
+
+void rf_gk_activation_forward(rf_layer_kind kind, float alpha, const float *restrict x,
+                              float *restrict y, long count)
 {
+#define FORWARD_CASE(E, name, ...)                                                              \
+    case RF_LAYER_##E:                                                                          \
+        forward_##name(x, y, count, alpha);                                                     \
+        break;
     switch (kind) {
-    case RF_LAYER_RELU:
-#pragma omp parallel for schedule(static) if (count >= ELEMENTWISE_PARALLEL_MIN)
-        for (long i = 0; i < count; i++)
-            y[i] = x[i] > 0.0f ? x[i] : 0.0f;
-        break;
-    case RF_LAYER_SIGMOID:
-#pragma omp parallel for schedule(static) if (count >= RF_GK_PARALLEL_MIN)
-        for (long i = 0; i < count; i++)
-            y[i] = 1.0f / (1.0f + expf(-x[i]));
-        break;
-    case RF_LAYER_TANH:
-#pragma omp parallel for schedule(static) if (count >= RF_GK_PARALLEL_MIN)
-        for (long i = 0; i < count; i++)
-            y[i] = tanhf(x[i]);
-        break;
+        RF_ACTIVATIONS(FORWARD_CASE)
     default:
         break;
     }
+#undef FORWARD_CASE
 }
 
-void rf_gk_activation_backward(rf_layer_kind kind, const float *restrict y,
+void rf_gk_activation_backward(rf_layer_kind kind, float alpha, const float *restrict y,
                                const float *restrict dy, float *restrict dx, long count)
 {
+#define BACKWARD_CASE(E, name, ...)                                                             \
+    case RF_LAYER_##E:                                                                          \
+        backward_##name(y, dy, dx, count, alpha);                                               \
+        break;
     switch (kind) {
-    case RF_LAYER_RELU: /* relu'(x) = [x > 0] = [y > 0] */
-#pragma omp parallel for schedule(static) if (count >= ELEMENTWISE_PARALLEL_MIN)
-        for (long i = 0; i < count; i++)
-            dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
-        break;
-    case RF_LAYER_SIGMOID: /* sigmoid' = y (1 - y) */
-#pragma omp parallel for schedule(static) if (count >= ELEMENTWISE_PARALLEL_MIN)
-        for (long i = 0; i < count; i++)
-            dx[i] = dy[i] * y[i] * (1.0f - y[i]);
-        break;
-    case RF_LAYER_TANH: /* tanh' = 1 - y^2 */
-#pragma omp parallel for schedule(static) if (count >= ELEMENTWISE_PARALLEL_MIN)
-        for (long i = 0; i < count; i++)
-            dx[i] = dy[i] * (1.0f - y[i] * y[i]);
-        break;
+        RF_ACTIVATIONS(BACKWARD_CASE)
     default:
         break;
     }
+#undef BACKWARD_CASE
 }
 
 void rf_gk_dropout_forward(const float *restrict x, float *restrict y, uint8_t *restrict keep,

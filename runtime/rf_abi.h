@@ -12,14 +12,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RF_ABI_VERSION 1
+#define RF_ABI_VERSION 2
 #define RF_ABI_SYMBOL "rf_compiled_model"
+
+/* The run-time hyperparameters as the runtime hands them to a compiled model
+ * (the glue copies them into NAME_hparams): SPEC 3's fields, the arrays of
+ * num_params (decay) and num_dropout (p) values. */
+typedef struct {
+    float lr, momentum, dampening, beta1, beta2, eps;
+    const float *l2, *l1, *l1_prox;
+    const float *dropout;
+} rf_hparams_in;
 
 typedef struct rf_compiled {
     int abi_version;            /* RF_ABI_VERSION */
     const char *name;           /* the model's name */
     int batch, inputs, outputs; /* NAME_BATCH, NAME_INPUTS, NAME_OUTPUTS */
     int num_params;             /* NAME_NUM_PARAMS */
+    int num_dropout;            /* NAME_NUM_DROPOUT */
+    int num_state;              /* NAME_NUM_STATE */
     int loss;                   /* rf_loss_kind: y is int32_t* (softmax CE) or float* (squared) */
     size_t model_size;          /* sizeof(NAME_model) */
     size_t model_align;         /* _Alignof(NAME_model) */
@@ -33,6 +44,13 @@ typedef struct rf_compiled {
     int (*param_size)(int i);
     float *(*param)(void *m, int i);
     float *(*grad)(void *m, int i);
+    void (*set_hparams)(void *m, const rf_hparams_in *h);
+    const char *(*state_name)(int i);
+    int (*state_size)(int i);
+    float *(*state)(void *m, int i);
+    uint64_t (*updates)(const void *m);
+    uint64_t (*forward_steps)(const void *m);
+    void (*set_counters)(void *m, uint64_t updates, uint64_t forward_steps);
     /* omp_set_num_threads() in the OpenMP runtime the model was built
      * against (it may not be the caller's); a no-op without OpenMP. */
     void (*set_threads)(int n);

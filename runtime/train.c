@@ -7,6 +7,7 @@
 #include "atomic_file.h"
 #include "checkpoint.h"
 #include "dataset.h"
+#include "hparams.h"
 #include "metrics_csv.h"
 #include "plot_svg.h"
 #include "rf_random.h"
@@ -341,6 +342,7 @@ int rf_train_run(const rf_model *m, const rf_compiled *c, const rf_train_options
     memset(&t, 0, sizeof t);
     tensor_list tl;
     memset(&tl, 0, sizeof tl);
+    rf_hparams_buf hp = {0};
     rf_metrics_row *rows = NULL;
     char dir[4096];
 
@@ -372,6 +374,12 @@ int rf_train_run(const rf_model *m, const rf_compiled *c, const rf_train_options
         goto fail;
     }
     c->init(t.model, seed);
+    /* the code may have been compiled for another model file of the same shapes */
+    if (rf_hparams_from_model(m, &hp) != 0) {
+        snprintf(err, sizeof err, "out of memory");
+        goto fail;
+    }
+    c->set_hparams(t.model, &hp.in);
     if (opt->load_path &&
         rf_ckpt_load(opt->load_path, c->num_params, tl.names, tl.sizes, (float *const *)tl.data, err, sizeof err))
         goto fail;
@@ -430,6 +438,7 @@ done:
     free(t.lb);
     free(t.idx);
     rf_model_release(t.model);
+    rf_hparams_buf_free(&hp);
     rf_datasets_free(&data);
     return rc;
 }

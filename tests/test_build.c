@@ -77,13 +77,33 @@ static void test_cache_hit_and_keys(void)
     CU_ASSERT_STRING_EQUAL(a.so_path, b.so_path);
     /* the loaded model works */
     void *inst = tm_new_instance(b.model);
-    b.model->init(inst, 1);
+    tm_init(&m, b.model, inst, 1);
     float x[15] = {0}, out[10];
     b.model->predict(inst, x, 5, out);
     CU_ASSERT(out[0] == 0 && out[1] == 0); /* zero input, zero biases */
     free(inst);
 
-    /* another model, other flags: other keys */
+    /* a model file of the same shapes with other hyperparameters, seed, epochs and
+     * comments: the same code, a cache hit */
+    rf_model same_shapes;
+    small_model(&same_shapes, "small", 0.7);
+    same_shapes.momentum = 0; /* as m: plain sgd keeps no state */
+    same_shapes.seed = 99;
+    same_shapes.epochs = 3;
+    same_shapes.layers[1].pos.line = 40;
+    free(same_shapes.source);
+    same_shapes.source = strdup("# a comment\n");
+    same_shapes.source_len = strlen(same_shapes.source);
+    rf_built hit;
+    CU_ASSERT_EQUAL_FATAL(rf_build(&same_shapes, &opt, &hit, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(hit.cached, 1);
+    CU_ASSERT_STRING_EQUAL(hit.so_path, a.so_path);
+    rf_build_close(&hit);
+    rf_model_free(&same_shapes);
+
+    /* another shape, other flags: other keys */
+    other.layers[0].units = 5;
+    tm_finish(&other);
     CU_ASSERT_EQUAL_FATAL(rf_build(&other, &opt, &c, err, sizeof err), 0);
     CU_ASSERT_EQUAL(c.cached, 0);
     CU_ASSERT(strcmp(c.so_path, a.so_path) != 0);

@@ -87,7 +87,7 @@ static void check_statistics(const rf_model *m, const rf_built *b, int layer, do
     const rf_compiled *c = b->model;
     void *inst = tm_new_instance(c);
     const uint64_t seed = 77;
-    c->init(inst, seed);
+    tm_init(m, c, inst, seed);
     float *mask2 = malloc(sizeof(float) * ROWS * UNITS), *previous = malloc(sizeof(float) * ROWS * UNITS);
     long dropped = 0, total = 0;
     for (uint64_t step = 0; step < 4; step++) {
@@ -130,7 +130,7 @@ static void test_step_counter(void)
     build_models();
     const rf_compiled *c = b05.model;
     void *inst = tm_new_instance(c);
-    c->init(inst, 3);
+    tm_init(&m05, c, inst, 3);
     float *mask2 = malloc(sizeof(float) * ROWS * UNITS), *out = malloc(sizeof(float) * ROWS * UNITS);
     c->loss_grad(inst, identity, zeros, ROWS, 1);             /* step 0 */
     c->loss_grad(inst, identity, zeros, ROWS, 0);             /* evaluation: no step */
@@ -140,7 +140,7 @@ static void test_step_counter(void)
     read_mask2(c, inst, 7, mask2);
     check_mask(mask2, 7, 3, 2, 1, 0.5);
     /* re-init restarts the steps */
-    c->init(inst, 3);
+    tm_init(&m05, c, inst, 3);
     c->loss_grad(inst, identity, zeros, ROWS, 1);
     read_mask2(c, inst, ROWS, mask2);
     check_mask(mask2, ROWS, 3, 0, 1, 0.5);
@@ -157,7 +157,7 @@ static void test_evaluation_is_identity(void)
     for (int which = 0; which < 2; which++) {
         const rf_compiled *c = bs[which]->model;
         void *inst = tm_new_instance(c);
-        c->init(inst, 8);
+        tm_init(which ? &m1 : &m05, c, inst, 8);
         float *out = malloc(sizeof(float) * ROWS * UNITS);
         float loss = c->loss_grad(inst, identity, zeros, ROWS, 0);
         const float *dw = c->grad(inst, 0);
@@ -189,7 +189,7 @@ static void test_p1_zeroes(void)
     build_models();
     const rf_compiled *c = b1.model;
     void *inst = tm_new_instance(c);
-    c->init(inst, 8);
+    tm_init(&m1, c, inst, 8);
     float targets[ROWS * 3];
     tm_fill(targets, ROWS * 3, 1);
     c->loss_grad(inst, identity, targets, ROWS, 1);
@@ -218,7 +218,7 @@ static void test_masks_thread_independent(void)
     for (int threads = 1; threads <= 2; threads++) {
         c->set_threads(threads);
         void *inst = tm_new_instance(c);
-        c->init(inst, 21);
+        tm_init(&m02, c, inst, 21);
         c->loss_grad(inst, identity, zeros, ROWS, 1);
         c->loss_grad(inst, identity, zeros, ROWS - 3, 1);
         g[threads - 1] = malloc(sizeof(float) * ROWS * UNITS);

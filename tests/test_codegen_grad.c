@@ -93,7 +93,7 @@ static fixture fixture_new_scaled(const rf_model *m, const rf_built *b, uint64_t
     f.inst = tm_new_instance(f.c);
     f.seed = seed;
     f.step = 0;
-    f.c->init(f.inst, seed);
+    tm_init(m, f.c, f.inst, seed);
     tm_randomize_params(f.c, f.inst, scale);
     f.x = malloc((size_t)m->batch * m->input * sizeof(float));
     tm_fill(f.x, (long)m->batch * m->input, 1.0);

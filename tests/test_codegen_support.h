@@ -5,6 +5,8 @@
 #ifndef TEST_CODEGEN_SUPPORT_H
 #define TEST_CODEGEN_SUPPORT_H
 
+#include "hparams.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -116,6 +118,18 @@ static inline int tm_build(const rf_model *m, rf_built *b)
 }
 
 /* An instance of the compiled model, aligned as it asks. */
+/* init as a training run does it: the model's init, then the model file's
+ * hyperparameters (the code rf_build compiles holds the shapes only) */
+static inline void tm_init(const rf_model *m, const rf_compiled *c, void *inst, uint64_t seed)
+{
+    rf_hparams_buf hp;
+    c->init(inst, seed);
+    if (rf_hparams_from_model(m, &hp) != 0)
+        abort();
+    c->set_hparams(inst, &hp.in);
+    rf_hparams_buf_free(&hp);
+}
+
 static inline void *tm_new_instance(const rf_compiled *c)
 {
     size_t align = c->model_align < sizeof(void *) ? sizeof(void *) : c->model_align;

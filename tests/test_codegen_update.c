@@ -70,7 +70,7 @@ static double sign(double w)
 static void *fresh(const rf_compiled *c, float **x, int32_t **y, const rf_model *m)
 {
     void *inst = tm_new_instance(c);
-    c->init(inst, 5);
+    tm_init(m, c, inst, 5);
     tm_randomize_params(c, inst, 0.5);
     for (int t = 0; t < c->num_params; t++)
         c->param(inst, t)[1] = 0;
@@ -192,7 +192,7 @@ static void test_init_values(void)
     void *inst = tm_new_instance(c);
     memset(inst, 0xAB, c->model_size); /* init must not depend on what was there */
     const uint64_t seed = 1234;
-    c->init(inst, seed);
+    tm_init(&plain, c, inst, seed);
     /* a.weight: normal 0.5 (tensor 0) */
     const float *w = c->param(inst, 0);
     int size = c->param_size(0);
@@ -232,20 +232,20 @@ static void test_init_values(void)
     CU_ASSERT(zero);
     /* another seed, other values; the same seed, the same values */
     void *again = tm_new_instance(c);
-    c->init(again, seed + 1);
+    tm_init(&plain, c, again, seed + 1);
     CU_ASSERT(memcmp(c->param(again, 0), w, (size_t)size * sizeof(float)) != 0);
-    c->init(again, seed);
+    tm_init(&plain, c, again, seed);
     CU_ASSERT(memcmp(c->param(again, 0), w, (size_t)size * sizeof(float)) == 0);
     free(again);
     free(inst);
 }
 
 /* n training steps on threads threads; returns the final instance. */
-static void *train_on(const rf_compiled *c, int threads, const float *x, const void *y, int steps, float *losses)
+static void *train_on(const rf_model *m, const rf_compiled *c, int threads, const float *x, const void *y, int steps, float *losses)
 {
     c->set_threads(threads);
     void *inst = tm_new_instance(c);
-    c->init(inst, 99);
+    tm_init(m, c, inst, 99);
     for (int s = 0; s < steps; s++)
         losses[s] = c->train_step(inst, x, y, s == steps - 1 ? c->batch - 3 : c->batch);
     return inst;
@@ -258,8 +258,8 @@ static void check_threads_identical(const rf_model *m, const rf_built *b, int st
     tm_fill(x, (long)m->batch * m->input, 1);
     void *y = tm_targets(m, m->batch);
     float l1[16], l2[16];
-    void *one = train_on(c, 1, x, y, steps, l1);
-    void *two = train_on(c, 2, x, y, steps, l2);
+    void *one = train_on(m, c, 1, x, y, steps, l1);
+    void *two = train_on(m, c, 2, x, y, steps, l2);
     c->set_threads(2);
     CU_ASSERT(memcmp(l1, l2, (size_t)steps * sizeof(float)) == 0);
     for (int t = 0; t < c->num_params; t++) {
@@ -304,7 +304,7 @@ static void test_seed_mlp_threads_and_speed(void)
         x[i] = (float)tm_rand();
     void *y = tm_targets(&m, m.batch);
     void *inst = tm_new_instance(c);
-    c->init(inst, 1);
+    tm_init(&m, c, inst, 1);
     for (int threads = 1; threads <= 2; threads++) {
         c->set_threads(threads);
         for (int s = 0; s < 5; s++) /* warm up */

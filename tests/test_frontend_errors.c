@@ -62,7 +62,7 @@ static void test_wrong_types(void)
     EXPECT_ERROR(3, 8, "batch: expected an integer, got a mapping");
     EXPECT_ERROR(4, 9, "layers: expected a list of layers, got 'relu'");
     EXPECT_ERROR(5, 7, "loss: expected a string, got '3'");
-    EXPECT_ERROR(6, 12, "optimizer: expected a mapping with one key (one of sgd), got 'sgd'");
+    EXPECT_ERROR(6, 12, "optimizer: expected a mapping with one key (one of sgd, adam, adamw), got 'sgd'");
     EXPECT_ERROR(7, 8, "train: expected a mapping, got a list");
     fe_done();
 }
@@ -95,7 +95,7 @@ static void test_out_of_range(void)
     int rc = fe_check("name: m\ninput: 0\nbatch: -1\n"
                       "layers:\n  - dense: 0\n  - dropout: 1.01\n  - dropout: -0.1\n"
                       "  - dense: {units: 1, init: {normal: -1}}\n"
-                      "loss: squared\noptimizer: {sgd: {lr: 0, momentum: 1}}\n"
+                      "loss: squared\noptimizer: {sgd: {lr: -1, momentum: 1}}\n"
                       "decay: [{params: \"*\", l2: -1, l1: -0.5}]\n"
                       "train: {epochs: -1, seed: -3}\n");
     CU_ASSERT_EQUAL(rc, 2);
@@ -105,8 +105,8 @@ static void test_out_of_range(void)
     EXPECT_ERROR(6, 14, "dropout p must be in [0, 1], got 1.01");
     EXPECT_ERROR(7, 14, "dropout p must be in [0, 1], got -0.1");
     EXPECT_ERROR(8, 38, "normal (the standard deviation) must be at least 0, got -1");
-    EXPECT_ERROR(10, 23, "lr must be greater than 0, got 0");
-    EXPECT_ERROR(10, 36, "momentum must be in [0, 1), got 1");
+    EXPECT_ERROR(10, 23, "lr must be at least 0, got -1");
+    EXPECT_ERROR(10, 37, "momentum must be in [0, 1), got 1");
     EXPECT_ERROR(11, 27, "l2 must be at least 0, got -1");
     EXPECT_ERROR(11, 35, "l1 must be at least 0, got -0.5");
     EXPECT_ERROR(12, 17, "epochs must be at least 0, got -1");
@@ -119,7 +119,7 @@ static void test_out_of_range(void)
     CU_ASSERT_EQUAL(rc, 2);
     EXPECT_ERROR(2, 8, "input must be at most 16777216, got 99999999999999999999");
     EXPECT_ERROR(3, 8, "batch must be at most 16777216, got 16777217");
-    EXPECT_ERROR(6, 23, "lr must be greater than 0, got -0.5");
+    EXPECT_ERROR(6, 23, "lr must be at least 0, got -0.5");
     EXPECT_ERROR(6, 39, "momentum: expected a finite number, got .nan");
     EXPECT_ERROR(7, 15, "seed must be at most 18446744073709551615");
     fe_done();
@@ -180,8 +180,8 @@ static void test_layer_kinds(void)
     CU_ASSERT_EQUAL(rc, 2);
     EXPECT_ERROR(5, 5, "unknown layer kind 'Dense'; did you mean 'dense'?");
     EXPECT_ERROR(6, 5, "unknown layer kind 'rleu'; did you mean 'relu'?");
-    EXPECT_ERROR(7, 5, "unknown layer kind 'softmax' (expected dense, relu, sigmoid, tanh or "
-                       "dropout)");
+    EXPECT_ERROR(7, 5, "unknown layer kind 'softmax' (expected dense, relu, leaky_relu, "
+                       "sigmoid, tanh or dropout)");
     EXPECT_ERROR(8, 5, "dense needs its units");
     EXPECT_ERROR(9, 5, "dropout needs its drop probability");
     EXPECT_ERROR(10, 11, "relu takes no options, got '3'");
@@ -202,12 +202,53 @@ static void test_unknown_loss_optimizer_init_data(void)
     EXPECT_ERROR(5, 7, "unknown loss 'squred'; did you mean 'squared'?");
     EXPECT_ERROR(6, 13, "unknown optimizer 'sdg'; did you mean 'sgd'?");
     EXPECT_ERROR(7, 8, "unknown data 'synthetic_lineer'; did you mean 'synthetic_linear'?");
-    rc = fe_check(FE_HEAD "layers: [dense: 2]\nloss: cross_entropy\noptimizer: {adam: {lr: 1}}\n"
+    rc = fe_check(FE_HEAD "layers: [dense: 2]\nloss: cross_entropy\noptimizer: {adamm: {lr: 1}}\n"
                   "data: fashion-mnst\n");
     CU_ASSERT_EQUAL(rc, 2);
     EXPECT_ERROR(5, 7, "unknown loss 'cross_entropy'");
-    EXPECT_ERROR(6, 13, "unknown optimizer 'adam' (expected one of sgd)");
+    EXPECT_ERROR(6, 13, "unknown optimizer 'adamm'; did you mean 'adam'?");
     EXPECT_ERROR(7, 7, "unknown data 'fashion-mnst'; did you mean 'fashion-mnist'?");
+    fe_done();
+}
+
+/* The optimizers' options of SPEC 1a, each refused with its position. */
+static void test_optimizer_options(void)
+{
+    int rc = fe_check(FE_HEAD "layers: [dense: 2]\nloss: squared\n"
+                      "optimizer: {sgd: {lr: 0.1, momentum: 0, nesterov: true}}\n");
+    CU_ASSERT_EQUAL(rc, 2);
+    EXPECT_ERROR(6, 51, "nesterov needs momentum > 0 and dampening 0");
+    fe_done();
+    rc = fe_check(FE_HEAD "layers: [dense: 2]\nloss: squared\n"
+                  "optimizer: {sgd: {lr: 0.1, momentum: 0.9, dampening: 0.5, nesterov: true}}\n");
+    CU_ASSERT_EQUAL(rc, 2);
+    EXPECT_ERROR(6, 69, "nesterov needs momentum > 0 and dampening 0 (here momentum 0.9, dampening 0.5)");
+    fe_done();
+    rc = fe_check(FE_HEAD "layers: [dense: 2]\nloss: squared\n"
+                  "optimizer: {sgd: {lr: 0.1, nesterov: yes, dampening: 2}}\n");
+    CU_ASSERT_EQUAL(rc, 2);
+    EXPECT_ERROR(6, 38, "nesterov: expected true or false");
+    EXPECT_ERROR(6, 54, "dampening must be in [0, 1], got 2");
+    fe_done();
+    rc = fe_check(FE_HEAD "layers: [dense: 2]\nloss: squared\n"
+                  "optimizer: {adam: {lr: 0.1, betas: [0.9], eps: -1}}\n");
+    CU_ASSERT_EQUAL(rc, 2);
+    EXPECT_ERROR(6, 36, "betas: expected a list of two numbers like [0.9, 0.999], got a list");
+    EXPECT_ERROR(6, 48, "eps must be at least 0, got -1");
+    fe_done();
+    rc = fe_check(FE_HEAD "layers: [dense: 2]\nloss: squared\n"
+                  "optimizer: {adamw: {lr: 0.1, betas: [0.9, 1], momentum: 0.9}}\n"
+                  "decay: [{params: \"*\", l1_prox: -1}]\n");
+    CU_ASSERT_EQUAL(rc, 2);
+    EXPECT_ERROR(6, 43, "beta2 must be in [0, 1), got 1");
+    EXPECT_ERROR(6, 47, "unknown key 'momentum'");
+    EXPECT_ERROR(7, 32, "l1_prox must be at least 0, got -1");
+    fe_done();
+    rc = fe_check(FE_HEAD "layers: [dense: 2, leaky_relu: {alpha: -0.1}, leaky_relu: {slope: 1}]\n"
+                  "loss: squared\noptimizer: {sgd: {lr: 0.1}}\n");
+    CU_ASSERT_EQUAL(rc, 2);
+    EXPECT_ERROR(4, 40, "leaky_relu alpha must be at least 0, got -0.1");
+    EXPECT_ERROR(4, 60, "unknown key 'slope'");
     fe_done();
 }
 
@@ -364,7 +405,7 @@ static void test_several_errors_one_run(void)
     EXPECT_ERROR(3, 8, "batch must be at least 1");
     EXPECT_ERROR(7, 14, "dropout p must be in [0, 1], got 2");
     EXPECT_ERROR(9, 7, "did you mean 'softmax_cross_entropy'?");
-    EXPECT_ERROR(10, 23, "lr must be greater than 0");
+    EXPECT_ERROR(10, 23, "lr must be at least 0");
     EXPECT_ERROR(11, 9, "unknown key 'epoch' in train; did you mean 'epochs'?");
     /* sorted by position */
     for (int i = 1; i < rf_diag_count(fe_diag); i++)
@@ -456,6 +497,7 @@ int main(int argc, char **argv)
         {"several errors in one run", test_several_errors_one_run},
         {"error cap and printed format", test_error_cap_and_printed_format},
         {"unreadable model file", test_load_model_unreadable},
+        {"optimizer options: nesterov, dampening, betas, eps, l1_prox, leaky_relu alpha", test_optimizer_options},
         {NULL, NULL},
     };
     return rf_test_main("frontend: errors", cases, argc, argv);
