@@ -168,7 +168,6 @@ static void emit_elementwise(rf_codebuf *cb, const char *dim, const char *target
 static void forward_ports(const rf_plan *p, const rf_plan_op *op, rf_ports *ps)
 {
     char decl[160];
-    ps->n = 0;
     snprintf(decl, sizeof decl, "float (*restrict out)[%s]", op->out_dim);
     rf_ports_buffer(ps, p, decl, op->out);
     snprintf(decl, sizeof decl, "const float (*restrict in)[%s]", op->in_dim);
@@ -179,7 +178,6 @@ static void forward_ports(const rf_plan *p, const rf_plan_op *op, rf_ports *ps)
 static void backward_ports(const rf_plan *p, const rf_plan_op *op, rf_ports *ps)
 {
     char decl[160];
-    ps->n = 0;
     snprintf(decl, sizeof decl, "float (*restrict in_grad)[%s]", op->in_dim);
     rf_ports_buffer(ps, p, decl, op->in_grad);
     snprintf(decl, sizeof decl, "const float (*restrict out_grad)[%s]", op->out_dim);
@@ -191,12 +189,9 @@ static void backward_ports(const rf_plan *p, const rf_plan_op *op, rf_ports *ps)
 
 static void activation_forward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op)
 {
-    char head[160], expr[200];
-    rf_ports ps;
-    forward_ports(p, op, &ps);
+    char expr[200];
     rf_cb_line(cb, "/* out = %s(in) */", text_of(op->layer->kind)->name);
-    snprintf(head, sizeof head, "static void %s_%s_forward(", p->name, op->name);
-    rf_ports_signature(cb, head, &ps);
+    rf_emit_step_signature(cb, p, op, 0);
     call_text(p, op, "", "in[r][j]", expr, sizeof expr);
     emit_elementwise(cb, op->out_dim, "out", expr);
     rf_cb_close(cb, "}");
@@ -205,34 +200,13 @@ static void activation_forward(rf_codebuf *cb, const rf_plan *p, const rf_plan_o
 
 static void activation_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op)
 {
-    char head[160], expr[200];
-    rf_ports ps;
-    backward_ports(p, op, &ps);
+    char expr[200];
     rf_cb_line(cb, "/* in_grad = %s'(in) out_grad, from the output */", text_of(op->layer->kind)->name);
-    snprintf(head, sizeof head, "static void %s_%s_backward(", p->name, op->name);
-    rf_ports_signature(cb, head, &ps);
+    rf_emit_step_signature(cb, p, op, 1);
     call_text(p, op, "_grad", "out[r][j], out_grad[r][j]", expr, sizeof expr);
     emit_elementwise(cb, op->in_dim, "in_grad", expr);
     rf_cb_close(cb, "}");
     rf_cb_line(cb, "");
-}
-
-static void activation_forward_call(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op)
-{
-    char name[128];
-    rf_ports ps;
-    forward_ports(p, op, &ps);
-    snprintf(name, sizeof name, "%s_%s_forward", p->name, op->name);
-    rf_ports_call(cb, name, &ps);
-}
-
-static void activation_backward_call(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op)
-{
-    char name[128];
-    rf_ports ps;
-    backward_ports(p, op, &ps);
-    snprintf(name, sizeof name, "%s_%s_backward", p->name, op->name);
-    rf_ports_call(cb, name, &ps);
 }
 
 const rf_layer_emitter rf_activation_emitter = {
@@ -242,6 +216,6 @@ const rf_layer_emitter rf_activation_emitter = {
     .helpers = activation_helpers,
     .forward = activation_forward,
     .backward = activation_backward,
-    .forward_call = activation_forward_call,
-    .backward_call = activation_backward_call,
+    .forward_ports = forward_ports,
+    .backward_ports = backward_ports,
 };

@@ -153,10 +153,7 @@ static void emit_act_steps(rf_codebuf *cb, const rf_plan *p, const rf_epilogue_n
         char name[32];
         act_enum((rf_layer_kind)k, name, sizeof name);
         const char *alpha = rf_activation_takes_alpha((rf_layer_kind)k) ? ", e.alpha" : "";
-        if (grad)
-            rf_cb_line(cb, "%sif (e.act == %s)", first ? "" : "else ", name);
-        else
-            rf_cb_line(cb, "%sif (e.act == %s)", first ? "" : "else ", name);
+        rf_cb_line(cb, "%sif (e.act == %s)", first ? "" : "else ", name);
         if (grad)
             rf_cb_line(cb, "    %s = %s_%s_grad%s(gate, %s%s);", var, p->name, rf_layer_kind_name((rf_layer_kind)k),
                        vector ? "_v" : "", var, alpha);
@@ -598,7 +595,6 @@ static void emit_product_call(rf_codebuf *cb, const rf_plan *p, const char *c, c
 static void forward_ports(const rf_plan *p, const rf_plan_op *op, rf_ports *ps)
 {
     char decl[160];
-    ps->n = 0;
     snprintf(decl, sizeof decl, "float (*restrict out)[%s]", op->out_dim);
     rf_ports_buffer(ps, p, decl, op->out);
     snprintf(decl, sizeof decl, "const float (*restrict in)[%s]", op->in_dim);
@@ -617,7 +613,6 @@ static void forward_ports(const rf_plan *p, const rf_plan_op *op, rf_ports *ps)
 static void backward_ports(const rf_plan *p, const rf_plan_op *op, rf_ports *ps)
 {
     char decl[160];
-    ps->n = 0;
     if (op->input_grad) {
         snprintf(decl, sizeof decl, "float (*restrict in_grad)[%s]", op->in_dim);
         rf_ports_buffer(ps, p, decl, op->in_grad);
@@ -648,7 +643,7 @@ static void backward_ports(const rf_plan *p, const rf_plan_op *op, rf_ports *ps)
 
 static void dense_forward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op)
 {
-    char head[160], epilogue[400];
+    char epilogue[400];
     const int chain = op->chain == op->layer_index;
     if (chain) {
         const rf_plan_op *act = chain_act(p, op), *drop = chain_drop(p, op);
@@ -662,10 +657,7 @@ static void dense_forward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op
         rf_cb_line(cb, "/* out = in weight + bias: work tiles of TILE_ROWS rows x NR columns, column panel by");
         rf_cb_line(cb, " * column panel (a thread's consecutive tiles reuse one panel of weight) */");
     }
-    rf_ports ps;
-    forward_ports(p, op, &ps);
-    snprintf(head, sizeof head, "static void %s_%s_forward(", p->name, op->name);
-    rf_ports_signature(cb, head, &ps);
+    rf_emit_step_signature(cb, p, op, 0);
     forward_epilogue(p, op, epilogue, sizeof epilogue);
     emit_epilogue_local(cb, p, "epilogue", epilogue);
     emit_product_call(cb, p, "out[0]", op->out_dim, "epilogue", "in[0]", op->in_dim, "1", "weight[0]", op->out_dim,
@@ -677,17 +669,13 @@ static void dense_forward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op
 
 static void dense_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op)
 {
-    char head[160];
     rf_cb_line(cb, "/* weight_grad = in^T out_grad, bias_grad = column sums of out_grad%s",
                op->input_grad ? "," : "");
     if (op->input_grad)
         rf_cb_line(cb, " * in_grad = out_grad weight^T (weight_t: made by %s_transpose_weights) */", p->name);
     else
         rf_cb_line(cb, " * (the first dense layer: its input needs no gradient) */");
-    rf_ports ps;
-    backward_ports(p, op, &ps);
-    snprintf(head, sizeof head, "static void %s_%s_backward(", p->name, op->name);
-    rf_ports_signature(cb, head, &ps);
+    rf_emit_step_signature(cb, p, op, 1);
 
     rf_cb_line(cb, "/* weight_grad = in^T out_grad, summing the batch rows in order; work tiles of MR rows");
     rf_cb_line(cb, " * x NR columns, row block by row block (a thread keeps MR columns of in in cache) */");
@@ -746,24 +734,6 @@ static void dense_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *o
     rf_cb_line(cb, "");
 }
 
-static void dense_forward_call(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op)
-{
-    char name[128];
-    rf_ports ps;
-    forward_ports(p, op, &ps);
-    snprintf(name, sizeof name, "%s_%s_forward", p->name, op->name);
-    rf_ports_call(cb, name, &ps);
-}
-
-static void dense_backward_call(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op)
-{
-    char name[128];
-    rf_ports ps;
-    backward_ports(p, op, &ps);
-    snprintf(name, sizeof name, "%s_%s_backward", p->name, op->name);
-    rf_ports_call(cb, name, &ps);
-}
-
 int rf_dense_has_transposes(const rf_plan *p)
 {
     for (int i = 0; i < p->n_ops; i++)
@@ -810,6 +780,6 @@ const rf_layer_emitter rf_dense_emitter = {
     .helpers = dense_helpers,
     .forward = dense_forward,
     .backward = dense_backward,
-    .forward_call = dense_forward_call,
-    .backward_call = dense_backward_call,
+    .forward_ports = forward_ports,
+    .backward_ports = backward_ports,
 };

@@ -17,7 +17,7 @@
 
 static void dropout_describe(const rf_plan_op *op, char *buf, size_t len)
 {
-    snprintf(buf, len, "dropout, %d units, p at run time (the model file: %g)", op->layer->out, op->layer->p);
+    snprintf(buf, len, "dropout, %d units, p at run time", op->layer->out);
 }
 
 static void dropout_shapes(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op)
@@ -45,7 +45,6 @@ void rf_dropout_mask_ports(rf_ports *ps, const rf_plan *p, const rf_plan_op *dro
 static void forward_ports(const rf_plan *p, const rf_plan_op *op, rf_ports *ps)
 {
     char decl[160];
-    ps->n = 0;
     snprintf(decl, sizeof decl, "float (*restrict out)[%s]", op->out_dim);
     rf_ports_buffer(ps, p, decl, op->out);
     snprintf(decl, sizeof decl, "float (*restrict mask)[%s]", op->out_dim);
@@ -60,7 +59,6 @@ static void forward_ports(const rf_plan *p, const rf_plan_op *op, rf_ports *ps)
 static void backward_ports(const rf_plan *p, const rf_plan_op *op, rf_ports *ps)
 {
     char decl[160];
-    ps->n = 0;
     snprintf(decl, sizeof decl, "float (*restrict in_grad)[%s]", op->in_dim);
     rf_ports_buffer(ps, p, decl, op->in_grad);
     snprintf(decl, sizeof decl, "const float (*restrict out_grad)[%s]", op->out_dim);
@@ -73,12 +71,8 @@ static void backward_ports(const rf_plan *p, const rf_plan_op *op, rf_ports *ps)
 
 static void dropout_forward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op)
 {
-    char head[160];
-    rf_ports ps;
-    forward_ports(p, op, &ps);
     rf_cb_line(cb, "/* Training: mask = this step's mask (0 or scale), out = in * mask. Evaluation: out = in. */");
-    snprintf(head, sizeof head, "static void %s_%s_forward(", p->name, op->name);
-    rf_ports_signature(cb, head, &ps);
+    rf_emit_step_signature(cb, p, op, 0);
     rf_cb_open(cb, "if (!training) {");
     emit_rows(cb, op->out_dim, "out", "in[r][j]");
     rf_cb_line(cb, "return;");
@@ -99,33 +93,11 @@ static void dropout_forward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *
 
 static void dropout_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op)
 {
-    char head[160];
-    rf_ports ps;
-    backward_ports(p, op, &ps);
     rf_cb_line(cb, "/* in_grad = out_grad * mask in training, out_grad in evaluation */");
-    snprintf(head, sizeof head, "static void %s_%s_backward(", p->name, op->name);
-    rf_ports_signature(cb, head, &ps);
+    rf_emit_step_signature(cb, p, op, 1);
     emit_rows(cb, op->in_dim, "in_grad", "training ? out_grad[r][j] * mask[r][j] : out_grad[r][j]");
     rf_cb_close(cb, "}");
     rf_cb_line(cb, "");
-}
-
-static void dropout_forward_call(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op)
-{
-    char name[128];
-    rf_ports ps;
-    forward_ports(p, op, &ps);
-    snprintf(name, sizeof name, "%s_%s_forward", p->name, op->name);
-    rf_ports_call(cb, name, &ps);
-}
-
-static void dropout_backward_call(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op)
-{
-    char name[128];
-    rf_ports ps;
-    backward_ports(p, op, &ps);
-    snprintf(name, sizeof name, "%s_%s_backward", p->name, op->name);
-    rf_ports_call(cb, name, &ps);
 }
 
 const rf_layer_emitter rf_dropout_emitter = {
@@ -135,6 +107,6 @@ const rf_layer_emitter rf_dropout_emitter = {
     .helpers = NULL,
     .forward = dropout_forward,
     .backward = dropout_backward,
-    .forward_call = dropout_forward_call,
-    .backward_call = dropout_backward_call,
+    .forward_ports = forward_ports,
+    .backward_ports = backward_ports,
 };

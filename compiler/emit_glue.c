@@ -25,6 +25,8 @@ int rf_emit_glue(const rf_model *m, char **text)
     rf_cb_line(cb, "#include \"%s.h\"", n);
     rf_cb_line(cb, "#include \"rf_abi.h\"");
     rf_cb_line(cb, "");
+    rf_cb_line(cb, "#include <string.h>");
+    rf_cb_line(cb, "");
     rf_cb_line(cb, "#ifdef _OPENMP");
     rf_cb_line(cb, "#include <omp.h>");
     rf_cb_line(cb, "#endif");
@@ -54,7 +56,7 @@ int rf_emit_glue(const rf_model *m, char **text)
     rf_cb_line(cb, "static void glue_set_hparams(void *m, const rf_hparams_in *in)");
     rf_cb_open(cb, "{");
     rf_cb_line(cb, "%s_hparams h;", n);
-    rf_cb_line(cb, "%s_hparams_default(&h);", n);
+    rf_cb_line(cb, "memset(&h, 0, sizeof h); /* every field is set below */");
     rf_cb_line(cb, "h.lr = in->lr;");
     rf_cb_line(cb, "h.momentum = in->momentum;");
     rf_cb_line(cb, "h.dampening = in->dampening;");

@@ -10,26 +10,6 @@
 #include "codebuf.h"
 #include "plan.h"
 
-typedef struct {
-    rf_layer_kind kind;
-    /* the layer heading after its name: "dense 784 -> 256" */
-    void (*describe)(const rf_plan_op *op, char *buf, size_t len);
-    /* the #defines of the layer's shapes (NAME.h) */
-    void (*shapes)(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op);
-    /* static helpers shared by all layers of this kind, once per file; may be NULL */
-    void (*helpers)(rf_codebuf *cb, const rf_plan *p);
-    /* the static functions NAME_LAYER_forward and (when op->backward) NAME_LAYER_backward */
-    void (*forward)(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op);
-    void (*backward)(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op);
-    /* their calls in NAME_forward and NAME_backward */
-    void (*forward_call)(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op);
-    void (*backward_call)(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op);
-} rf_layer_emitter;
-
-extern const rf_layer_emitter rf_dense_emitter;
-extern const rf_layer_emitter rf_activation_emitter; /* every RF_ACTIVATIONS kind */
-extern const rf_layer_emitter rf_dropout_emitter;
-
 /* Ports (emit_ports.c): a static function's parameters and its call's arguments, one
  * list for both. */
 #define RF_MAX_PORTS 16
@@ -46,6 +26,30 @@ void rf_ports_add(rf_ports *ps, const char *decl, const char *arg_fmt, ...) __at
 void rf_ports_buffer(rf_ports *ps, const rf_plan *p, const char *decl, int buffer);
 void rf_ports_signature(rf_codebuf *cb, const char *head, const rf_ports *ps);
 void rf_ports_call(rf_codebuf *cb, const char *name, const rf_ports *ps);
+/* The signature and the call of a layer's NAME_LAYER_forward or _backward, from its ports. */
+void rf_emit_step_signature(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op, int backward);
+void rf_emit_step_call(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op, int backward);
+
+typedef struct {
+    rf_layer_kind kind;
+    /* the layer heading after its name: "dense 784 -> 256" */
+    void (*describe)(const rf_plan_op *op, char *buf, size_t len);
+    /* the #defines of the layer's shapes (NAME.h) */
+    void (*shapes)(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op);
+    /* static helpers shared by all layers of this kind, once per file; may be NULL */
+    void (*helpers)(rf_codebuf *cb, const rf_plan *p);
+    /* the static functions NAME_LAYER_forward and (when op->backward) NAME_LAYER_backward */
+    void (*forward)(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op);
+    void (*backward)(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op);
+    /* their parameters and the arguments of their calls in NAME_forward and NAME_backward */
+    void (*forward_ports)(const rf_plan *p, const rf_plan_op *op, rf_ports *ps);
+    void (*backward_ports)(const rf_plan *p, const rf_plan_op *op, rf_ports *ps);
+} rf_layer_emitter;
+
+extern const rf_layer_emitter rf_dense_emitter;
+extern const rf_layer_emitter rf_activation_emitter; /* every RF_ACTIVATIONS kind */
+extern const rf_layer_emitter rf_dropout_emitter;
+
 
 /* emit_activation.c: the vector forms NAME_ACT_v / NAME_ACT_grad_v of the activations
  * fused into a product's epilogue (after the vector types exist). */

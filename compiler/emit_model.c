@@ -147,10 +147,11 @@ static void emit_file_comment(rf_codebuf *cb, const rf_plan *p, const char *suff
     char line[200];
     int len = snprintf(line, sizeof line, " * %d inputs", m->input);
     for (int i = 0; i < p->n_ops; i++) {
-        char item[160], what[120];
-        rf_layer_emitter_of(p->ops[i].layer->kind)->describe(&p->ops[i], what, sizeof what);
+        char item[160];
         if (p->ops[i].layer->kind == RF_LAYER_DENSE)
             snprintf(item, sizeof item, " -> %s %d", p->ops[i].name, p->ops[i].layer->out);
+        else if (p->ops[i].layer->kind == RF_LAYER_DROPOUT && !m->path) /* the build's copy: no values */
+            snprintf(item, sizeof item, " -> dropout");
         else if (p->ops[i].layer->kind == RF_LAYER_DROPOUT)
             snprintf(item, sizeof item, " -> dropout %g", p->ops[i].layer->p);
         else
@@ -502,7 +503,7 @@ static void emit_drivers(rf_codebuf *cb, const rf_plan *p)
         rf_cb_line(cb, "(void)m, (void)input, (void)n; /* no layers: the output is the input */");
     for (int i = 0; i < p->n_ops; i++)
         if (!p->ops[i].fused)
-            rf_layer_emitter_of(p->ops[i].layer->kind)->forward_call(cb, p, &p->ops[i]);
+            rf_emit_step_call(cb, p, &p->ops[i], 0);
     rf_cb_close(cb, "}");
     rf_cb_line(cb, "");
     int input, training;
@@ -517,7 +518,7 @@ static void emit_drivers(rf_codebuf *cb, const rf_plan *p)
             rf_cb_line(cb, "(void)training;");
         for (int i = p->n_ops - 1; i >= 0; i--)
             if (p->ops[i].backward && !p->ops[i].fused)
-                rf_layer_emitter_of(p->ops[i].layer->kind)->backward_call(cb, p, &p->ops[i]);
+                rf_emit_step_call(cb, p, &p->ops[i], 1);
         rf_cb_close(cb, "}");
         rf_cb_line(cb, "");
     }

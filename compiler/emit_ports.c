@@ -39,3 +39,29 @@ void rf_ports_call(rf_codebuf *cb, const char *name, const rf_ports *ps)
         args[i] = ps->port[i].arg;
     rf_emit_call(cb, name, args, ps->n);
 }
+
+/* A step's ports from its emitter, and its function's name "NAME_LAYER_forward". */
+static void step_ports(const rf_plan *p, const rf_plan_op *op, int backward, rf_ports *ps, char *name, size_t len)
+{
+    const rf_layer_emitter *e = rf_layer_emitter_of(op->layer->kind);
+    ps->n = 0;
+    (backward ? e->backward_ports : e->forward_ports)(p, op, ps);
+    snprintf(name, len, "%s_%s_%s", p->name, op->name, backward ? "backward" : "forward");
+}
+
+void rf_emit_step_signature(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op, int backward)
+{
+    rf_ports ps;
+    char name[RF_PLAN_IDENT + 48], head[RF_PLAN_IDENT + 64];
+    step_ports(p, op, backward, &ps, name, sizeof name);
+    snprintf(head, sizeof head, "static void %s(", name);
+    rf_ports_signature(cb, head, &ps);
+}
+
+void rf_emit_step_call(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op, int backward)
+{
+    rf_ports ps;
+    char name[RF_PLAN_IDENT + 48];
+    step_ports(p, op, backward, &ps, name, sizeof name);
+    rf_ports_call(cb, name, &ps);
+}

@@ -438,6 +438,14 @@ static void highdim_linreg_wd_sgd(float *restrict w, const float *restrict g, in
 {
     const float lr = h->lr, l2 = h->l2[tensor], l1 = h->l1[tensor];
     const float shrink = lr * h->l1_prox[tensor];
+    if (l1 == 0.0f && shrink == 0.0f) {
+        OMP_FOR_NOWAIT
+        for (int i = 0; i < size; i++) {
+            const float d = g[i] + l2 * w[i];
+            w[i] -= lr * d;
+        }
+        return;
+    }
     OMP_FOR_NOWAIT
     for (int i = 0; i < size; i++) {
         const float d = g[i] + l2 * w[i] + l1 * highdim_linreg_wd_sign(w[i]);

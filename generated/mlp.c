@@ -503,7 +503,7 @@ static void mlp_dense1_backward(float (*restrict weight_grad)[MLP_DENSE1_OUT],
 /* fused: computed in the epilogue of mlp_dense1_forward, and its backward in
  * that of the input gradient of the dense layer above */
 
-/* dropout1: dropout, 256 units, p at run time (the model file: 0.2) (mlp.yaml:12) */
+/* dropout1: dropout, 256 units, p at run time (mlp.yaml:12) */
 
 /* fused: computed in the epilogue of mlp_dense1_forward, and its backward in
  * that of the input gradient of the dense layer above */
@@ -576,7 +576,7 @@ static void mlp_hidden2_backward(float (*restrict in_grad)[MLP_HIDDEN2_IN],
 /* fused: computed in the epilogue of mlp_hidden2_forward, and its backward in
  * that of the input gradient of the dense layer above */
 
-/* dropout2: dropout, 256 units, p at run time (the model file: 0.5) (mlp.yaml:15) */
+/* dropout2: dropout, 256 units, p at run time (mlp.yaml:15) */
 
 /* fused: computed in the epilogue of mlp_hidden2_forward, and its backward in
  * that of the input gradient of the dense layer above */
@@ -748,6 +748,14 @@ static void mlp_sgd(float *restrict w, const float *restrict g, int size, const 
 {
     const float lr = h->lr, l2 = h->l2[tensor], l1 = h->l1[tensor];
     const float shrink = lr * h->l1_prox[tensor];
+    if (l1 == 0.0f && shrink == 0.0f) {
+        OMP_FOR_NOWAIT
+        for (int i = 0; i < size; i++) {
+            const float d = g[i] + l2 * w[i];
+            w[i] -= lr * d;
+        }
+        return;
+    }
     OMP_FOR_NOWAIT
     for (int i = 0; i < size; i++) {
         const float d = g[i] + l2 * w[i] + l1 * mlp_sign(w[i]);

@@ -505,7 +505,7 @@ static void mlp_dropout_dense1_backward(float (*restrict weight_grad)[MLP_DROPOU
 /* fused: computed in the epilogue of mlp_dropout_dense1_forward, and its backward in
  * that of the input gradient of the dense layer above */
 
-/* dropout1: dropout, 256 units, p at run time (the model file: 0.2) (mlp_dropout.yaml:11) */
+/* dropout1: dropout, 256 units, p at run time (mlp_dropout.yaml:11) */
 
 /* fused: computed in the epilogue of mlp_dropout_dense1_forward, and its backward in
  * that of the input gradient of the dense layer above */
@@ -581,7 +581,7 @@ static void mlp_dropout_dense2_backward(float (*restrict in_grad)[MLP_DROPOUT_DE
 /* fused: computed in the epilogue of mlp_dropout_dense2_forward, and its backward in
  * that of the input gradient of the dense layer above */
 
-/* dropout2: dropout, 256 units, p at run time (the model file: 0.5) (mlp_dropout.yaml:14) */
+/* dropout2: dropout, 256 units, p at run time (mlp_dropout.yaml:14) */
 
 /* fused: computed in the epilogue of mlp_dropout_dense2_forward, and its backward in
  * that of the input gradient of the dense layer above */
@@ -763,6 +763,14 @@ static void mlp_dropout_sgd(float *restrict w, const float *restrict g, int size
 {
     const float lr = h->lr, l2 = h->l2[tensor], l1 = h->l1[tensor];
     const float shrink = lr * h->l1_prox[tensor];
+    if (l1 == 0.0f && shrink == 0.0f) {
+        OMP_FOR_NOWAIT
+        for (int i = 0; i < size; i++) {
+            const float d = g[i] + l2 * w[i];
+            w[i] -= lr * d;
+        }
+        return;
+    }
     OMP_FOR_NOWAIT
     for (int i = 0; i < size; i++) {
         const float d = g[i] + l2 * w[i] + l1 * mlp_dropout_sign(w[i]);

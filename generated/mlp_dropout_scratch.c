@@ -507,7 +507,7 @@ static void mlp_dropout_scratch_dense1_backward(
 /* fused: computed in the epilogue of mlp_dropout_scratch_dense1_forward, and its backward in
  * that of the input gradient of the dense layer above */
 
-/* dropout1: dropout, 256 units, p at run time (the model file: 0.2) (mlp_dropout_scratch.yaml:12) */
+/* dropout1: dropout, 256 units, p at run time (mlp_dropout_scratch.yaml:12) */
 
 /* fused: computed in the epilogue of mlp_dropout_scratch_dense1_forward, and its backward in
  * that of the input gradient of the dense layer above */
@@ -585,7 +585,7 @@ static void mlp_dropout_scratch_dense2_backward(
 /* fused: computed in the epilogue of mlp_dropout_scratch_dense2_forward, and its backward in
  * that of the input gradient of the dense layer above */
 
-/* dropout2: dropout, 256 units, p at run time (the model file: 0.5) (mlp_dropout_scratch.yaml:15) */
+/* dropout2: dropout, 256 units, p at run time (mlp_dropout_scratch.yaml:15) */
 
 /* fused: computed in the epilogue of mlp_dropout_scratch_dense2_forward, and its backward in
  * that of the input gradient of the dense layer above */
@@ -778,6 +778,14 @@ static void mlp_dropout_scratch_sgd(float *restrict w, const float *restrict g, 
 {
     const float lr = h->lr, l2 = h->l2[tensor], l1 = h->l1[tensor];
     const float shrink = lr * h->l1_prox[tensor];
+    if (l1 == 0.0f && shrink == 0.0f) {
+        OMP_FOR_NOWAIT
+        for (int i = 0; i < size; i++) {
+            const float d = g[i] + l2 * w[i];
+            w[i] -= lr * d;
+        }
+        return;
+    }
     OMP_FOR_NOWAIT
     for (int i = 0; i < size; i++) {
         const float d = g[i] + l2 * w[i] + l1 * mlp_dropout_scratch_sign(w[i]);

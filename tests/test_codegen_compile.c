@@ -279,8 +279,8 @@ static void test_text(void)
                      L->pos.line);
         else if (L->kind == RF_LAYER_DROPOUT)
             snprintf(heading, sizeof heading,
-                     "/* dropout%d: dropout, %d units, p at run time (the model file: %g) (mlp_dropout.yaml:%d) */",
-                     i == 2 ? 1 : 2, L->out, L->p, L->pos.line);
+                     "/* dropout%d: dropout, %d units, p at run time (mlp_dropout.yaml:%d) */", i == 2 ? 1 : 2,
+                     L->out, L->pos.line);
         else
             snprintf(heading, sizeof heading, "/* relu%d: relu, %d units (mlp_dropout.yaml:%d) */", i == 1 ? 1 : 2,
                      L->out, L->pos.line);
