@@ -52,9 +52,9 @@ static const char *data_name(const rf_data *d)
 
 static void print_layers(const rf_model *m, FILE *out)
 {
-    fprintf(out, "\n  %-4s %-5s %-16s %-8s %-14s %s\n", "#", "line", "layer", "kind",
+    fprintf(out, "\n  %-4s %-5s %-16s %-10s %-14s %s\n", "#", "line", "layer", "kind",
             "output", "notes");
-    fprintf(out, "  %-4s %-5s %-16s %-8s [%d, %d]\n", "", "", "(input)", "", m->batch, m->input);
+    fprintf(out, "  %-4s %-5s %-16s %-10s [%d, %d]\n", "", "", "(input)", "", m->batch, m->input);
     for (int i = 0; i < m->n_layers; i++) {
         const rf_layer *L = &m->layers[i];
         char shape[40], notes[96] = "";
@@ -62,7 +62,9 @@ static void print_layers(const rf_model *m, FILE *out)
         /* (shape padded only when notes follow, so lines carry no trailing blanks) */
         if (L->kind == RF_LAYER_DROPOUT)
             snprintf(notes, sizeof notes, "p = %g", L->p);
-        fprintf(out, notes[0] ? "  %-4d %-5d %-16s %-8s %-14s" : "  %-4d %-5d %-16s %-8s %s", i + 1, L->pos.line,
+        else if (L->kind == RF_LAYER_LEAKY_RELU)
+            snprintf(notes, sizeof notes, "alpha = %g", L->alpha);
+        fprintf(out, notes[0] ? "  %-4d %-5d %-16s %-10s %-14s" : "  %-4d %-5d %-16s %-10s %s", i + 1, L->pos.line,
                 L->kind == RF_LAYER_DENSE ? L->name : "-", rf_layer_kind_name(L->kind), shape);
         if (notes[0])
             fprintf(out, " %s", notes);
@@ -81,24 +83,28 @@ static void describe_init(const rf_init *in, char *buf, size_t size)
 
 static void print_params(const rf_model *m, FILE *out)
 {
-    fprintf(out, "\n  %-24s %-14s %12s  %-10s %-10s %-16s %s\n", "parameter", "shape", "elements",
-            "l2", "l1", "decay group", "init");
+    /* l2 is added to the gradient (coupled) for sgd and adam, applied to the weights
+     * (decoupled) for adamw */
+    const char *how = m->optimizer == RF_OPT_ADAMW ? " decoupled" : " coupled";
+    fprintf(out, "\n  %-24s %-14s %12s  %-20s %-10s %-10s %-16s %s\n", "parameter", "shape", "elements",
+            "l2", "l1", "l1_prox", "decay group", "init");
     for (int i = 0; i < m->n_params; i++) {
         const rf_param *p = &m->params[i];
-        char shape[40], count[40], l2[24] = "-", l1[24] = "-", group[40] = "none", init[48];
+        char shape[40], count[40], l2[40] = "-", l1[24] = "-", prox[24] = "-", group[40] = "none", init[48];
         if (p->is_bias)
             snprintf(shape, sizeof shape, "[%d]", p->cols);
         else
             snprintf(shape, sizeof shape, "[%d, %d]", p->rows, p->cols);
         rf_format_count((double)p->size, count, sizeof count);
         if (p->decay_group >= 0) {
-            snprintf(l2, sizeof l2, "%g", p->l2);
+            snprintf(l2, sizeof l2, "%g%s", p->l2, p->l2 != 0 ? how : "");
             snprintf(l1, sizeof l1, "%g", p->l1);
+            snprintf(prox, sizeof prox, "%g", p->l1_prox);
             snprintf(group, sizeof group, "%d (line %d)", p->decay_group + 1,
                      m->groups[p->decay_group].pos.line);
         }
         describe_init(&p->init, init, sizeof init);
-        fprintf(out, "  %-24s %-14s %12s  %-10s %-10s %-16s %s\n", p->name, shape, count, l2, l1,
+        fprintf(out, "  %-24s %-14s %12s  %-20s %-10s %-10s %-16s %s\n", p->name, shape, count, l2, l1, prox,
                 group, init);
     }
 }
@@ -109,8 +115,14 @@ void rf_print_summary(const rf_model *m, FILE *out)
     fprintf(out, "model %s (%s): ok\n", m->name, m->path ? m->path : "?");
     fprintf(out, "  input %d, batch %d, outputs %d, loss %s\n", m->input, m->batch, m->outputs,
             rf_loss_name(m->loss));
-    fprintf(out, "  sgd lr %g, momentum %g; %d epochs, seed %llu; data %s\n", m->lr, m->momentum,
-            m->epochs, (unsigned long long)m->seed, data_name(&m->data));
+    if (m->optimizer == RF_OPT_SGD)
+        fprintf(out, "  sgd lr %g, momentum %g, dampening %g%s", m->lr, m->momentum, m->dampening,
+                m->nesterov ? ", nesterov" : "");
+    else
+        fprintf(out, "  %s lr %g, betas [%g, %g], eps %g", rf_optimizer_name(m->optimizer), m->lr, m->beta1,
+                m->beta2, m->eps);
+    fprintf(out, "; %d epochs, seed %llu; data %s\n", m->epochs, (unsigned long long)m->seed,
+            data_name(&m->data));
     print_layers(m, out);
     print_params(m, out);
     rf_format_count((double)rf_model_param_count(m), a, sizeof a);

@@ -8,6 +8,7 @@
  * mask itself; with a squared loss against zero targets the gradient that
  * reaches the dense layer is mask^2 / n, and with one-hot input rows
  * (x = identity) dW[r][j] is exactly that value for row r, unit j. */
+#include "plan.h"
 #include "test_codegen_support.h"
 
 enum { ROWS = 16, UNITS = 1000 };
@@ -210,24 +211,56 @@ static void test_p1_zeroes(void)
 }
 
 /* The same seed gives the same masks (and gradients) on 1 and 2 threads. */
+/* The masks on 1 and 2 threads, on a model large enough that its calls really run on the
+ * threads (above RF_PARALLEL_MIN_FLOPS): dropout fused after a relu, fused right after a
+ * dense, and unfused after a sigmoid. Every gradient is bit for bit the same. */
 static void test_masks_thread_independent(void)
 {
-    build_models();
-    const rf_compiled *c = b02.model;
-    float *g[2];
+    rf_model m;
+    tm_begin(&m, "dropthreads", 64, 128, RF_LOSS_SOFTMAX_CE, 0.1, 0);
+    tm_dense(&m, 256, NULL);
+    tm_layer(&m, RF_LAYER_RELU);
+    tm_dropout(&m, 0.3);
+    tm_dense(&m, 128, NULL);
+    tm_dropout(&m, 0.5);
+    tm_dense(&m, 64, NULL);
+    tm_layer(&m, RF_LAYER_SIGMOID);
+    tm_dropout(&m, 0.2);
+    tm_dense(&m, 10, NULL);
+    tm_finish(&m);
+    rf_plan plan;
+    CU_ASSERT_EQUAL_FATAL(rf_plan_build(&m, &plan), 0);
+    CU_ASSERT(plan.parallel); /* else both runs would be serial */
+    rf_plan_free(&plan);
+    rf_built b;
+    CU_ASSERT_EQUAL_FATAL(tm_build(&m, &b), 0);
+    const rf_compiled *c = b.model;
+    float *x = malloc(sizeof(float) * 128 * 64);
+    int32_t y[128];
+    tm_fill(x, 128 * 64, 1.0);
+    for (int r = 0; r < 128; r++)
+        y[r] = r % 10;
+    float *g[2][8];
     for (int threads = 1; threads <= 2; threads++) {
         c->set_threads(threads);
         void *inst = tm_new_instance(c);
-        tm_init(&m02, c, inst, 21);
-        c->loss_grad(inst, identity, zeros, ROWS, 1);
-        c->loss_grad(inst, identity, zeros, ROWS - 3, 1);
-        g[threads - 1] = malloc(sizeof(float) * ROWS * UNITS);
-        memcpy(g[threads - 1], c->grad(inst, 0), sizeof(float) * ROWS * UNITS);
+        tm_init(&m, c, inst, 21);
+        c->loss_grad(inst, x, y, 128, 1);
+        c->loss_grad(inst, x, y, 128 - 3, 1); /* the second step's masks, a partial batch */
+        for (int i = 0; i < c->num_params; i++) {
+            g[threads - 1][i] = malloc(sizeof(float) * (size_t)c->param_size(i));
+            memcpy(g[threads - 1][i], c->grad(inst, i), sizeof(float) * (size_t)c->param_size(i));
+        }
         free(inst);
     }
-    CU_ASSERT(memcmp(g[0], g[1], sizeof(float) * ROWS * UNITS) == 0);
-    free(g[0]);
-    free(g[1]);
+    for (int i = 0; i < c->num_params; i++) {
+        CU_ASSERT(memcmp(g[0][i], g[1][i], sizeof(float) * (size_t)c->param_size(i)) == 0);
+        free(g[0][i]);
+        free(g[1][i]);
+    }
+    free(x);
+    rf_build_close(&b);
+    rf_model_free(&m);
 }
 
 static void cleanup(void)

@@ -20,7 +20,12 @@ static rf_model wide_model;
  * 9 -> dense 12 -> relu -> dropout 0.4 -> dense 19 -> dropout 0.25 -> dense 6 -> tanh -> dense 3,
  * batch 10 */
 static rf_model chain_model;
-static rf_built ce_built, sq_built, wide_built, chain_built;
+/* leaky_relu in every form: fused with a dropout after it (the mask bits recomputed in the
+ * backward), fused alone, unfused after an unfused dropout, and last before the loss:
+ * 9 -> dense 12 -> leaky 0.1 -> dropout 0.4 -> dense 19 -> leaky 0.2 -> dense 7 -> dropout 0.3
+ *   -> leaky 0.05 -> dense 3 -> leaky 0.3, batch 10 */
+static rf_model leaky_model;
+static rf_built ce_built, sq_built, wide_built, chain_built, leaky_built;
 static int built;
 
 static void build_models(void)
@@ -72,6 +77,21 @@ static void build_models(void)
     tm_dense(m, 3, NULL);
     tm_finish(m);
     CU_ASSERT_EQUAL_FATAL(tm_build(m, &chain_built), 0);
+
+    m = &leaky_model;
+    tm_begin(m, "gradleaky", 9, 10, RF_LOSS_SOFTMAX_CE, 0.1, 0);
+    tm_dense(m, 12, NULL);
+    tm_layer(m, RF_LAYER_LEAKY_RELU)->alpha = 0.1;
+    tm_dropout(m, 0.4);
+    tm_dense(m, 19, NULL);
+    tm_layer(m, RF_LAYER_LEAKY_RELU)->alpha = 0.2;
+    tm_dense(m, 7, NULL);
+    tm_dropout(m, 0.3);
+    tm_layer(m, RF_LAYER_LEAKY_RELU)->alpha = 0.05;
+    tm_dense(m, 3, NULL);
+    tm_layer(m, RF_LAYER_LEAKY_RELU)->alpha = 0.3;
+    tm_finish(m);
+    CU_ASSERT_EQUAL_FATAL(tm_build(m, &leaky_built), 0);
 }
 
 /* One model under test: its instance, a batch and its targets. */
@@ -200,6 +220,16 @@ static void test_gradients_chains(void)
     check_gradients(&f, 3, 1);
     check_gradients(&f, chain_model.batch, 0);
     check_gradients(&f, 4, 0);
+    fixture_free(&f);
+}
+
+static void test_gradients_leaky_relu(void)
+{
+    build_models();
+    fixture f = fixture_new(&leaky_model, &leaky_built, 13);
+    check_gradients(&f, leaky_model.batch, 1);
+    check_gradients(&f, 3, 1);
+    check_gradients(&f, leaky_model.batch, 0);
     fixture_free(&f);
 }
 
@@ -381,9 +411,10 @@ static void test_gradients_other_vector_widths(void)
     for (int k = 0; k < 2; k++) {
         if (k == 0 && !(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")))
             continue;
-        rf_built wide, chain;
+        rf_built wide, chain, leaky;
         CU_ASSERT_EQUAL_FATAL(tm_build_flags(&wide_model, &wide, flags[k]), 0);
         CU_ASSERT_EQUAL_FATAL(tm_build_flags(&chain_model, &chain, flags[k]), 0);
+        CU_ASSERT_EQUAL_FATAL(tm_build_flags(&leaky_model, &leaky, flags[k]), 0);
         fprintf(stderr, "\n    %s:", flags[k]);
         fixture f = fixture_new_scaled(&wide_model, &wide, 8, 0.15);
         check_gradients_sampled(&f, wide_model.batch, 1, 29);
@@ -393,8 +424,12 @@ static void test_gradients_other_vector_widths(void)
         check_gradients(&f, chain_model.batch, 1);
         check_gradients(&f, 3, 0);
         fixture_free(&f);
+        f = fixture_new(&leaky_model, &leaky, 13);
+        check_gradients(&f, leaky_model.batch, 1);
+        fixture_free(&f);
         rf_build_close(&wide);
         rf_build_close(&chain);
+        rf_build_close(&leaky);
         tested++;
     }
     CU_ASSERT(tested >= 1);
@@ -406,7 +441,9 @@ static void cleanup(void)
     rf_build_close(&sq_built);
     rf_build_close(&wide_built);
     rf_build_close(&chain_built);
+    rf_build_close(&leaky_built);
     rf_model_free(&chain_model);
+    rf_model_free(&leaky_model);
     rf_model_free(&wide_model);
     rf_model_free(&ce_model);
     rf_model_free(&sq_model);
@@ -419,6 +456,8 @@ int main(int argc, char **argv)
         {"gradients vs finite differences: squared loss, dropout before the first dense", test_gradients_squared},
         {"gradients vs finite differences: several column tiles, sampled", test_gradients_wide},
         {"gradients vs finite differences: fused relu+dropout, dropout and tanh chains", test_gradients_chains},
+        {"gradients vs finite differences: leaky_relu fused with dropout, fused, unfused, last",
+         test_gradients_leaky_relu},
         {"forward and loss vs the double reference", test_forward_matches_reference},
         {"a partial batch is the mean over its rows", test_partial_batch_is_mean},
         {"bad n or label: NaN, nothing written", test_bad_batch_is_nan},

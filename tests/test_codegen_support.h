@@ -234,18 +234,24 @@ static inline double tm_ref_loss(const rf_model *m, const tm_params *P, const fl
                 }
                 break;
             }
-            case RF_LAYER_RELU:
-                for (int j = 0; j < L->out; j++)
-                    b[j] = a[j] > 0 ? a[j] : 0;
-                break;
-            case RF_LAYER_SIGMOID:
-                for (int j = 0; j < L->out; j++)
-                    b[j] = 1 / (1 + exp(-a[j]));
-                break;
-            case RF_LAYER_TANH:
-                for (int j = 0; j < L->out; j++)
-                    b[j] = tanh(a[j]);
-                break;
+/* every activation from the RF_ACTIVATIONS table, in double: x its input, a its alpha, and
+ * the table's float libm calls made in double (finite differences need the precision) */
+#define expf(v) exp(v)
+#define tanhf(v) tanh(v)
+#define TM_REF_ACTIVATION(E, name, takes_alpha, fwd, bwd, fwd_v, bwd_v, sign)                              \
+    case RF_LAYER_##E: {                                                                                   \
+        const double *in = a;                                                                              \
+        for (int j = 0; j < L->out; j++) {                                                                 \
+            const double x = in[j], a = L->alpha;                                                          \
+            (void)a;                                                                                       \
+            b[j] = (fwd);                                                                                  \
+        }                                                                                                  \
+        break;                                                                                             \
+    }
+                RF_ACTIVATIONS(TM_REF_ACTIVATION)
+#undef TM_REF_ACTIVATION
+#undef expf
+#undef tanhf
             case RF_LAYER_DROPOUT:
                 for (int j = 0; j < L->out; j++) {
                     if (!training || L->p == 0)

@@ -300,6 +300,47 @@ static void test_shipped_models(void)
     rf_model_free(&m);
 }
 
+/* SPEC 1a's optimizers and decay terms, torch's defaults, leaky_relu's three forms */
+static void test_optimizers_and_leaky_relu(void)
+{
+    int rc = fe_check(FE_HEAD "layers: [dense: 3, leaky_relu, leaky_relu: 0.2, leaky_relu: {alpha: 0}, dense: 1]\n"
+                              "loss: squared\noptimizer: {adam: {lr: 0.001}}\n"
+                              "decay: [{params: \"*.weight\", l2: 0.5, l1: 0.25, l1_prox: 0.125}]\n");
+    EXPECT_CLEAN(rc);
+    const rf_model *m = &fe_model;
+    CU_ASSERT_EQUAL(m->optimizer, RF_OPT_ADAM);
+    CU_ASSERT_DOUBLE_EQUAL(m->beta1, 0.9, 0);
+    CU_ASSERT_DOUBLE_EQUAL(m->beta2, 0.999, 0);
+    CU_ASSERT_DOUBLE_EQUAL(m->eps, 1e-8, 0);
+    CU_ASSERT_EQUAL(rf_model_state_per_param(m), 2);
+    CU_ASSERT_DOUBLE_EQUAL(m->layers[1].alpha, 0.01, 0); /* torch's default negative_slope */
+    CU_ASSERT_DOUBLE_EQUAL(m->layers[2].alpha, 0.2, 0);
+    CU_ASSERT_DOUBLE_EQUAL(m->layers[3].alpha, 0, 0);
+    CU_ASSERT_EQUAL(m->layers[3].kind, RF_LAYER_LEAKY_RELU);
+    CU_ASSERT_DOUBLE_EQUAL(m->params[0].l1_prox, 0.125, 0);
+    CU_ASSERT_DOUBLE_EQUAL(m->params[0].l1, 0.25, 0);
+    CU_ASSERT_DOUBLE_EQUAL(m->params[1].l1_prox, 0, 0);
+    fe_done();
+    rc = fe_check(FE_HEAD "layers: [dense: 1]\nloss: squared\n"
+                          "optimizer: {sgd: {lr: 0, momentum: 0.9, dampening: 0, nesterov: true}}\n");
+    EXPECT_CLEAN(rc);
+    CU_ASSERT_EQUAL(fe_model.optimizer, RF_OPT_SGD);
+    CU_ASSERT_EQUAL(fe_model.nesterov, 1);
+    CU_ASSERT_DOUBLE_EQUAL(fe_model.lr, 0, 0);
+    CU_ASSERT_EQUAL(rf_model_state_per_param(&fe_model), 1);
+    CU_ASSERT_STRING_EQUAL(rf_model_state_suffix(&fe_model, 0), "momentum");
+    fe_done();
+    rc = fe_check(FE_HEAD "layers: [dense: 1]\nloss: squared\n"
+                          "optimizer: {adamw: {lr: 0.1, betas: [0.5, 0.75], eps: 0.001}}\n");
+    EXPECT_CLEAN(rc);
+    CU_ASSERT_EQUAL(fe_model.optimizer, RF_OPT_ADAMW);
+    CU_ASSERT_DOUBLE_EQUAL(fe_model.beta1, 0.5, 0);
+    CU_ASSERT_DOUBLE_EQUAL(fe_model.beta2, 0.75, 0);
+    CU_ASSERT_DOUBLE_EQUAL(fe_model.eps, 0.001, 0);
+    CU_ASSERT_STRING_EQUAL(rf_model_state_suffix(&fe_model, 1), "exp_avg_sq");
+    fe_done();
+}
+
 static void test_summary(void)
 {
     int rc = fe_check(FE_HEAD "layers:\n  - dense: {units: 3, name: enc}\n  - relu\n"
@@ -316,8 +357,8 @@ static void test_summary(void)
     CU_ASSERT_PTR_NULL(strstr(buf, "dense1")); /* the first dense layer is named enc */
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "enc.weight               [4, 3]"));
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "dense2.bias              [2]"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "0.25       0          1 (line 11)"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "dropout  [2, 3]         p = 0.5"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "0.25 coupled         0          0          1 (line 11)"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "dropout    [2, 3]         p = 0.5"));
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "total parameters:        23\n"));
     char expect[128];
     snprintf(expect, sizeof expect, "FLOPs per training step: %.0f", rf_model_train_flops(&fe_model));
@@ -325,6 +366,20 @@ static void test_summary(void)
     snprintf(expect, sizeof expect, "memory of the model:     %.0f bytes",
              rf_model_bytes(&fe_model));
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, expect));
+    free(buf);
+    fe_done();
+
+    /* adamw: l2 decoupled; l1_prox shown; the optimizer's values; leaky_relu's alpha */
+    rc = fe_check(FE_HEAD "layers: [dense: 3, leaky_relu: 0.2, dense: 2]\nloss: squared\n"
+                          "optimizer: {adamw: {lr: 0.01, betas: [0.8, 0.99]}}\n"
+                          "decay: [{params: \"*.weight\", l2: 0.1, l1_prox: 0.001}]\n");
+    EXPECT_CLEAN(rc);
+    f = open_memstream(&buf, &len);
+    rf_print_summary(&fe_model, f);
+    fclose(f);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "adamw lr 0.01, betas [0.8, 0.99], eps 1e-08;"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "0.1 decoupled        0          0.001      1 (line 7)"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "leaky_relu [2, 3]         alpha = 0.2"));
     free(buf);
     fe_done();
 }
@@ -335,6 +390,7 @@ int main(int argc, char **argv)
         {"minimal model and defaults", test_minimal_defaults},
         {"layer forms, names, inits, positions", test_layer_forms_and_positions},
         {"loss, optimizer, train", test_loss_optimizer_train},
+        {"optimizers (sgd, adam, adamw), l1_prox, leaky_relu forms", test_optimizers_and_leaky_relu},
         {"decay by glob and list, first match wins", test_decay_glob_list_first_match},
         {"data fashion-mnist and mnist", test_data_named_sets},
         {"data idx paths resolved", test_data_idx_paths_resolved},

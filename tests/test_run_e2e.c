@@ -295,6 +295,37 @@ static void test_divergence_stops_with_exit_1(void)
     free(after);
 }
 
+/* Two model files of the same shapes that differ in hyperparameters, optimizer values,
+ * decay, dropout p, seed, epochs and comments: the second run needs no compile, and runs
+ * with its own values (its losses differ from the first's). */
+static void test_compile_once_per_shape(void)
+{
+    static const char *const texts[2] = {
+        "name: once\ninput: 20\nbatch: 4\nlayers: [dense: 8, relu, dropout: 0.2, dense: 1]\n"
+        "loss: squared\noptimizer: {sgd: {lr: 0.01, momentum: 0.5}}\ntrain: {epochs: 2, seed: 1}\n"
+        "data: {synthetic_linear: {n_train: 40, n_test: 10, w: 0.01, b: 0.05, noise: 0.01}}\n",
+        "# the same shapes, other values\n"
+        "name: once\ninput: 20\nbatch: 4\nlayers: [dense: 8, relu, dropout: 0.5, dense: 1]\n"
+        "loss: squared\noptimizer: {sgd: {lr: 0.05, momentum: 0.9, dampening: 0.1}}\n"
+        "decay: [{params: \"*.weight\", l2: 0.1, l1_prox: 0.01}]\ntrain: {epochs: 3, seed: 2}\n"
+        "data: {synthetic_linear: {n_train: 40, n_test: 10, w: 0.01, b: 0.05, noise: 0.01}}\n"};
+    char args[4096], *first_out = NULL;
+    for (int k = 0; k < 2; k++) {
+        rf_test_write("once.yaml", texts[k]);
+        snprintf(args, sizeof args, "%s/once.yaml --runs %s/once", rf_test_tmpdir(), rf_test_tmpdir());
+        rf_run_result r = rf_test_regfitc(args);
+        CU_ASSERT_EQUAL_FATAL(r.status, 0);
+        if (k == 0) {
+            first_out = strdup(r.out);
+            continue;
+        }
+        CU_ASSERT_PTR_NULL(strstr(r.err, "compiled"));
+        CU_ASSERT_EQUAL(count_matches(r.out, "epoch "), 3);
+        CU_ASSERT(strcmp(first_out, r.out) != 0);
+    }
+    free(first_out);
+}
+
 static void test_missing_data_says_how_to_install(void)
 {
     char args[4096];
@@ -388,6 +419,7 @@ int main(int argc, char **argv)
         {"weight decay: the d2l reference ranges", test_weight_decay_reference_ranges},
         {"divergence stops with exit 1 naming epoch and step", test_divergence_stops_with_exit_1},
         {"missing data says how to install it", test_missing_data_says_how_to_install},
+        {"compile once per shape: other hyperparameters reuse the code", test_compile_once_per_shape},
         {"usage errors exit 2", test_usage_errors_exit_2},
         {"--bench: the table, the implementations agree, $REGFIT_CFLAGS", test_bench_table_and_agreement},
         {NULL, NULL},
