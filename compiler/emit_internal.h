@@ -85,6 +85,12 @@ void rf_emit_init(rf_codebuf *cb, const rf_plan *p);
  * (NAME_-prefixed and static). */
 void rf_emit_rng(rf_codebuf *cb, const rf_plan *p);
 
+/* The code templates (compiler/templates/vector.h, product.h), embedded at build time,
+ * and one section of one copied with NAME_ renamed, followed by an empty line
+ * (emit_template.c). */
+extern const char rf_template_vector[], rf_template_product[];
+void rf_emit_template(rf_codebuf *cb, const rf_plan *p, const char *tmpl, const char *section);
+
 /* Lines of C as they are, followed by an empty line, with "{n}" standing for
  * the model's name and "{N}" for its capitalised prefix (emit_rng.c). */
 void rf_emit_lines(rf_codebuf *cb, const rf_plan *p, const char *const *lines);

@@ -1,0 +1,100 @@
+/* Template: the vector types and helpers of the generated file's products.
+ *
+ * Real C, compiled and tested on its own by tests/test_templates.c; the build
+ * embeds this file in regfitc (CMakeLists.txt, cmake/embed.cmake), and the
+ * dense emitter copies its sections into every generated file, NAME_ renamed
+ * to the model's prefix. A section runs from its marker comment to the next;
+ * the text before the first marker (this comment) is not copied. */
+/*@ section isa @*/
+/* ---- Vectors and the register tile, chosen by the compiler's target ----
+ * VL floats per vector (GNU vector extensions): 16 with AVX-512, 8 with AVX, else 4.
+ * The micro-kernel keeps MR rows x NV vectors (NR = NV * VL columns) of C in registers:
+ * 8 x 2 zmm with AVX-512 (32 registers), 6 x 2 otherwise (16 registers), enough
+ * independent FMA chains to keep two FMA units busy. The sizes only change speed and
+ * the rounding of a*b+c (fused where the target has FMA), never which thread computes
+ * what: results are bit-identical for any number of threads. */
+#if defined(__AVX512F__) || defined(__FMA__)
+#include <immintrin.h>
+#endif
+#if defined(__AVX512F__)
+#define VL 16
+#define MR 8
+#elif defined(__AVX__)
+#define VL 8
+#define MR 6
+#else
+#define VL 4
+#define MR 6
+#endif
+#define NV 2
+#define NR (NV * VL)
+#define TILE_ROWS (8 * MR) /* rows of a forward or input-gradient work tile */
+
+typedef float vf __attribute__((vector_size(VL * 4)));
+typedef float vf_unaligned __attribute__((vector_size(VL * 4), aligned(4)));
+
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+/* gcc -O2 keeps the register loops rolled (and spills the tile) unless told to unroll;
+ * clang unrolls them by itself and is slowed down by the pragma, so gcc only. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define UNROLL _Pragma("GCC unroll 16")
+#else
+#define UNROLL
+#endif
+
+ALWAYS_INLINE vf vload(const float *p)
+{
+    return *(const vf_unaligned *)p;
+}
+
+ALWAYS_INLINE void vstore(float *p, vf v)
+{
+    *(vf_unaligned *)p = v;
+}
+
+/* x in every lane (scalar - vector is a splat; x - 0 == x exactly, -0 included) */
+ALWAYS_INLINE vf vsplat(float x)
+{
+    return x - (vf){0};
+}
+
+/* a * b + c, rounded once where the target has FMA (-std=c11 never contracts a*b+c) */
+ALWAYS_INLINE vf vfma(vf a, vf b, vf c)
+{
+#if VL == 16
+    return _mm512_fmadd_ps(a, b, c);
+#elif VL == 8 && defined(__FMA__)
+    return _mm256_fmadd_ps(a, b, c);
+#else
+    return a * b + c;
+#endif
+}
+
+/*@ section lanes @*/
+typedef int32_t vi __attribute__((vector_size(VL * 4)));
+typedef uint32_t vu __attribute__((vector_size(VL * 4)));
+typedef uint32_t vu_unaligned __attribute__((vector_size(VL * 4), aligned(4)));
+
+/* a where the lane's mask is all ones, else +0 */
+ALWAYS_INLINE vf vand(vf a, vi mask)
+{
+    return (vf)((vi)a & mask);
+}
+
+/*@ section dropout_bits @*/
+/* NAME_dropout_bits of VL consecutive indices from index */
+ALWAYS_INLINE vu NAME_dropout_bits_v(uint64_t key, uint32_t index)
+{
+    static const uint32_t lanes[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    vu x = (index + *(const vu_unaligned *)lanes) ^ (uint32_t)key;
+    for (int round = 0; round < 2; round++) { /* NAME_hash32, twice */
+        x ^= x >> 16;
+        x *= 0x7FEB352Du;
+        x ^= x >> 15;
+        x *= 0x846CA68Bu;
+        x ^= x >> 16;
+        if (round == 0)
+            x += (uint32_t)(key >> 32);
+    }
+    return x;
+}
