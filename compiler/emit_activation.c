@@ -40,7 +40,7 @@ int rf_activation_takes_alpha(rf_layer_kind kind)
 static int present(const rf_plan *p, rf_layer_kind kind, int fused_only)
 {
     for (int i = 0; i < p->n_ops; i++)
-        if (p->ops[i].layer->kind == kind && (!fused_only || p->ops[i].fused))
+        if (p->ops[i].kind == kind && (!fused_only || p->ops[i].fused))
             return 1;
     return 0;
 }
@@ -49,7 +49,7 @@ static int present(const rf_plan *p, rf_layer_kind kind, int fused_only)
 static int in_backward(const rf_plan *p, rf_layer_kind kind)
 {
     for (int i = 0; i < p->n_ops; i++)
-        if (p->ops[i].layer->kind == kind && p->ops[i].backward)
+        if (p->ops[i].kind == kind && p->ops[i].backward)
             return 1;
     return 0;
 }
@@ -127,20 +127,20 @@ void rf_emit_activation_vectors(rf_codebuf *cb, const rf_plan *p)
 
 static void activation_describe(const rf_plan_op *op, char *buf, size_t len)
 {
-    if (rf_activation_takes_alpha(op->layer->kind))
-        snprintf(buf, len, "%s alpha %g, %d units", rf_layer_kind_name(op->layer->kind), op->layer->alpha,
-                 op->layer->out);
+    if (rf_activation_takes_alpha(op->kind))
+        snprintf(buf, len, "%s alpha %g, %d units", rf_layer_kind_name(op->kind), op->alpha,
+                 op->units_out);
     else
-        snprintf(buf, len, "%s, %d units", rf_layer_kind_name(op->layer->kind), op->layer->out);
+        snprintf(buf, len, "%s, %d units", rf_layer_kind_name(op->kind), op->units_out);
 }
 
 static void activation_shapes(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op)
 {
     (void)p;
-    rf_cb_line(cb, "#define %s %d", op->out_dim, op->layer->out);
-    if (rf_activation_takes_alpha(op->layer->kind)) {
+    rf_cb_line(cb, "#define %s %d", op->out_dim, op->units_out);
+    if (rf_activation_takes_alpha(op->kind)) {
         char alpha[48];
-        rf_float_literal(op->layer->alpha, alpha, sizeof alpha);
+        rf_float_literal(op->alpha, alpha, sizeof alpha);
         rf_cb_line(cb, "#define %s_ALPHA %s /* its slope below 0 */", op->macro, alpha);
     }
 }
@@ -149,7 +149,7 @@ static void activation_shapes(rf_codebuf *cb, const rf_plan *p, const rf_plan_op
 static void call_text(const rf_plan *p, const rf_plan_op *op, const char *suffix, const char *args, char *buf,
                       size_t len)
 {
-    const rf_activation_text *a = text_of(op->layer->kind);
+    const rf_activation_text *a = text_of(op->kind);
     if (a->takes_alpha)
         snprintf(buf, len, "%s_%s%s(%s, %s_ALPHA)", p->name, a->name, suffix, args, op->macro);
     else
@@ -190,7 +190,7 @@ static void backward_ports(const rf_plan *p, const rf_plan_op *op, rf_ports *ps)
 static void activation_forward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op)
 {
     char expr[200];
-    rf_cb_line(cb, "/* out = %s(in) */", text_of(op->layer->kind)->name);
+    rf_cb_line(cb, "/* out = %s(in) */", text_of(op->kind)->name);
     rf_emit_step_signature(cb, p, op, 0);
     call_text(p, op, "", "in[r][j]", expr, sizeof expr);
     emit_elementwise(cb, op->out_dim, "out", expr);
@@ -201,7 +201,7 @@ static void activation_forward(rf_codebuf *cb, const rf_plan *p, const rf_plan_o
 static void activation_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op)
 {
     char expr[200];
-    rf_cb_line(cb, "/* in_grad = %s'(in) out_grad, from the output */", text_of(op->layer->kind)->name);
+    rf_cb_line(cb, "/* in_grad = %s'(in) out_grad, from the output */", text_of(op->kind)->name);
     rf_emit_step_signature(cb, p, op, 1);
     call_text(p, op, "_grad", "out[r][j], out_grad[r][j]", expr, sizeof expr);
     emit_elementwise(cb, op->in_dim, "in_grad", expr);

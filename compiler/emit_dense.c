@@ -38,11 +38,11 @@ static rf_epilogue_needs epilogue_needs(const rf_plan *p)
         const rf_plan_op *op = &p->ops[i];
         if (!op->fused)
             continue;
-        if (op->layer->kind == RF_LAYER_DROPOUT)
+        if (op->kind == RF_LAYER_DROPOUT)
             e.drop = 1;
         else {
-            e.act[op->layer->kind] = 1;
-            e.alpha |= rf_activation_takes_alpha(op->layer->kind);
+            e.act[op->kind] = 1;
+            e.alpha |= rf_activation_takes_alpha(op->kind);
         }
         const int after = op->layer_index + 1;
         if (after < p->n_ops && !p->ops[after].fused && p->ops[after].input_grad)
@@ -197,14 +197,14 @@ static void dense_helpers(rf_codebuf *cb, const rf_plan *p)
 
 static void dense_describe(const rf_plan_op *op, char *buf, size_t len)
 {
-    snprintf(buf, len, "dense %d -> %d", op->layer->in, op->layer->out);
+    snprintf(buf, len, "dense %d -> %d", op->units_in, op->units_out);
 }
 
 static void dense_shapes(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op)
 {
     (void)p;
-    rf_cb_line(cb, "#define %s %d", op->in_dim, op->layer->in);
-    rf_cb_line(cb, "#define %s %d", op->out_dim, op->layer->out);
+    rf_cb_line(cb, "#define %s %d", op->in_dim, op->units_in);
+    rf_cb_line(cb, "#define %s %d", op->out_dim, op->units_out);
 }
 
 /* The fused activation and dropout of the chain headed by dense op 'head' (NULL: none). */
@@ -244,16 +244,16 @@ static const rf_plan_op *backward_drop(const rf_plan *p, const rf_plan_op *op)
 static int backward_needs_bits(const rf_plan *p, const rf_plan_op *op)
 {
     const rf_plan_op *drop = backward_drop(p, op), *act = drop ? chain_act(p, chain_below(p, op)) : NULL;
-    return drop && !(act && act->layer->kind == RF_LAYER_RELU);
+    return drop && !(act && act->kind == RF_LAYER_RELU);
 }
 
 /* ".act = ACT_RELU|.alpha = MLP_LEAKY_RELU1_ALPHA" for an activation op */
 static int act_items(const rf_plan_op *act, char *buf, size_t len)
 {
     char name[32];
-    act_enum(act->layer->kind, name, sizeof name);
+    act_enum(act->kind, name, sizeof name);
     int o = snprintf(buf, len, "|.act = %s", name);
-    if (rf_activation_takes_alpha(act->layer->kind))
+    if (rf_activation_takes_alpha(act->kind))
         o += snprintf(buf + o, len - (size_t)o, "|.alpha = %s_ALPHA", act->macro);
     return o;
 }
@@ -372,7 +372,7 @@ static void dense_forward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op
     if (chain) {
         const rf_plan_op *act = chain_act(p, op), *drop = chain_drop(p, op);
         rf_cb_line(cb, "/* out = %s%s(in weight + bias)%s, in the product's epilogue (%s%s%s fused):",
-                   drop ? "dropout(" : "", act ? rf_layer_kind_name(act->layer->kind) : "", drop ? ")" : "",
+                   drop ? "dropout(" : "", act ? rf_layer_kind_name(act->kind) : "", drop ? ")" : "",
                    act ? act->name : "", act && drop ? " and " : "", drop ? drop->name : "");
         if (drop)
             rf_cb_line(cb, " * dropout in training only, the mask bits of %s_dropout_bits(key, r * UNITS + j);", p->name);
@@ -404,7 +404,7 @@ static void dense_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *o
     rf_cb_line(cb, "/* weight_grad = in^T out_grad, summing the batch rows in order; work tiles of MR rows");
     rf_cb_line(cb, " * x NR columns, row block by row block (a thread keeps MR columns of in in cache) */");
     /* a width of whole 16-float vectors is whole vectors for every VL (4, 8, 16) */
-    const int maybe_partial = op->layer->out > 2 && op->layer->out % 16 != 0;
+    const int maybe_partial = op->units_out > 2 && op->units_out % 16 != 0;
     if (maybe_partial) {
         /* a few units (the output layer): out_grad's rows may be shorter than a vector */
         rf_cb_open(cb, "if (%s %% VL != 0) {", op->out_dim);
@@ -424,7 +424,7 @@ static void dense_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *o
     rf_cb_line(cb, "");
     rf_cb_line(cb, "/* bias_grad = column sums of out_grad, rows in order, SUM_COLS columns at a time */");
     rf_cb_line(cb, "enum { SUM_COLS = 32 };");
-    const int whole = op->layer->out % 32 == 0;
+    const int whole = op->units_out % 32 == 0;
     rf_cb_line(cb, "OMP_FOR_NOWAIT");
     rf_cb_open(cb, "for (int c0 = 0; c0 < %s; c0 += SUM_COLS) {", op->out_dim);
     const char *cols = "SUM_COLS";
@@ -461,7 +461,7 @@ static void dense_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *o
 int rf_dense_has_transposes(const rf_plan *p)
 {
     for (int i = 0; i < p->n_ops; i++)
-        if (p->ops[i].layer->kind == RF_LAYER_DENSE && p->ops[i].backward && p->ops[i].input_grad)
+        if (p->ops[i].kind == RF_LAYER_DENSE && p->ops[i].backward && p->ops[i].input_grad)
             return 1;
     return 0;
 }
@@ -479,13 +479,13 @@ void rf_emit_dense_transposes(rf_codebuf *cb, const rf_plan *p)
     rf_cb_line(cb, "enum { BLOCK = 16 }; /* square blocks: a few cache lines read and written each */");
     for (int i = 0; i < p->n_ops; i++) {
         const rf_plan_op *op = &p->ops[i];
-        if (op->layer->kind != RF_LAYER_DENSE || !op->backward || !op->input_grad)
+        if (op->kind != RF_LAYER_DENSE || !op->backward || !op->input_grad)
             continue;
         char wt[96], w[96];
         rf_plan_ref(p, op->weight_t, wt, sizeof wt);
         rf_plan_ref(p, op->weight, w, sizeof w);
-        rf_cb_line(cb, "/* %s.weight (%d, %d) -> (%d, %d) */", op->name, op->layer->in, op->layer->out, op->layer->out,
-                   op->layer->in);
+        rf_cb_line(cb, "/* %s.weight (%d, %d) -> (%d, %d) */", op->name, op->units_in, op->units_out, op->units_out,
+                   op->units_in);
         rf_cb_line(cb, "OMP_FOR_NOWAIT");
         rf_cb_line(cb, "for (int k0 = 0; k0 < %s; k0 += BLOCK)", op->in_dim);
         rf_cb_line(cb, "    for (int j0 = 0; j0 < %s; j0 += BLOCK)", op->out_dim);

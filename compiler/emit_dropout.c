@@ -17,13 +17,13 @@
 
 static void dropout_describe(const rf_plan_op *op, char *buf, size_t len)
 {
-    snprintf(buf, len, "dropout, %d units, p at run time", op->layer->out);
+    snprintf(buf, len, "dropout, %d units, p at run time", op->units_out);
 }
 
 static void dropout_shapes(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op)
 {
     (void)p;
-    rf_cb_line(cb, "#define %s %d", op->out_dim, op->layer->out);
+    rf_cb_line(cb, "#define %s %d", op->out_dim, op->units_out);
 }
 
 /* for each row (shared among threads) and unit: target = expr */

@@ -15,7 +15,7 @@ int rf_emit_glue(const rf_model *m, char **text)
     rf_plan p;
     if (rf_plan_build(m, &p) != 0)
         return -1;
-    const char *n = p.name, *N = p.macro, *y = rf_loss_target_type(m);
+    const char *n = p.name, *N = p.macro, *y = rf_loss_target_type(p.loss);
     rf_codebuf c;
     rf_cb_init(&c);
     rf_codebuf *cb = &c;

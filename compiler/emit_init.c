@@ -14,8 +14,8 @@
 
 static int uses_init(const rf_plan *p, rf_init_kind kind)
 {
-    for (int i = 0; i < p->model->n_params; i++) {
-        const rf_init *init = &p->model->params[i].init;
+    for (int i = 0; i < p->n_params; i++) {
+        const rf_init *init = &p->params[i].init;
         if (init->kind == kind && (kind != RF_INIT_CONSTANT || init->value != 0))
             return 1;
     }
@@ -82,7 +82,7 @@ void rf_emit_init(rf_codebuf *cb, const rf_plan *p)
     rf_cb_line(cb, "%s_set_hparams(m, &h);", p->name);
     for (int i = 0; i < p->n_params; i++) {
         const rf_plan_buffer *buf = &p->buffers[p->params[i].value];
-        const rf_param *param = p->params[i].param;
+        const rf_plan_param *param = &p->params[i];
         const rf_init *init = &param->init;
         char name[96], target[RF_PLAN_IDENT + 8], size[2 * RF_PLAN_IDENT + 4], tensor[RF_PLAN_IDENT], value[64];
         snprintf(target, sizeof target, "m->%s%s", buf->name, buf->n_dims == 2 ? "[0]" : "");

@@ -71,7 +71,7 @@ const rf_layer_emitter *rf_layer_emitter_of(rf_layer_kind kind);
 
 /* emit_loss.c: the static NAME_loss() computing per-row losses and the
  * gradient of the mean loss w.r.t. the output, and its call. */
-const char *rf_loss_target_type(const rf_model *m); /* "int32_t" or "float" */
+const char *rf_loss_target_type(rf_loss_kind loss); /* "int32_t" or "float" */
 void rf_emit_loss(rf_codebuf *cb, const rf_plan *p);
 void rf_emit_loss_call(rf_codebuf *cb, const rf_plan *p);
 
@@ -106,6 +106,5 @@ void rf_emit_position(const rf_plan *p, int line, char *buf, size_t len);
 /* The heading comment of a layer: "dense1: dense 784 -> 256 (mlp.yaml:5)" */
 void rf_emit_layer_heading(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op);
 /* The model file's name for comments: its last path component, comment-safe. */
-void rf_emit_source_name(const rf_plan *p, char *buf, size_t len);
 
 #endif

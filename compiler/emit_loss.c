@@ -6,9 +6,9 @@
 
 #include <stdio.h>
 
-const char *rf_loss_target_type(const rf_model *m)
+const char *rf_loss_target_type(rf_loss_kind loss)
 {
-    return m->loss == RF_LOSS_SQUARED ? "float" : "int32_t";
+    return loss == RF_LOSS_SQUARED ? "float" : "int32_t";
 }
 
 static void emit_softmax_cross_entropy(rf_codebuf *cb, const rf_plan *p, int with_grad)
@@ -101,12 +101,11 @@ static void emit_squared(rf_codebuf *cb, const rf_plan *p, int with_grad)
 
 void rf_emit_loss(rf_codebuf *cb, const rf_plan *p)
 {
-    char pos[300];
-    rf_emit_source_name(p, pos, sizeof pos);
-    rf_cb_line(cb, "/* ---- Loss: %s (%s:%d), the mean over the n rows ---- */", rf_loss_name(p->model->loss),
-               pos, p->model->loss_pos.line);
+    char pos[320];
+    rf_emit_position(p, p->loss_line, pos, sizeof pos);
+    rf_cb_line(cb, "/* ---- Loss: %s%s, the mean over the n rows ---- */", rf_loss_name(p->loss), pos);
     rf_cb_line(cb, "");
-    if (p->model->loss == RF_LOSS_SQUARED)
+    if (p->loss == RF_LOSS_SQUARED)
         emit_squared(cb, p, p->has_backward);
     else
         emit_softmax_cross_entropy(cb, p, p->has_backward);
@@ -118,7 +117,7 @@ void rf_emit_loss_call(rf_codebuf *cb, const rf_plan *p)
     snprintf(name, sizeof name, "%s_loss", p->name);
     rf_plan_ref(p, p->row_loss, row_loss, sizeof row_loss);
     rf_plan_ref(p, p->output, out, sizeof out);
-    if (p->model->loss == RF_LOSS_SQUARED)
+    if (p->loss == RF_LOSS_SQUARED)
         snprintf(y, sizeof y, "(const float (*)[%s_OUTPUTS])y", p->macro);
     else
         snprintf(y, sizeof y, "y");

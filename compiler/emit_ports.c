@@ -43,7 +43,7 @@ void rf_ports_call(rf_codebuf *cb, const char *name, const rf_ports *ps)
 /* A step's ports from its emitter, and its function's name "NAME_LAYER_forward". */
 static void step_ports(const rf_plan *p, const rf_plan_op *op, int backward, rf_ports *ps, char *name, size_t len)
 {
-    const rf_layer_emitter *e = rf_layer_emitter_of(op->layer->kind);
+    const rf_layer_emitter *e = rf_layer_emitter_of(op->kind);
     ps->n = 0;
     (backward ? e->backward_ports : e->forward_ports)(p, op, ps);
     snprintf(name, len, "%s_%s_%s", p->name, op->name, backward ? "backward" : "forward");

@@ -110,9 +110,9 @@ void rf_emit_lines(rf_codebuf *cb, const rf_plan *p, const char *const *lines)
 void rf_emit_rng(rf_codebuf *cb, const rf_plan *p)
 {
     int need_normal = 0, need_uniform = 0;
-    for (int i = 0; i < p->model->n_params; i++) {
-        need_normal |= p->model->params[i].init.kind == RF_INIT_NORMAL;
-        need_uniform |= p->model->params[i].init.kind == RF_INIT_UNIFORM;
+    for (int i = 0; i < p->n_params; i++) {
+        need_normal |= p->params[i].init.kind == RF_INIT_NORMAL;
+        need_uniform |= p->params[i].init.kind == RF_INIT_UNIFORM;
     }
     need_uniform |= need_normal;
     if (!need_uniform && !p->has_dropout)

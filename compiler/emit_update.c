@@ -31,7 +31,7 @@ typedef struct {
 static void emit_sgd_loop(rf_codebuf *cb, const rf_plan *p, int with_l1)
 {
     const char *n = p->name;
-    const int momentum = p->n_state_per_param == 1, nesterov = p->model->nesterov;
+    const int momentum = p->n_state_per_param == 1, nesterov = p->nesterov;
     rf_cb_line(cb, "OMP_FOR_NOWAIT");
     rf_cb_open(cb, "for (int i = 0; i < size; i++) {");
     if (with_l1)
@@ -51,7 +51,7 @@ static void emit_sgd_loop(rf_codebuf *cb, const rf_plan *p, int with_l1)
 static void sgd_body(rf_codebuf *cb, const rf_plan *p)
 {
     const char *n = p->name;
-    const int momentum = p->n_state_per_param == 1, nesterov = p->model->nesterov;
+    const int momentum = p->n_state_per_param == 1, nesterov = p->nesterov;
     if (momentum) {
         rf_cb_line(cb, "/* One tensor: d = g + l2 w + l1 sign(w); b = d at the first update (and while");
         rf_cb_line(cb, " * momentum is 0), else b = momentum b + (1 - dampening) d; %s;",
@@ -93,7 +93,7 @@ static void sgd_body(rf_codebuf *cb, const rf_plan *p)
 static void adam_body(rf_codebuf *cb, const rf_plan *p)
 {
     const char *n = p->name;
-    const int decoupled = p->model->optimizer == RF_OPT_ADAMW;
+    const int decoupled = p->optimizer == RF_OPT_ADAMW;
     const char *fn = decoupled ? "adamw" : "adam";
     if (decoupled) {
         rf_cb_line(cb, "/* One tensor: w *= 1 - lr l2 (decoupled decay); d = g + l1 sign(w);");
@@ -142,17 +142,14 @@ static const rf_optimizer_emitter optimizers[RF_OPT_KIND_COUNT] = {
     [RF_OPT_ADAMW] = {"adamw", "adamw (torch.optim.AdamW), l2 decoupled", adam_body},
 };
 
-/* "l2 from decay group 2 (mlp.yaml:19)" or "no decay group" */
-static void describe_decay(const rf_plan *p, const rf_param *param, char *buf, size_t len)
+/* "decay group 2 (mlp.yaml:19)" or "no decay group" */
+static void describe_decay(const rf_plan *p, const rf_plan_param *pp, char *buf, size_t len)
 {
-    if (param->decay_group < 0) {
+    if (pp->decay_group < 0) {
         snprintf(buf, len, "no decay group: l2, l1, l1_prox default to 0");
         return;
     }
-    char src[300];
-    rf_emit_source_name(p, src, sizeof src);
-    snprintf(buf, len, "decay group %d (%s:%d)", param->decay_group + 1, src,
-             p->model->groups[param->decay_group].pos.line);
+    snprintf(buf, len, "decay group %d (%s:%d)", pp->decay_group + 1, p->source_name, pp->decay_line);
 }
 
 static void emit_helpers(rf_codebuf *cb, const rf_plan *p)
@@ -176,7 +173,7 @@ static void emit_helpers(rf_codebuf *cb, const rf_plan *p)
 
 void rf_emit_update(rf_codebuf *cb, const rf_plan *p)
 {
-    const rf_optimizer_emitter *o = &optimizers[p->model->optimizer];
+    const rf_optimizer_emitter *o = &optimizers[p->optimizer];
     const char *n = p->name;
     rf_cb_line(cb, "/* ---- Update: %s, one fused pass per parameter tensor ----", o->summary);
     rf_cb_line(cb, " * Every value is a run-time hyperparameter (m->hp, %s_set_hparams). */", n);
@@ -202,8 +199,8 @@ void rf_emit_update(rf_codebuf *cb, const rf_plan *p)
     for (int i = 0; i < p->n_params; i++) {
         const rf_plan_param *pp = &p->params[i];
         char decay[400], name[96], bufs[2 + RF_PLAN_MAX_STATE][RF_PLAN_IDENT + 8];
-        describe_decay(p, pp->param, decay, sizeof decay);
-        rf_cb_line(cb, "/* %s: %s */", pp->param->name, decay);
+        describe_decay(p, pp, decay, sizeof decay);
+        rf_cb_line(cb, "/* %s: %s */", pp->name, decay);
         const char *args[6 + RF_PLAN_MAX_STATE];
         int k = 0;
         const rf_plan_buffer *w = &p->buffers[pp->value], *g = &p->buffers[pp->grad];

@@ -1,6 +1,9 @@
 /* Lowering a checked model to the fixed-shape plan (see plan.h). */
 #include "plan.h"
 
+#include "codebuf.h"
+#include "hash.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,10 +17,10 @@ static void upper_copy(char *dst, size_t len, const char *src)
     dst[i] = '\0';
 }
 
-static int name_taken(const rf_plan *p, int upto, const char *name)
+static int name_taken(const rf_model *m, const rf_plan *p, int upto, const char *name)
 {
-    for (int i = 0; i < p->model->n_layers; i++) {
-        const rf_layer *L = &p->model->layers[i];
+    for (int i = 0; i < m->n_layers; i++) {
+        const rf_layer *L = &m->layers[i];
         if (L->kind == RF_LAYER_DENSE && strcmp(L->name, name) == 0)
             return 1;
     }
@@ -30,15 +33,15 @@ static int name_taken(const rf_plan *p, int upto, const char *name)
 /* Dense layers keep their names; the others are named by kind and count
  * ("relu1", "dropout2"), with a suffix in the unlikely case a dense layer
  * already uses that name. */
-static void name_op(rf_plan *p, int i, int kind_count)
+static void name_op(const rf_model *m, rf_plan *p, int i, int kind_count)
 {
     rf_plan_op *op = &p->ops[i];
-    const rf_layer *L = op->layer;
+    const rf_layer *L = &m->layers[i];
     if (L->kind == RF_LAYER_DENSE) {
         snprintf(op->name, sizeof op->name, "%s", L->name);
     } else {
         snprintf(op->name, sizeof op->name, "%s%d", rf_layer_kind_name(L->kind), kind_count);
-        for (int k = 2; name_taken(p, i, op->name); k++)
+        for (int k = 2; name_taken(m, p, i, op->name); k++)
             snprintf(op->name, sizeof op->name, "%s%d_%d", rf_layer_kind_name(L->kind), kind_count, k);
     }
     char upper[RF_PLAN_IDENT];
@@ -79,19 +82,25 @@ static void set_dims(rf_plan_buffer *b, const char *d0, long e0, const char *d1,
 }
 
 /* The plan's parameters; their buffers come role by role (add_param_buffers). */
-static void add_params(rf_plan *p)
+static void add_params(const rf_model *m, rf_plan *p)
 {
-    const rf_model *m = p->model;
     p->n_params = m->n_params;
     for (int i = 0; i < m->n_params; i++) {
         rf_plan_param *pp = &p->params[i];
-        pp->param = &m->params[i];
+        const rf_param *q = &m->params[i];
+        snprintf(pp->name, sizeof pp->name, "%s", q->name);
+        pp->init = q->init;
+        pp->l2 = q->l2;
+        pp->l1 = q->l1;
+        pp->l1_prox = q->l1_prox;
+        pp->decay_group = q->decay_group;
+        pp->decay_line = q->decay_group >= 0 ? m->groups[q->decay_group].pos.line : 0;
         pp->index = i;
         pp->value = pp->grad = RF_PLAN_NONE;
         for (int k = 0; k < RF_PLAN_MAX_STATE; k++)
             pp->state[k] = RF_PLAN_NONE;
         char upper[RF_PLAN_IDENT];
-        upper_copy(upper, sizeof upper, pp->param->name);
+        upper_copy(upper, sizeof upper, pp->name);
         for (char *c = upper; *c; c++)
             if (*c == '.')
                 *c = '_';
@@ -100,11 +109,11 @@ static void add_params(rf_plan *p)
 }
 
 /* The buffers of one role for every parameter: PARAM, GRAD, or STATE number 'state'. */
-static void add_param_buffers(rf_plan *p, rf_buffer_role role, int state)
+static void add_param_buffers(const rf_model *m, rf_plan *p, rf_buffer_role role, int state)
 {
     for (int i = 0; i < p->n_ops; i++) {
         rf_plan_op *op = &p->ops[i];
-        const rf_layer *L = op->layer;
+        const rf_layer *L = &m->layers[i];
         if (L->kind != RF_LAYER_DENSE)
             continue;
         for (int is_bias = 0; is_bias <= 1; is_bias++) {
@@ -112,9 +121,9 @@ static void add_param_buffers(rf_plan *p, rf_buffer_role role, int state)
             char suffix[48];
             snprintf(suffix, sizeof suffix, "%s%s%s", is_bias ? "_bias" : "_weight",
                      role == RF_BUF_GRAD ? "_grad" : role == RF_BUF_STATE ? "_" : "",
-                     role == RF_BUF_STATE ? rf_model_state_suffix(p->model, state) : "");
+                     role == RF_BUF_STATE ? rf_model_state_suffix(m, state) : "");
             int b = add_buffer(p, role, op->name, suffix, pp->index,
-                               role == RF_BUF_PARAM ? pp->param->name : "");
+                               role == RF_BUF_PARAM ? pp->name : "");
             if (is_bias)
                 set_dims(&p->buffers[b], op->out_dim, L->out, NULL, 0);
             else
@@ -155,15 +164,15 @@ static void mark_chains(rf_plan *p)
         op->chain = op->chain_act = op->chain_drop = RF_PLAN_NONE;
     }
     for (int i = 0; i < p->n_ops; i++) {
-        if (p->ops[i].layer->kind != RF_LAYER_DENSE)
+        if (p->ops[i].kind != RF_LAYER_DENSE)
             continue;
         int j = i + 1, act = RF_PLAN_NONE, drop = RF_PLAN_NONE;
-        if (j < p->n_ops && rf_layer_is_activation(p->ops[j].layer->kind))
+        if (j < p->n_ops && rf_layer_is_activation(p->ops[j].kind))
             act = j++;
-        if (j < p->n_ops && p->ops[j].layer->kind == RF_LAYER_DROPOUT &&
-            (act == RF_PLAN_NONE || sign_only(p->ops[act].layer->kind)))
+        if (j < p->n_ops && p->ops[j].kind == RF_LAYER_DROPOUT &&
+            (act == RF_PLAN_NONE || sign_only(p->ops[act].kind)))
             drop = j++;
-        if (j == i + 1 || j >= p->n_ops || p->ops[j].layer->kind != RF_LAYER_DENSE)
+        if (j == i + 1 || j >= p->n_ops || p->ops[j].kind != RF_LAYER_DENSE)
             continue;
         rf_plan_op *op = &p->ops[i];
         op->chain = i;
@@ -186,7 +195,24 @@ static const rf_plan_op *producer(const rf_plan *p, int i)
 int rf_plan_build(const rf_model *m, rf_plan *p)
 {
     memset(p, 0, sizeof *p);
-    p->model = m;
+    p->has_source = m->path != NULL;
+    if (p->has_source) {
+        const char *slash = strrchr(m->path, '/');
+        rf_comment_safe(slash && slash[1] ? slash + 1 : m->path, p->source_name, sizeof p->source_name);
+    } else {
+        snprintf(p->source_name, sizeof p->source_name, "(no file)");
+    }
+    p->source_hash = rf_fnv1a64(RF_FNV1A64_INIT, m->source ? m->source : "", m->source ? m->source_len : 0);
+    p->batch = m->batch;
+    p->input = m->input;
+    p->outputs = m->outputs;
+    p->loss = m->loss;
+    p->loss_line = m->loss_pos.line;
+    p->optimizer = m->optimizer;
+    p->nesterov = m->nesterov;
+    p->defaults = (rf_plan_hparams){m->lr, m->momentum, m->dampening, m->beta1, m->beta2, m->eps};
+    p->n_dropout = m->n_dropout;
+    p->train_flops = rf_model_train_flops(m);
     snprintf(p->name, sizeof p->name, "%s", m->name);
     upper_copy(p->macro, sizeof p->macro, m->name);
     p->n_ops = m->n_layers;
@@ -204,36 +230,45 @@ int rf_plan_build(const rf_model *m, rf_plan *p)
     int first_dense = -1, kind_count[RF_LAYER_KIND_COUNT] = {0};
     for (int i = 0; i < m->n_layers; i++) {
         rf_plan_op *op = &p->ops[i];
-        op->layer = &m->layers[i];
+        const rf_layer *L = &m->layers[i];
+        op->kind = L->kind;
+        op->line = L->pos.line;
+        op->units_in = L->in;
+        op->units_out = L->out;
+        op->alpha = L->alpha;
+        op->p = L->p;
+        op->dropout_k = L->dropout_index;
         op->layer_index = i;
         op->in = op->out = op->in_grad = op->out_grad = RF_PLAN_NONE;
         op->weight = op->bias = op->weight_grad = op->bias_grad = RF_PLAN_NONE;
         op->weight_param = op->bias_param = op->weight_t = op->mask = RF_PLAN_NONE;
-        name_op(p, i, ++kind_count[op->layer->kind]);
-        if (op->layer->kind == RF_LAYER_DROPOUT) {
+        name_op(m, p, i, ++kind_count[op->kind]);
+        if (op->kind == RF_LAYER_DROPOUT) {
             snprintf(op->dropout_index, sizeof op->dropout_index, "%s_INDEX", op->macro);
             snprintf(op->dropout_layer, sizeof op->dropout_layer, "%s_LAYER", op->macro);
             p->has_dropout = 1;
         }
-        if (op->layer->kind == RF_LAYER_DENSE && first_dense < 0)
+        if (op->kind == RF_LAYER_DENSE && first_dense < 0)
             first_dense = i;
         op->backward = first_dense >= 0;
         op->input_grad = first_dense >= 0 && i > first_dense;
     }
     p->has_backward = first_dense >= 0;
     p->n_state_per_param = rf_model_state_per_param(m);
+    for (int k = 0; k < p->n_state_per_param; k++)
+        snprintf(p->state_suffix[k], sizeof p->state_suffix[k], "%s", rf_model_state_suffix(m, k));
     mark_chains(p);
 
-    add_params(p);
-    add_param_buffers(p, RF_BUF_PARAM, 0);
-    add_param_buffers(p, RF_BUF_GRAD, 0);
+    add_params(m, p);
+    add_param_buffers(m, p, RF_BUF_PARAM, 0);
+    add_param_buffers(m, p, RF_BUF_GRAD, 0);
     for (int k = 0; k < p->n_state_per_param; k++)
-        add_param_buffers(p, RF_BUF_STATE, k);
+        add_param_buffers(m, p, RF_BUF_STATE, k);
 
     char comment[160];
     for (int i = 0; i < p->n_ops; i++) {
         rf_plan_op *op = &p->ops[i];
-        const rf_layer *L = op->layer;
+        const rf_layer *L = &m->layers[i];
         comment[0] = '\0';
         op->in = i == 0 ? RF_PLAN_INPUT : p->ops[i - 1].out;
         if (op->fused) {
@@ -263,17 +298,17 @@ int rf_plan_build(const rf_model *m, rf_plan *p)
             continue;
         snprintf(comment, sizeof comment, "%s", op->chain == i ? "before the activation/dropout" : "");
         op->out_grad = add_buffer(p, RF_BUF_ACTIVATION_GRAD, op->name, "_out_grad", -1, comment);
-        set_dims(&p->buffers[op->out_grad], "BATCH", m->batch, op->out_dim, op->layer->out);
+        set_dims(&p->buffers[op->out_grad], "BATCH", m->batch, op->out_dim, op->units_out);
         if (op->input_grad)
             op->in_grad = producer(p, i)->out_grad;
     }
     for (int i = 0; i < p->n_ops; i++) {
         rf_plan_op *op = &p->ops[i];
-        if (op->layer->kind != RF_LAYER_DENSE || !op->input_grad)
+        if (op->kind != RF_LAYER_DENSE || !op->input_grad)
             continue;
         snprintf(comment, sizeof comment, "%s.weight^T", op->name);
         op->weight_t = add_buffer(p, RF_BUF_SCRATCH, op->name, "_weight_t", -1, comment);
-        set_dims(&p->buffers[op->weight_t], op->out_dim, op->layer->out, op->in_dim, op->layer->in);
+        set_dims(&p->buffers[op->weight_t], op->out_dim, op->units_out, op->in_dim, op->units_in);
     }
     p->row_loss = add_buffer(p, RF_BUF_SCRATCH, "row_loss", "", -1, "per-row losses");
     set_dims(&p->buffers[p->row_loss], "BATCH", m->batch, NULL, 0);
@@ -284,7 +319,7 @@ int rf_plan_build(const rf_model *m, rf_plan *p)
             if (strcmp(p->buffers[b].dims[d], "BATCH") == 0)
                 snprintf(p->buffers[b].dims[d], sizeof p->buffers[b].dims[d], "%s_BATCH", p->macro);
 
-    p->parallel = rf_model_train_flops(m) >= RF_PARALLEL_MIN_FLOPS;
+    p->parallel = p->train_flops >= RF_PARALLEL_MIN_FLOPS;
     p->output = p->n_ops ? p->ops[p->n_ops - 1].out : RF_PLAN_INPUT;
     p->output_grad = p->n_ops ? p->ops[p->n_ops - 1].out_grad : RF_PLAN_NONE;
     return 0;

@@ -53,7 +53,10 @@ typedef struct {
  * update print. Init, update, the API and checkpoints iterate over these. */
 #define RF_PLAN_MAX_STATE 2
 typedef struct {
-    const rf_param *param;            /* name, shape, init, decay group */
+    char name[RF_PARAM_NAME_MAX + 1]; /* "dense1.weight" */
+    rf_init init;
+    double l2, l1, l1_prox;           /* the model file's decay (hparams' defaults) */
+    int decay_group, decay_line;      /* its decay group (0-based) and the group's YAML line; -1, 0: none */
     int index;                        /* in model->params: the tensor index of the API */
     char macro[RF_PLAN_IDENT];        /* its index constant: "MLP_DENSE1_WEIGHT" */
     char size[2 * RF_PLAN_IDENT + 4]; /* its element count: "MLP_DENSE1_IN * MLP_DENSE1_OUT" */
@@ -62,7 +65,12 @@ typedef struct {
 } rf_plan_param;
 
 typedef struct {
-    const rf_layer *layer;
+    rf_layer_kind kind;
+    int line;                         /* of the layer in the model file (0 for the build's copy) */
+    int units_in, units_out;          /* features per row entering and leaving */
+    double alpha;                     /* leaky_relu: the slope below 0 (a constant of the code) */
+    double p;                         /* dropout: the model file's p (hparams' default) */
+    int dropout_k;                    /* dropout: its index in hparams.dropout; else -1 */
     int layer_index;                  /* in model->layers; also the dropout key's layer */
     char name[RF_PLAN_IDENT];         /* "dense1", "relu1": prefix of its functions and buffers */
     char macro[RF_PLAN_IDENT];        /* "MLP_DENSE1": prefix of its constants */
@@ -91,10 +99,28 @@ typedef struct {
     int chain_act, chain_drop;        /* dense heading a chain: its fused ops (RF_PLAN_NONE: none) */
 } rf_plan_op;
 
+/* The model file's optimizer values: the defaults of NAME_hparams. */
 typedef struct {
-    const rf_model *model;
+    double lr, momentum, dampening, beta1, beta2, eps;
+} rf_plan_hparams;
+
+typedef struct {
     char name[RF_NAME_MAX + 1];       /* "mlp": prefix of every generated symbol */
     char macro[RF_NAME_MAX + 1];      /* "MLP": prefix of every generated constant */
+    /* where it came from: the model file's name (comment-safe) and a hash of its bytes;
+     * has_source = 0 for the build's shape-only copy (rf_model_for_build), whose code
+     * names no file, line or value */
+    int has_source;
+    char source_name[300];
+    uint64_t source_hash;
+    int batch, input, outputs;
+    rf_loss_kind loss;
+    int loss_line;
+    rf_optimizer_kind optimizer;
+    int nesterov;
+    rf_plan_hparams defaults;
+    int n_dropout;                    /* dropout layers */
+    double train_flops;               /* of one training step at a full batch */
     rf_plan_buffer *buffers;          /* in struct order: by role, then by layer */
     int n_buffers;
     rf_plan_op *ops;                  /* one per layer, in order */
@@ -104,6 +130,7 @@ typedef struct {
     rf_plan_param *params;            /* one per model->params, in order */
     int n_params;
     int n_state_per_param;            /* optimizer state tensors per parameter (rf_model_state_per_param) */
+    char state_suffix[RF_PLAN_MAX_STATE][16]; /* "momentum"; "exp_avg", "exp_avg_sq" */
     int has_backward;                 /* some layer has parameters */
     int has_dropout;                  /* some dropout layer (its p is a run-time value) */
     int parallel;                     /* the calls open a parallel region (else no OpenMP at all) */
