@@ -66,7 +66,7 @@ void rf_emit_dense_transposes(rf_codebuf *cb, const rf_plan *p);
 /* emit_dropout.c: the ports of a dropout's mask in a training pass: key, threshold, scale. */
 void rf_dropout_mask_ports(rf_ports *ps, const rf_plan *p, const rf_plan_op *drop);
 
-/* The table (emit_model.c): the emitter of a layer kind. */
+/* The table (emit_common.c): the emitter of a layer kind. */
 const rf_layer_emitter *rf_layer_emitter_of(rf_layer_kind kind);
 
 /* emit_loss.c: the static NAME_loss() computing per-row losses and the
@@ -95,7 +95,7 @@ void rf_emit_template(rf_codebuf *cb, const rf_plan *p, const char *tmpl, const 
  * the model's name and "{N}" for its capitalised prefix (emit_rng.c). */
 void rf_emit_lines(rf_codebuf *cb, const rf_plan *p, const char *const *lines);
 
-/* emit_model.c helpers */
+/* emit_common.c: helpers every emitter uses */
 
 /* "static void NAME_LAYER_SUFFIX(" + wrapped parameters + ")" and the "{" line */
 void rf_emit_signature(rf_codebuf *cb, const char *head, const char *const *params, int n_params);

@@ -4,7 +4,6 @@
  * own emitters (emit_internal.h). */
 #include "emit.h"
 #include "emit_internal.h"
-#include "hash.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,52 +12,6 @@
 #ifndef REGFIT_VERSION
 #define REGFIT_VERSION "unknown"
 #endif
-
-/* One emitter per layer kind; every activation shares one (emit_activation.c). */
-static const rf_layer_emitter *const emitters[RF_LAYER_KIND_COUNT] = {
-    [RF_LAYER_DENSE] = &rf_dense_emitter,
-#define ACTIVATION(E, ...) [RF_LAYER_##E] = &rf_activation_emitter,
-    RF_ACTIVATIONS(ACTIVATION)
-#undef ACTIVATION
-    [RF_LAYER_DROPOUT] = &rf_dropout_emitter,
-};
-
-const rf_layer_emitter *rf_layer_emitter_of(rf_layer_kind kind)
-{
-    return kind >= 0 && kind < RF_LAYER_KIND_COUNT ? emitters[kind] : NULL;
-}
-
-/* ---- helpers shared by the emitters ---- */
-
-void rf_emit_signature(rf_codebuf *cb, const char *head, const char *const *params, int n_params)
-{
-    rf_cb_call(cb, head, params, n_params, ")");
-    rf_cb_open(cb, "{");
-}
-
-void rf_emit_call(rf_codebuf *cb, const char *name, const char *const *args, int n_args)
-{
-    char head[160];
-    snprintf(head, sizeof head, "%s(", name);
-    rf_cb_call(cb, head, args, n_args, ");");
-}
-
-void rf_emit_position(const rf_plan *p, int line, char *buf, size_t len)
-{
-    if (!p->has_source)
-        snprintf(buf, len, "%s", "");
-    else
-        snprintf(buf, len, " (%s:%d)", p->source_name, line);
-}
-
-void rf_emit_layer_heading(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op)
-{
-    char what[160], pos[320];
-    rf_layer_emitter_of(op->kind)->describe(op, what, sizeof what);
-    rf_emit_position(p, op->line, pos, sizeof pos);
-    rf_cb_line(cb, "/* %s: %s%s */", op->name, what, pos);
-    rf_cb_line(cb, "");
-}
 
 /* ---- the API's signatures ---- */
 
@@ -427,7 +380,7 @@ static void emit_layers(rf_codebuf *cb, const rf_plan *p)
     int n_done = 0;
     for (int pass = 0; pass < 2; pass++)
         for (int k = 0; k < RF_LAYER_KIND_COUNT; k++) {
-            const rf_layer_emitter *e = emitters[k];
+            const rf_layer_emitter *e = rf_layer_emitter_of((rf_layer_kind)k);
             int present = 0, seen = 0;
             for (int i = 0; i < p->n_ops; i++)
                 present |= p->ops[i].kind == (rf_layer_kind)k;
@@ -441,14 +394,9 @@ static void emit_layers(rf_codebuf *cb, const rf_plan *p)
     for (int i = 0; i < p->n_ops; i++) {
         const rf_plan_op *op = &p->ops[i];
         const rf_layer_emitter *e = rf_layer_emitter_of(op->kind);
-        rf_emit_layer_heading(cb, p, op);
-        if (op->fused) {
-            rf_cb_line(cb, "/* fused: computed in the epilogue of %s_%s_forward, and its backward in",
-                       p->name, p->ops[op->chain].name);
-            rf_cb_line(cb, " * that of the input gradient of the dense layer above */");
-            rf_cb_line(cb, "");
+        if (op->fused) /* headed with its chain's dense layer */
             continue;
-        }
+        rf_emit_layer_heading(cb, p, op);
         e->forward(cb, p, op);
         if (op->backward)
             e->backward(cb, p, op);

@@ -21,9 +21,6 @@ static const char *const mix64[] = {
 };
 
 static const char *const key[] = {
-    "/* Streams keep the uses of one seed apart. */",
-    "enum { {N}_STREAM_INIT = 1, {N}_STREAM_DROPOUT = 2 };",
-    "",
     "/* A 64-bit key for (seed, stream, a, b). */",
     "static inline uint64_t {n}_key(uint64_t seed, uint64_t stream, uint64_t a, uint64_t b)",
     "{",
@@ -121,6 +118,15 @@ void rf_emit_rng(rf_codebuf *cb, const rf_plan *p)
     rf_cb_line(cb, " * a pure function of its seed and indices, the same on any number of threads) ---- */");
     rf_cb_line(cb, "");
     rf_emit_lines(cb, p, mix64);
+    /* the streams of rf_random.h this model uses */
+    rf_cb_line(cb, "/* Streams keep the uses of one seed apart. */");
+    if (p->has_dropout && need_uniform)
+        rf_cb_line(cb, "enum { %s_STREAM_INIT = 1, %s_STREAM_DROPOUT = 2 };", p->macro, p->macro);
+    else if (p->has_dropout)
+        rf_cb_line(cb, "enum { %s_STREAM_DROPOUT = 2 };", p->macro);
+    else
+        rf_cb_line(cb, "enum { %s_STREAM_INIT = 1 };", p->macro);
+    rf_cb_line(cb, "");
     rf_emit_lines(cb, p, key);
     if (p->has_dropout)
         rf_emit_lines(cb, p, dropout);

@@ -32,7 +32,7 @@ static inline uint64_t highdim_linreg_wd_mix64(uint64_t z)
 }
 
 /* Streams keep the uses of one seed apart. */
-enum { HIGHDIM_LINREG_WD_STREAM_INIT = 1, HIGHDIM_LINREG_WD_STREAM_DROPOUT = 2 };
+enum { HIGHDIM_LINREG_WD_STREAM_INIT = 1 };
 
 /* A 64-bit key for (seed, stream, a, b). */
 static inline uint64_t highdim_linreg_wd_key(uint64_t seed, uint64_t stream, uint64_t a, uint64_t b)

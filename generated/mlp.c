@@ -447,7 +447,8 @@ ALWAYS_INLINE void mlp_product(
     }
 }
 
-/* dense1: dense 784 -> 256 (mlp.yaml:10) */
+/* dense1 -> relu1 -> dropout1 (mlp.yaml:10-12), one fused block:
+ * dense 784 -> 256; relu, 256 units; dropout, 256 units, p at run time */
 
 /* out = dropout(relu(in weight + bias)), in the product's epilogue (relu1 and dropout1 fused):
  * dropout in training only, the mask bits of mlp_dropout_bits(key, r * UNITS + j);
@@ -498,17 +499,8 @@ static void mlp_dense1_backward(float (*restrict weight_grad)[MLP_DENSE1_OUT],
     OMP_BARRIER
 }
 
-/* relu1: relu, 256 units (mlp.yaml:11) */
-
-/* fused: computed in the epilogue of mlp_dense1_forward, and its backward in
- * that of the input gradient of the dense layer above */
-
-/* dropout1: dropout, 256 units, p at run time (mlp.yaml:12) */
-
-/* fused: computed in the epilogue of mlp_dense1_forward, and its backward in
- * that of the input gradient of the dense layer above */
-
-/* hidden2: dense 256 -> 256 (mlp.yaml:13) */
+/* hidden2 -> relu2 -> dropout2 (mlp.yaml:13-15), one fused block:
+ * dense 256 -> 256; relu, 256 units; dropout, 256 units, p at run time */
 
 /* out = dropout(relu(in weight + bias)), in the product's epilogue (relu2 and dropout2 fused):
  * dropout in training only, the mask bits of mlp_dropout_bits(key, r * UNITS + j);
@@ -570,16 +562,6 @@ static void mlp_hidden2_backward(float (*restrict in_grad)[MLP_HIDDEN2_IN],
                 MLP_HIDDEN2_IN, n, MLP_HIDDEN2_IN, MLP_HIDDEN2_OUT, TILE_ROWS, 1);
     OMP_BARRIER
 }
-
-/* relu2: relu, 256 units (mlp.yaml:14) */
-
-/* fused: computed in the epilogue of mlp_hidden2_forward, and its backward in
- * that of the input gradient of the dense layer above */
-
-/* dropout2: dropout, 256 units, p at run time (mlp.yaml:15) */
-
-/* fused: computed in the epilogue of mlp_hidden2_forward, and its backward in
- * that of the input gradient of the dense layer above */
 
 /* dense3: dense 256 -> 10 (mlp.yaml:16) */
 

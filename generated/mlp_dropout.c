@@ -447,7 +447,8 @@ ALWAYS_INLINE void mlp_dropout_product(
     }
 }
 
-/* dense1: dense 784 -> 256 (mlp_dropout.yaml:9) */
+/* dense1 -> relu1 -> dropout1 (mlp_dropout.yaml:9-11), one fused block:
+ * dense 784 -> 256; relu, 256 units; dropout, 256 units, p at run time */
 
 /* out = dropout(relu(in weight + bias)), in the product's epilogue (relu1 and dropout1 fused):
  * dropout in training only, the mask bits of mlp_dropout_dropout_bits(key, r * UNITS + j);
@@ -500,17 +501,8 @@ static void mlp_dropout_dense1_backward(float (*restrict weight_grad)[MLP_DROPOU
     OMP_BARRIER
 }
 
-/* relu1: relu, 256 units (mlp_dropout.yaml:10) */
-
-/* fused: computed in the epilogue of mlp_dropout_dense1_forward, and its backward in
- * that of the input gradient of the dense layer above */
-
-/* dropout1: dropout, 256 units, p at run time (mlp_dropout.yaml:11) */
-
-/* fused: computed in the epilogue of mlp_dropout_dense1_forward, and its backward in
- * that of the input gradient of the dense layer above */
-
-/* dense2: dense 256 -> 256 (mlp_dropout.yaml:12) */
+/* dense2 -> relu2 -> dropout2 (mlp_dropout.yaml:12-14), one fused block:
+ * dense 256 -> 256; relu, 256 units; dropout, 256 units, p at run time */
 
 /* out = dropout(relu(in weight + bias)), in the product's epilogue (relu2 and dropout2 fused):
  * dropout in training only, the mask bits of mlp_dropout_dropout_bits(key, r * UNITS + j);
@@ -575,16 +567,6 @@ static void mlp_dropout_dense2_backward(float (*restrict in_grad)[MLP_DROPOUT_DE
                         MLP_DROPOUT_DENSE2_IN, MLP_DROPOUT_DENSE2_OUT, TILE_ROWS, 1);
     OMP_BARRIER
 }
-
-/* relu2: relu, 256 units (mlp_dropout.yaml:13) */
-
-/* fused: computed in the epilogue of mlp_dropout_dense2_forward, and its backward in
- * that of the input gradient of the dense layer above */
-
-/* dropout2: dropout, 256 units, p at run time (mlp_dropout.yaml:14) */
-
-/* fused: computed in the epilogue of mlp_dropout_dense2_forward, and its backward in
- * that of the input gradient of the dense layer above */
 
 /* dense3: dense 256 -> 10 (mlp_dropout.yaml:15) */
 

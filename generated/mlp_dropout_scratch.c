@@ -447,7 +447,8 @@ ALWAYS_INLINE void mlp_dropout_scratch_product(
     }
 }
 
-/* dense1: dense 784 -> 256 (mlp_dropout_scratch.yaml:10) */
+/* dense1 -> relu1 -> dropout1 (mlp_dropout_scratch.yaml:10-12), one fused block:
+ * dense 784 -> 256; relu, 256 units; dropout, 256 units, p at run time */
 
 /* out = dropout(relu(in weight + bias)), in the product's epilogue (relu1 and dropout1 fused):
  * dropout in training only, the mask bits of mlp_dropout_scratch_dropout_bits(key, r * UNITS + j);
@@ -502,17 +503,8 @@ static void mlp_dropout_scratch_dense1_backward(
     OMP_BARRIER
 }
 
-/* relu1: relu, 256 units (mlp_dropout_scratch.yaml:11) */
-
-/* fused: computed in the epilogue of mlp_dropout_scratch_dense1_forward, and its backward in
- * that of the input gradient of the dense layer above */
-
-/* dropout1: dropout, 256 units, p at run time (mlp_dropout_scratch.yaml:12) */
-
-/* fused: computed in the epilogue of mlp_dropout_scratch_dense1_forward, and its backward in
- * that of the input gradient of the dense layer above */
-
-/* dense2: dense 256 -> 256 (mlp_dropout_scratch.yaml:13) */
+/* dense2 -> relu2 -> dropout2 (mlp_dropout_scratch.yaml:13-15), one fused block:
+ * dense 256 -> 256; relu, 256 units; dropout, 256 units, p at run time */
 
 /* out = dropout(relu(in weight + bias)), in the product's epilogue (relu2 and dropout2 fused):
  * dropout in training only, the mask bits of mlp_dropout_scratch_dropout_bits(key, r * UNITS + j);
@@ -579,16 +571,6 @@ static void mlp_dropout_scratch_dense2_backward(
                                 MLP_DROPOUT_SCRATCH_DENSE2_OUT, TILE_ROWS, 1);
     OMP_BARRIER
 }
-
-/* relu2: relu, 256 units (mlp_dropout_scratch.yaml:14) */
-
-/* fused: computed in the epilogue of mlp_dropout_scratch_dense2_forward, and its backward in
- * that of the input gradient of the dense layer above */
-
-/* dropout2: dropout, 256 units, p at run time (mlp_dropout_scratch.yaml:15) */
-
-/* fused: computed in the epilogue of mlp_dropout_scratch_dense2_forward, and its backward in
- * that of the input gradient of the dense layer above */
 
 /* dense3: dense 256 -> 10 (mlp_dropout_scratch.yaml:16) */
 

@@ -270,24 +270,23 @@ static void test_text(void)
         if (!contains(h, api[i]))
             fprintf(stderr, "\nmissing in the header: %s", api[i]);
     }
-    /* every layer headed by a comment citing its YAML line */
-    for (int i = 0; i < m.n_layers; i++) {
-        char heading[200];
+    /* every layer headed by a comment citing its YAML lines; a fused chain once, as one block */
+    for (int i = 0; i < m.n_layers; i += 3) {
+        char heading[300];
         const rf_layer *L = &m.layers[i];
-        if (L->kind == RF_LAYER_DENSE)
-            snprintf(heading, sizeof heading, "/* %s: dense %d -> %d (mlp_dropout.yaml:%d) */", L->name, L->in, L->out,
-                     L->pos.line);
-        else if (L->kind == RF_LAYER_DROPOUT)
-            snprintf(heading, sizeof heading,
-                     "/* dropout%d: dropout, %d units, p at run time (mlp_dropout.yaml:%d) */", i == 2 ? 1 : 2,
+        if (i == 6)
+            snprintf(heading, sizeof heading, "/* %s: dense %d -> %d (mlp_dropout.yaml:%d) */", L->name, L->in,
                      L->out, L->pos.line);
         else
-            snprintf(heading, sizeof heading, "/* relu%d: relu, %d units (mlp_dropout.yaml:%d) */", i == 1 ? 1 : 2,
-                     L->out, L->pos.line);
+            snprintf(heading, sizeof heading,
+                     "/* %s -> relu%d -> dropout%d (mlp_dropout.yaml:%d-%d), one fused block: * dense %d -> %d; "
+                     "relu, %d units; dropout, %d units, p at run time */",
+                     L->name, i / 3 + 1, i / 3 + 1, L->pos.line, L->pos.line + 2, L->in, L->out, L->out, L->out);
         CU_ASSERT(contains(c, heading));
         if (!contains(c, heading))
             fprintf(stderr, "\nmissing heading: %s", heading);
     }
+    CU_ASSERT(!contains(c, "/* relu1: ")); /* headed with its chain */
     /* shapes are constants: the model dimensions appear only in the #defines */
     CU_ASSERT(!contains_code(c, "784"));
     /* no allocation, no stdio, omp.h only under _OPENMP (the file needs none) */
