@@ -7,6 +7,10 @@
  * and the reference's within float32 rounding (rf_ref_compare). Also: the
  * hyperparameters set with NAME_set_hparams on a model compiled for another
  * model file behave as that file's values, and the state/counter API. */
+#include <dlfcn.h>
+#include <sys/stat.h>
+
+#include "emit.h"
 #include "optim_ref.h"
 #include "test_codegen_support.h"
 
@@ -134,6 +138,39 @@ static void test_prox_exact_zeros(void)
     rf_model_free(&m);
 }
 
+/* The code regfitc --emit writes for a model file, its own values folded into
+ * NAME_hparams_default, compiled on its own into a shared object with its glue, with
+ * the flags of rf_build's default (the same code, the same rounding). */
+static const rf_compiled *own_code(const rf_model *m, void **handle)
+{
+    char *h = NULL, *c = NULL, *glue = NULL, dir[4200], cmd[9000];
+    CU_ASSERT_FATAL(rf_emit_source(m, &h, &c) == 0 && rf_emit_glue(m, &glue) == 0);
+    snprintf(dir, sizeof dir, "%s/own_%s", rf_test_tmpdir(), m->name);
+    mkdir(dir, 0755);
+    const char *texts[3] = {h, c, glue}, *names[3] = {"%s/%s.h", "%s/%s.c", "%s/%s_glue.c"};
+    for (int i = 0; i < 3; i++) {
+        char path[4400];
+        snprintf(path, sizeof path, names[i], dir, m->name);
+        FILE *f = fopen(path, "w");
+        CU_ASSERT_FATAL(f != NULL);
+        fputs(texts[i], f);
+        fclose(f);
+    }
+    free(h);
+    free(c);
+    free(glue);
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && clang -std=c11 -O3 -march=native -fopenmp -fPIC -shared -I'%s/runtime' -I. -o own.so %s.c %s_glue.c -lm",
+             dir, rf_test_source_dir(), m->name, m->name);
+    CU_ASSERT_FATAL(system(cmd) == 0);
+    snprintf(cmd, sizeof cmd, "%s/own.so", dir);
+    *handle = dlopen(cmd, RTLD_NOW | RTLD_LOCAL);
+    CU_ASSERT_FATAL(*handle != NULL);
+    const rf_compiled *own = dlsym(*handle, RF_ABI_SYMBOL);
+    CU_ASSERT_FATAL(own != NULL);
+    return own;
+}
+
 /* One compiled model serves two model files that differ in hyperparameters: the
  * second file's values set through set_hparams train exactly as its own compile. */
 static void test_set_hparams_is_the_model_file(void)
@@ -171,6 +208,31 @@ static void test_set_hparams_is_the_model_file(void)
         CU_ASSERT(memcmp(c->param(one, i), c->param(two, i), sizeof(float) * (size_t)c->param_size(i)) == 0);
     CU_ASSERT_EQUAL(c->updates(one), 6);
     CU_ASSERT_EQUAL(c->forward_steps(one), 6);
+
+    /* mid-run: the shared code trains 3 steps with a's values, then switches to b's; b's own
+     * code (its values folded in, no set_hparams), given that state after 3 steps, takes the
+     * same next 3 steps bit for bit */
+    void *handle;
+    const rf_compiled *own = own_code(&bm, &handle);
+    CU_ASSERT_EQUAL_FATAL(own->num_state, c->num_state);
+    void *shared = tm_new_instance(c), *mine = tm_new_instance(own);
+    tm_init(&a, c, shared, 9);
+    own->init(mine, 9); /* b's file values only */
+    for (int s = 0; s < 3; s++)
+        c->train_step(shared, x, y, 8);
+    c->set_hparams(shared, &hb.in);
+    for (int i = 0; i < c->num_params; i++)
+        memcpy(own->param(mine, i), c->param(shared, i), sizeof(float) * (size_t)c->param_size(i));
+    for (int i = 0; i < c->num_state; i++)
+        memcpy(own->state(mine, i), c->state(shared, i), sizeof(float) * (size_t)c->state_size(i));
+    own->set_counters(mine, c->updates(shared), c->forward_steps(shared));
+    for (int s = 0; s < 3; s++)
+        CU_ASSERT_EQUAL(c->train_step(shared, x, y, 8), own->train_step(mine, x, y, 8));
+    for (int i = 0; i < c->num_params; i++)
+        CU_ASSERT(memcmp(c->param(shared, i), own->param(mine, i), sizeof(float) * (size_t)c->param_size(i)) == 0);
+    free(shared);
+    free(mine);
+    dlclose(handle);
     /* the counters restore: a copy set to the same counters takes the same next step */
     c->set_counters(two, 6, 6);
     CU_ASSERT_EQUAL(c->updates(two), 6);
