@@ -184,7 +184,7 @@ rf_generic *rf_generic_new(const rf_model *m)
         G->out = L->out;
         G->weight = L->kind == RF_LAYER_DENSE ? L->weight_param : -1;
         G->bias = L->kind == RF_LAYER_DENSE ? L->bias_param : -1;
-        G->p = L->p;
+        G->p = (float)L->p; /* a float hyperparameter, as in the generated code: the same masks */
         G->alpha = (float)L->alpha;
         G->buf = alloc_aligned(count, sizeof(float));
         if (!G->buf)
