@@ -17,9 +17,12 @@
 /* Generates NAME.h and NAME.c text (malloc'd, caller frees). Returns 0 or -1 (out of memory). */
 int rf_emit_source(const rf_model *m, char **h_text, char **c_text);
 
-/* Writes DIR/NAME.h and DIR/NAME.c, each whole or not at all (runtime/atomic_file.h); creates DIR if missing.
-   Returns 0, or -1 with a message in err. */
-int rf_emit_files(const rf_model *m, const char *dir, char *err, size_t errlen);
+/* Writes DIR/NAME.h and DIR/NAME.c (creating DIR if missing): both or neither, each whole
+   (runtime/atomic_file.h: both go to temporary files, then are renamed into place; only a
+   failing rename between the two could leave one new), and a file already holding its
+   text is left as it is. *written: how many were written (0 to 2). Returns 0, or -1 with
+   a message in err. */
+int rf_emit_files(const rf_model *m, const char *dir, int *written, char *err, size_t errlen);
 
 /* The glue C file for the dlopen ABI: defines `const rf_compiled rf_compiled_model` (runtime/rf_abi.h) with
    wrappers over NAME_*; includes "NAME.h" and "rf_abi.h". Returns 0 or -1 (out of memory). */

@@ -1,4 +1,5 @@
-/* Writing NAME.h and NAME.c into a folder, each whole or not at all. */
+/* Writing NAME.h and NAME.c into a folder: both or neither, each whole, and
+ * a file whose content would not change is not written again. */
 #include "emit.h"
 
 #include <errno.h>
@@ -41,30 +42,70 @@ static int make_dirs(const char *dir, char *err, size_t errlen)
     return 0;
 }
 
-int rf_emit_files(const rf_model *m, const char *dir, char *err, size_t errlen)
+/* 1 when the file at path holds exactly text (then it is left alone: its time stays). */
+static int holds(const char *path, const char *text)
 {
-    char *h = NULL, *c = NULL;
-    if (rf_emit_source(m, &h, &c) != 0) {
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    size_t len = strlen(text), got = 0;
+    char buf[65536];
+    int same = 1;
+    for (size_t n; same && (n = fread(buf, 1, sizeof buf, f)) > 0; got += n)
+        same = got + n <= len && memcmp(buf, text + got, n) == 0;
+    fclose(f);
+    return same && got == len;
+}
+
+int rf_emit_files(const rf_model *m, const char *dir, int *written, char *err, size_t errlen)
+{
+    char *text[2] = {NULL, NULL}, *path[2] = {NULL, NULL};
+    rf_atomic_file af[2];
+    int open[2] = {0, 0}, rc = 0;
+    *written = 0;
+    if (rf_emit_source(m, &text[0], &text[1]) != 0) {
         snprintf(err, errlen, "out of memory while generating %s", m->name);
         return -1;
     }
-    int rc = make_dirs(dir, err, errlen);
-    size_t len = strlen(dir) + strlen(m->name) + 8;
-    char *path = rc == 0 ? malloc(len) : NULL;
-    if (rc == 0 && !path) {
-        snprintf(err, errlen, "out of memory");
-        rc = -1;
+    rc = make_dirs(dir, err, errlen);
+    for (int i = 0; i < 2 && rc == 0; i++) {
+        size_t len = strlen(dir) + strlen(m->name) + 8;
+        if (!(path[i] = malloc(len))) {
+            snprintf(err, errlen, "out of memory");
+            rc = -1;
+            break;
+        }
+        snprintf(path[i], len, "%s/%s.%s", dir, m->name, i ? "c" : "h");
+        struct stat st;
+        if (stat(path[i], &st) == 0 && !S_ISREG(st.st_mode)) {
+            snprintf(err, errlen, "cannot write %s: not a regular file", path[i]);
+            rc = -1;
+        }
     }
-    if (rc == 0) {
-        snprintf(path, len, "%s/%s.h", dir, m->name);
-        rc = rf_atomic_write(path, h, strlen(h), err, errlen);
+    /* both written to temporary files first, then both renamed into place: both or neither */
+    for (int i = 0; i < 2 && rc == 0; i++) {
+        if (holds(path[i], text[i]))
+            continue;
+        if (rf_atomic_open(&af[i], path[i], err, errlen) != 0) {
+            rc = -1;
+            break;
+        }
+        open[i] = 1;
+        fputs(text[i], af[i].f);
     }
-    if (rc == 0) {
-        snprintf(path, len, "%s/%s.c", dir, m->name);
-        rc = rf_atomic_write(path, c, strlen(c), err, errlen);
+    for (int i = 0; i < 2 && rc == 0; i++)
+        if (open[i]) {
+            open[i] = 0;
+            if (rf_atomic_commit(&af[i], err, errlen) != 0)
+                rc = -1;
+            else
+                ++*written;
+        }
+    for (int i = 0; i < 2; i++) {
+        if (open[i])
+            rf_atomic_abort(&af[i]);
+        free(path[i]);
+        free(text[i]);
     }
-    free(path);
-    free(h);
-    free(c);
     return rc;
 }

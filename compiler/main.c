@@ -224,15 +224,18 @@ int main(int argc, char **argv)
         rf_print_summary(&m, stdout);
         rc = 0;
         break;
-    case MODE_EMIT:
-        if (rf_emit_files(&m, c.out_dir, err, sizeof err) != 0) {
+    case MODE_EMIT: {
+        int written;
+        if (rf_emit_files(&m, c.out_dir, &written, err, sizeof err) != 0) {
             fprintf(stderr, "regfitc: error: %s\n", err);
             rc = 1;
         } else {
-            printf("wrote %s/%s.h and %s/%s.c\n", c.out_dir, m.name, c.out_dir, m.name);
+            printf("%s %s/%s.h and %s/%s.c\n", written ? "wrote" : "unchanged:", c.out_dir, m.name, c.out_dir,
+                   m.name);
             rc = 0;
         }
         break;
+    }
     case MODE_BENCH:
         rc = rf_bench_run(&m, &(rf_bench_options){.steps = c.bench_steps,
                                                   .threads = c.train.threads,

@@ -293,8 +293,10 @@ static void test_emit_files(void)
     rf_model m;
     small_model(&m, "small", 0.1);
     char dir[4400], err[1024], path[4600];
+    int written;
     snprintf(dir, sizeof dir, "%s/emit/new/folder", rf_test_tmpdir());
-    CU_ASSERT_EQUAL_FATAL(rf_emit_files(&m, dir, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(rf_emit_files(&m, dir, &written, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(written, 2);
     char *h, *c;
     CU_ASSERT_EQUAL_FATAL(rf_emit_source(&m, &h, &c), 0);
     snprintf(path, sizeof path, "%s/small.h", dir);
@@ -306,12 +308,29 @@ static void test_emit_files(void)
     CU_ASSERT(got && strcmp(got, c) == 0);
     free(got);
     CU_ASSERT_EQUAL(count_entries(dir, "tmp"), 0);
-    /* again over the old files: fine */
-    CU_ASSERT_EQUAL(rf_emit_files(&m, dir, err, sizeof err), 0);
+    /* again: the same text, nothing written (the files keep their inode and time) */
+    struct stat before, after;
+    snprintf(path, sizeof path, "%s/small.c", dir);
+    CU_ASSERT_EQUAL_FATAL(stat(path, &before), 0);
+    CU_ASSERT_EQUAL(rf_emit_files(&m, dir, &written, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(written, 0);
+    CU_ASSERT_EQUAL_FATAL(stat(path, &after), 0);
+    CU_ASSERT(before.st_ino == after.st_ino && before.st_mtime == after.st_mtime);
+    /* one file changed by hand: only it is written again */
+    snprintf(path, sizeof path, "%s/small.h", dir);
+    FILE *f = fopen(path, "a");
+    CU_ASSERT_FATAL(f != NULL);
+    fputs("/* edited */\n", f);
+    fclose(f);
+    CU_ASSERT_EQUAL(rf_emit_files(&m, dir, &written, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(written, 1);
+    got = rf_test_read_file(path, NULL);
+    CU_ASSERT(got && strcmp(got, h) == 0);
+    free(got);
 
     /* a file where a folder should be */
     snprintf(path, sizeof path, "%s/small.h/sub", dir);
-    CU_ASSERT_EQUAL(rf_emit_files(&m, path, err, sizeof err), -1);
+    CU_ASSERT_EQUAL(rf_emit_files(&m, path, &written, err, sizeof err), -1);
     CU_ASSERT(strstr(err, "small.h") != NULL);
 
     /* NAME.c cannot be written (a folder is in the way): an error, no temporary file left */
@@ -319,15 +338,16 @@ static void test_emit_files(void)
     snprintf(path, sizeof path, "%s/small.c", dir);
     mkdir(dir, 0755);
     mkdir(path, 0755);
-    CU_ASSERT_EQUAL(rf_emit_files(&m, dir, err, sizeof err), -1);
+    CU_ASSERT_EQUAL(rf_emit_files(&m, dir, &written, err, sizeof err), -1);
     CU_ASSERT(strstr(err, "small.c") != NULL);
     CU_ASSERT_EQUAL(count_entries(dir, "tmp"), 0);
+    CU_ASSERT_EQUAL(count_entries(dir, "small.h"), 0); /* both or neither */
 
     /* a read-only folder (meaningless for root, who may write anyway) */
     if (geteuid() != 0) {
         snprintf(dir, sizeof dir, "%s/emit/readonly", rf_test_tmpdir());
         mkdir(dir, 0555);
-        CU_ASSERT_EQUAL(rf_emit_files(&m, dir, err, sizeof err), -1);
+        CU_ASSERT_EQUAL(rf_emit_files(&m, dir, &written, err, sizeof err), -1);
         CU_ASSERT_EQUAL(count_entries(dir, ""), 0);
         chmod(dir, 0755);
     }

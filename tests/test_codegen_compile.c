@@ -93,7 +93,8 @@ static void setup(void)
 static void emit(rf_model *m)
 {
     char err[512];
-    CU_ASSERT_EQUAL_FATAL(rf_emit_files(m, dir, err, sizeof err), 0);
+    int written;
+    CU_ASSERT_EQUAL_FATAL(rf_emit_files(m, dir, &written, err, sizeof err), 0);
 }
 
 static void compile_everywhere(const char *name)
