@@ -209,8 +209,8 @@ static void activation_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_
     rf_cb_line(cb, "");
 }
 
+/* every RF_ACTIVATIONS kind */
 const rf_layer_emitter rf_activation_emitter = {
-    .kind = RF_LAYER_RELU, /* and every other RF_ACTIVATIONS kind */
     .describe = activation_describe,
     .shapes = activation_shapes,
     .helpers = activation_helpers,

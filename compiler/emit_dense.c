@@ -498,7 +498,6 @@ void rf_emit_dense_transposes(rf_codebuf *cb, const rf_plan *p)
 }
 
 const rf_layer_emitter rf_dense_emitter = {
-    .kind = RF_LAYER_DENSE,
     .describe = dense_describe,
     .shapes = dense_shapes,
     .helpers = dense_helpers,

@@ -101,7 +101,6 @@ static void dropout_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op 
 }
 
 const rf_layer_emitter rf_dropout_emitter = {
-    .kind = RF_LAYER_DROPOUT,
     .describe = dropout_describe,
     .shapes = dropout_shapes,
     .helpers = NULL,

@@ -31,7 +31,6 @@ void rf_emit_step_signature(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *
 void rf_emit_step_call(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op, int backward);
 
 typedef struct {
-    rf_layer_kind kind;
     /* the layer heading after its name: "dense 784 -> 256" */
     void (*describe)(const rf_plan_op *op, char *buf, size_t len);
     /* the #defines of the layer's shapes (NAME.h) */
