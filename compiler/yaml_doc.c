@@ -69,6 +69,16 @@ static int grow(rf_ynode *c)
     return 0;
 }
 
+int rf_ynode_add(rf_ynode *coll, rf_ynode *key, rf_ynode *value)
+{
+    if (grow(coll) < 0)
+        return -1;
+    if (coll->kind == RF_YNODE_MAPPING)
+        coll->keys[coll->n] = key;
+    coll->items[coll->n++] = value;
+    return 0;
+}
+
 /* Hands a scalar, or a collection just opened, to its parent. Returns -1
  * on a fatal problem (out of memory); the node is then freed here. In a
  * mapping, a node is first held as the pending key until its value comes

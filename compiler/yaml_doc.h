@@ -30,6 +30,12 @@ struct rf_ynode {
     rf_ynode **items;
     rf_ynode **keys;
     int n, cap;
+    /* --set (yaml_set.h): the argument that put this node here, or NULL for
+     * the file's own nodes; checker messages about it name the argument.
+     * On a key that --set added, set_hint is a key of the same mapping it
+     * may misspell (else NULL). Neither is owned by the node. */
+    const char *set_arg;
+    const char *set_hint;
 };
 
 /* Parses text into *root. Problems go to the sink. Returns 0 with a tree
@@ -38,6 +44,10 @@ struct rf_ynode {
 int rf_yaml_parse(const char *text, size_t len, rf_ynode **root, rf_diag_sink *s);
 
 void rf_ynode_free(rf_ynode *n);
+
+/* Appends an item to a sequence (key NULL) or a pair to a mapping; the
+ * collection then owns them. Returns -1 on out of memory (nothing taken). */
+int rf_ynode_add(rf_ynode *coll, rf_ynode *key, rf_ynode *value);
 
 /* The value for `key` in a mapping, or NULL. */
 const rf_ynode *rf_ynode_get(const rf_ynode *map, const char *key);
