@@ -1,5 +1,6 @@
 /* Typed readers for YAML scalars, key checks and "did you mean". */
 #include "check_internal.h"
+#include "yaml_set.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -10,10 +11,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A message about a node that a --set put in ends with the argument
+ * (yaml_set.h); the message is cut first so that the note always fits. */
 static void vreport(rf_checker *c, int is_error, const rf_ynode *at, const char *fmt, va_list ap)
 {
-    char msg[RF_DIAG_MESSAGE_MAX];
+    char msg[RF_DIAG_MESSAGE_MAX], note[320];
     vsnprintf(msg, sizeof msg, fmt, ap);
+    rf_yaml_set_note(at, msg, note, sizeof note);
+    if (note[0]) {
+        size_t room = sizeof msg - strlen(note) - 1;
+        if (strlen(msg) > room)
+            msg[room] = '\0';
+        strcat(msg, note);
+    }
     int line = at ? at->line : 0, col = at ? at->col : 0;
     if (is_error)
         rf_diag_error(c->s, line, col, "%s", msg);
