@@ -28,6 +28,22 @@ int rf_load_model(const char *path, rf_model *out, FILE *diag_out, rf_diag *d);
 int rf_check_model_text(const char *path, const char *text, size_t len, rf_model *out,
                         FILE *diag_out, rf_diag *d);
 
+/* The same with --set overrides (SPEC section 2; yaml_set.h): sets[0..n_sets)
+ * are the raw "KEY=VALUE" arguments, applied in order to the parsed file
+ * before it is checked. A path that cannot be followed, a malformed
+ * argument, or more than RF_SET_MAX_ARGS of them make the model bad
+ * (return 2, reported like the file's own errors). out->source is then
+ * the file's bytes followed by one comment line "# --set ARG" per
+ * argument (after a newline if the file lacks a final one), so that the
+ * hash in the generated header tells runs with different overrides
+ * apart; with n_sets 0 it is the file's bytes exactly. The strings of
+ * `sets` are only read during the call. */
+int rf_load_model_set(const char *path, const char *const *sets, int n_sets, rf_model *out,
+                      FILE *diag_out, rf_diag *d);
+int rf_check_model_text_set(const char *path, const char *text, size_t len,
+                            const char *const *sets, int n_sets, rf_model *out, FILE *diag_out,
+                            rf_diag *d);
+
 /* The --check summary: each layer with its output shape, each parameter
  * tensor with its element count and decay (l2, l1, group), the total
  * parameter count, FLOPs per training step and the memory the compiled
