@@ -368,19 +368,116 @@ static void check_decay(rf_checker *c, const rf_ynode *n)
     c->decay_ok = ok;
 }
 
+/* schedule: `constant`, or one of {step: {every, gamma}}, {exponential: {gamma}},
+ * {cosine: {min_lr, epochs}} (SPEC 1b) */
+static void check_schedule(rf_checker *c, const rf_ynode *n)
+{
+    static const char *const kinds[] = {"constant", "step", "exponential", "cosine", NULL};
+    rf_train *t = &c->m->train;
+    set_pos(&t->schedule_pos, n);
+    if (n->kind == RF_YNODE_SCALAR && !n->quoted && !strcmp(n->value, "constant")) {
+        t->schedule = RF_SCHED_CONSTANT;
+        return;
+    }
+    const rf_ynode *v;
+    int k = ck_one_of(c, n, "schedule", kinds, &v);
+    if (k < 0)
+        return;
+    t->schedule = (rf_schedule_kind)k;
+    const rf_ynode *x;
+    long long i;
+    switch (t->schedule) {
+    case RF_SCHED_CONSTANT:
+        if (!ck_is_null(v))
+            ck_keys(c, v, "constant", (const char *const[]){NULL}, NULL);
+        break;
+    case RF_SCHED_STEP:
+        if (ck_keys(c, v, "step", (const char *const[]){"every", "gamma", NULL},
+                    (const char *const[]){"every", "gamma", NULL}) < 0)
+            break;
+        if ((x = rf_ynode_get(v, "every")) && ck_int(c, x, "every", 1, 1000000000, &i) == 0)
+            t->step_every = (int)i;
+        if ((x = rf_ynode_get(v, "gamma")))
+            ck_range(c, x, "gamma", 0, 0, FLT_MAX, 0, &t->gamma);
+        break;
+    case RF_SCHED_EXPONENTIAL:
+        if (ck_keys(c, v, "exponential", (const char *const[]){"gamma", NULL},
+                    (const char *const[]){"gamma", NULL}) < 0)
+            break;
+        if ((x = rf_ynode_get(v, "gamma")))
+            ck_range(c, x, "gamma", 0, 0, FLT_MAX, 0, &t->gamma);
+        break;
+    case RF_SCHED_COSINE:
+        if (ck_keys(c, v, "cosine", (const char *const[]){"min_lr", "epochs", NULL},
+                    (const char *const[]){"min_lr", NULL}) < 0)
+            break;
+        if ((x = rf_ynode_get(v, "min_lr")))
+            ck_range(c, x, "min_lr", 0, 0, FLT_MAX, 0, &t->min_lr);
+        if ((x = rf_ynode_get(v, "epochs")) && ck_int(c, x, "epochs", 1, 1000000000, &i) == 0)
+            t->cosine_epochs = (int)i;
+        break;
+    }
+}
+
+/* early_stopping: {patience: N, min_delta: D, monitor: valid_loss | valid_acc};
+ * whether validation and the loss allow it is a cross check (check_cross.c) */
+static void check_early_stopping(rf_checker *c, const rf_ynode *n)
+{
+    static const char *const keys[] = {"patience", "min_delta", "monitor", NULL};
+    static const char *const required[] = {"patience", NULL};
+    static const char *const monitors[] = {"valid_loss", "valid_acc", NULL};
+    rf_train *t = &c->m->train;
+    set_pos(&t->early_stopping_pos, n);
+    if (ck_keys(c, n, "early_stopping", keys, required) < 0)
+        return;
+    t->early_stopping = 1;
+    c->early_stopping_node = n;
+    const rf_ynode *x;
+    long long i;
+    if ((x = rf_ynode_get(n, "patience")) && ck_int(c, x, "patience", 1, 1000000000, &i) == 0)
+        t->patience = (int)i;
+    if ((x = rf_ynode_get(n, "min_delta")))
+        ck_range(c, x, "min_delta", 0, 0, FLT_MAX, 0, &t->min_delta);
+    const char *v;
+    if ((x = rf_ynode_get(n, "monitor")) && ck_string(c, x, "monitor", &v) == 0) {
+        int k = ck_index_of(v, monitors);
+        if (k < 0) {
+            char hint[96];
+            ck_hint(hint, sizeof hint, v, monitors);
+            ck_error(c, x, "unknown monitor '%.60s'%s (expected valid_loss or valid_acc)", v, hint);
+        } else {
+            t->monitor = (rf_monitor_kind)k;
+            c->monitor_node = x;
+        }
+    }
+}
+
 static void check_train(rf_checker *c, const rf_ynode *n)
 {
-    static const char *const keys[] = {"epochs", "seed", NULL};
+    static const char *const keys[] = {"epochs",   "seed",          "validation",
+                                       "schedule", "warmup_epochs", "early_stopping", NULL};
     if (ck_is_null(n))
         return;
     if (ck_keys(c, n, "train", keys, NULL) < 0)
         return;
+    rf_train *t = &c->m->train;
     const rf_ynode *x;
-    long long epochs;
-    if ((x = rf_ynode_get(n, "epochs")) && ck_int(c, x, "epochs", 0, 1000000000, &epochs) == 0)
-        c->m->epochs = (int)epochs;
+    long long v;
+    if ((x = rf_ynode_get(n, "epochs")) && ck_int(c, x, "epochs", 0, 1000000000, &v) == 0)
+        t->epochs = (int)v;
     if ((x = rf_ynode_get(n, "seed")))
-        ck_u64(c, x, "seed", &c->m->seed);
+        ck_u64(c, x, "seed", &t->seed);
+    if ((x = rf_ynode_get(n, "validation"))) {
+        set_pos(&t->validation_pos, x);
+        c->validation_node = x;
+        ck_range(c, x, "validation", 0, 0, 1, 1, &t->validation);
+    }
+    if ((x = rf_ynode_get(n, "schedule")))
+        check_schedule(c, x);
+    if ((x = rf_ynode_get(n, "warmup_epochs")) && ck_int(c, x, "warmup_epochs", 0, 1000000000, &v) == 0)
+        t->warmup_epochs = (int)v;
+    if ((x = rf_ynode_get(n, "early_stopping")))
+        check_early_stopping(c, x);
 }
 
 /* ---- top level ---- */
@@ -393,8 +490,8 @@ void rf_check_tree(const rf_ynode *root, const char *path, rf_model *m, rf_diag_
     c->m = m;
     c->path = path;
     c->root = root;
-    m->epochs = 10;
-    m->seed = 0;
+    m->train.epochs = 10;
+    m->train.seed = 0;
     m->data.kind = RF_DATA_NONE;
     if (root->kind != RF_YNODE_MAPPING) {
         char buf[96];

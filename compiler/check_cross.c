@@ -6,6 +6,7 @@
 #include "check_internal.h"
 
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -372,9 +373,44 @@ static void check_decay_groups(rf_checker *c)
     }
 }
 
+/* ---- the training protocol (SPEC 1b) ---- */
+
+/* Held-out samples of a training set of n: round(F * n). */
+static long validation_count(double f, long n) { return lround(f * (double)n); }
+
+static void check_protocol(rf_checker *c)
+{
+    rf_model *m = c->m;
+    rf_train *t = &m->train;
+    if (t->early_stopping && c->validation_node == NULL)
+        ck_error(c, c->early_stopping_node, "early_stopping needs a validation set to monitor: add "
+                                            "e.g. 'validation: 0.1' to train");
+    else if (t->early_stopping && t->validation == 0)
+        ck_error(c, c->early_stopping_node, "early_stopping needs validation > 0 (here validation is 0, "
+                                            "line %d)", t->validation_pos.line);
+    if (t->early_stopping && t->monitor == RF_MONITOR_VALID_ACC && c->loss_ok && m->loss != RF_LOSS_SOFTMAX_CE)
+        ck_error(c, c->monitor_node, "monitor valid_acc needs classes (loss softmax_cross_entropy); "
+                                     "the loss is %s (line %d): monitor valid_loss instead",
+                 rf_loss_name(m->loss), m->loss_pos.line);
+    /* Sets whose size the file fixes: the split must leave samples on both sides. */
+    long n = m->data.kind == RF_DATA_SYNTHETIC_LINEAR ? m->data.n_train
+             : m->data.kind == RF_DATA_FASHION_MNIST || m->data.kind == RF_DATA_MNIST ? 60000 : 0;
+    if (c->validation_node && t->validation > 0 && n > 0) {
+        long held = validation_count(t->validation, n);
+        if (held == 0)
+            ck_error(c, c->validation_node, "validation %g of %ld training samples holds out none "
+                                            "(round(%g * %ld) = 0)", t->validation, n, t->validation, n);
+        else if (held == n)
+            ck_error(c, c->validation_node, "validation %g of %ld training samples leaves none to train "
+                                            "on (round(%g * %ld) = %ld)", t->validation, n, t->validation,
+                     n, held);
+    }
+}
+
 void ck_cross(rf_checker *c)
 {
     rf_model *m = c->m;
+    check_protocol(c);
     if (!c->layers_ok)
         return;
     int n_dense = 0;

@@ -237,8 +237,7 @@ int rf_model_for_build(const rf_model *m, rf_model *out)
     out->beta1 = 0.9;
     out->beta2 = 0.999;
     out->eps = 1e-8;
-    out->epochs = 0;
-    out->seed = 0;
+    out->train = (rf_train){0};
     out->loss_pos = out->optimizer_pos = nowhere;
     return 0;
 }

@@ -100,6 +100,31 @@ typedef struct {
     double w, b, noise;
 } rf_data;
 
+/* The learning-rate schedule after the warm-up (SPEC 1b). */
+typedef enum { RF_SCHED_CONSTANT, RF_SCHED_STEP, RF_SCHED_EXPONENTIAL, RF_SCHED_COSINE } rf_schedule_kind;
+
+typedef enum { RF_MONITOR_VALID_LOSS, RF_MONITOR_VALID_ACC } rf_monitor_kind;
+
+/* train: the protocol of a run (SPEC 1 and 1b); none of it is compiled in. */
+typedef struct {
+    int epochs;
+    uint64_t seed;
+    double validation;       /* fraction of the training set held out, [0, 1) */
+    rf_pos validation_pos;
+    rf_schedule_kind schedule;
+    int step_every;          /* step: K */
+    double gamma;            /* step, exponential: G */
+    double min_lr;           /* cosine: M */
+    int cosine_epochs;       /* cosine: T, 0 = epochs - warmup_epochs */
+    rf_pos schedule_pos;
+    int warmup_epochs;       /* W */
+    int early_stopping;      /* 1 when the key is present */
+    int patience;
+    double min_delta;
+    rf_monitor_kind monitor;
+    rf_pos early_stopping_pos;
+} rf_train;
+
 typedef struct {
     char *path;          /* the model file as given on the command line */
     char *source;        /* its bytes (hashed into the generated header) */
@@ -121,8 +146,7 @@ typedef struct {
     rf_param *params; /* in layer order: weight, bias, weight, bias, ... */
     int n_params;
     int n_dropout;    /* dropout layers */
-    int epochs;
-    uint64_t seed;
+    rf_train train;
     rf_data data;
 } rf_model;
 

@@ -121,7 +121,7 @@ void rf_print_summary(const rf_model *m, FILE *out)
     else
         fprintf(out, "  %s lr %g, betas [%g, %g], eps %g", rf_optimizer_name(m->optimizer), m->lr, m->beta1,
                 m->beta2, m->eps);
-    fprintf(out, "; %d epochs, seed %llu; data %s\n", m->epochs, (unsigned long long)m->seed,
+    fprintf(out, "; %d epochs, seed %llu; data %s\n", m->train.epochs, (unsigned long long)m->train.seed,
             data_name(&m->data));
     print_layers(m, out);
     print_params(m, out);

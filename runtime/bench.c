@@ -131,7 +131,7 @@ typedef struct {
  * (its code was compiled for the shapes only). */
 static void init_spec(bench_ctx *x)
 {
-    x->c->init(x->spec, x->m->seed);
+    x->c->init(x->spec, x->m->train.seed);
     x->c->set_hparams(x->spec, &x->hparams);
 }
 
@@ -173,7 +173,7 @@ static void agreement(bench_ctx *x, double *loss_diff, double *param_diff)
 {
     const rf_model *m = x->m;
     init_spec(x);
-    x->g->generic_init(x->gen, m->seed);
+    x->g->generic_init(x->gen, m->train.seed);
     *loss_diff = 0;
     for (int s = 0; s < AGREE_STEPS; s++) {
         int k = s % N_BATCHES;

@@ -88,8 +88,8 @@ static void test_cache_hit_and_keys(void)
     rf_model same_shapes;
     small_model(&same_shapes, "small", 0.7);
     same_shapes.momentum = 0; /* as m: plain sgd keeps no state */
-    same_shapes.seed = 99;
-    same_shapes.epochs = 3;
+    same_shapes.train.seed = 99;
+    same_shapes.train.epochs = 3;
     same_shapes.layers[1].pos.line = 40;
     free(same_shapes.source);
     same_shapes.source = strdup("# a comment\n");

@@ -37,7 +37,7 @@ static inline void tm_begin(rf_model *m, const char *name, int input, int batch,
     m->loss_pos.line = 30;
     m->lr = lr;
     m->momentum = momentum;
-    m->seed = 1;
+    m->train.seed = 1;
 }
 
 static inline rf_layer *tm_layer(rf_model *m, rf_layer_kind kind)

@@ -252,6 +252,67 @@ static void test_optimizer_options(void)
     fe_done();
 }
 
+/* train: validation, schedule, warmup_epochs, early_stopping (SPEC 1b) */
+static void test_protocol_errors(void)
+{
+#define FE_OPT "layers: [dense: 1]\nloss: squared\noptimizer: {sgd: {lr: 0.1}}\n"
+    int rc = fe_check(FE_HEAD FE_OPT "train:\n  validation: 1\n  warmup_epochs: -1\n  schedule: {cosin: {}}\n");
+    CU_ASSERT_EQUAL(rc, 2);
+    EXPECT_ERROR(8, 15, "validation must be in [0, 1), got 1");
+    EXPECT_ERROR(9, 18, "warmup_epochs must be at least 0, got -1");
+    EXPECT_ERROR(10, 14, "unknown schedule 'cosin'; did you mean 'cosine'?");
+    fe_done();
+    rc = fe_check(FE_HEAD FE_OPT "train:\n  schedule: {step: {every: 0, gamma: -2}}\n");
+    CU_ASSERT_EQUAL(rc, 2);
+    EXPECT_ERROR(8, 28, "every must be at least 1, got 0");
+    EXPECT_ERROR(8, 38, "gamma must be at least 0, got -2");
+    fe_done();
+    rc = fe_check(FE_HEAD FE_OPT "train:\n  schedule: {exponential: {}}\n");
+    CU_ASSERT_EQUAL(rc, 2);
+    EXPECT_ERROR(8, 27, "exponential: missing required key 'gamma'");
+    fe_done();
+    rc = fe_check(FE_HEAD FE_OPT "train:\n  schedule: {cosine: {min_lr: 0.1, epoch: 3}}\n");
+    CU_ASSERT_EQUAL(rc, 2);
+    EXPECT_ERROR(8, 36, "unknown key 'epoch'");
+    fe_done();
+    rc = fe_check(FE_HEAD FE_OPT "train:\n  schedule: linear\n");
+    CU_ASSERT_EQUAL(rc, 2);
+    EXPECT_ERROR(8, 13, "schedule: expected a mapping with one key");
+    fe_done();
+    /* early stopping needs a validation set, and valid_acc needs classes */
+    rc = fe_check(FE_HEAD FE_OPT "train:\n  early_stopping: {patience: 3}\n");
+    CU_ASSERT_EQUAL(rc, 2);
+    EXPECT_ERROR(8, 19, "early_stopping needs a validation set to monitor: add e.g. 'validation: 0.1'");
+    fe_done();
+    rc = fe_check(FE_HEAD FE_OPT "train:\n  validation: 0\n  early_stopping: {patience: 3}\n");
+    CU_ASSERT_EQUAL(rc, 2);
+    EXPECT_ERROR(9, 19, "early_stopping needs validation > 0 (here validation is 0, line 8)");
+    fe_done();
+    rc = fe_check(FE_HEAD FE_OPT "train:\n  validation: 0.2\n"
+                  "  early_stopping: {patience: 0, monitor: valid_acc, min_delta: -1}\n");
+    CU_ASSERT_EQUAL(rc, 2);
+    EXPECT_ERROR(9, 30, "patience must be at least 1, got 0");
+    EXPECT_ERROR(9, 42, "monitor valid_acc needs classes (loss softmax_cross_entropy); the loss is squared (line 5)");
+    EXPECT_ERROR(9, 64, "min_delta must be at least 0, got -1");
+    fe_done();
+    rc = fe_check(FE_HEAD FE_OPT "train:\n  validation: 0.2\n  early_stopping: {patience: 2, monitor: val_loss}\n");
+    CU_ASSERT_EQUAL(rc, 2);
+    EXPECT_ERROR(9, 42, "unknown monitor 'val_loss'; did you mean 'valid_loss'?");
+    fe_done();
+    /* a split of a set whose size the file fixes must leave samples on both sides */
+    rc = fe_check(FE_HEAD FE_OPT "train: {validation: 0.01}\n"
+                  "data: {synthetic_linear: {n_train: 20, n_test: 5}}\n");
+    CU_ASSERT_EQUAL(rc, 2);
+    EXPECT_ERROR(7, 21, "validation 0.01 of 20 training samples holds out none (round(0.01 * 20) = 0)");
+    fe_done();
+    rc = fe_check(FE_HEAD FE_OPT "train: {validation: 0.99}\n"
+                  "data: {synthetic_linear: {n_train: 20, n_test: 5}}\n");
+    CU_ASSERT_EQUAL(rc, 2);
+    EXPECT_ERROR(7, 21, "validation 0.99 of 20 training samples leaves none to train on (round(0.99 * 20) = 20)");
+    fe_done();
+#undef FE_OPT
+}
+
 static void test_loss_data_mismatches(void)
 {
     /* fashion-mnist with input 100 and 3 outputs */
@@ -498,6 +559,7 @@ int main(int argc, char **argv)
         {"error cap and printed format", test_error_cap_and_printed_format},
         {"unreadable model file", test_load_model_unreadable},
         {"optimizer options: nesterov, dampening, betas, eps, l1_prox, leaky_relu alpha", test_optimizer_options},
+        {"the training protocol's keys", test_protocol_errors},
         {NULL, NULL},
     };
     return rf_test_main("frontend: errors", cases, argc, argv);

@@ -17,8 +17,8 @@ static void test_minimal_defaults(void)
     CU_ASSERT_EQUAL(m->loss, RF_LOSS_SQUARED);
     CU_ASSERT_DOUBLE_EQUAL(m->lr, 0.1, 0);
     CU_ASSERT_DOUBLE_EQUAL(m->momentum, 0, 0);
-    CU_ASSERT_EQUAL(m->epochs, 10);
-    CU_ASSERT_EQUAL(m->seed, 0);
+    CU_ASSERT_EQUAL(m->train.epochs, 10);
+    CU_ASSERT_EQUAL(m->train.seed, 0);
     CU_ASSERT_EQUAL(m->data.kind, RF_DATA_NONE);
     CU_ASSERT_EQUAL(m->n_groups, 0);
     CU_ASSERT_EQUAL(m->n_params, 2);
@@ -101,8 +101,8 @@ static void test_loss_optimizer_train(void)
     CU_ASSERT_EQUAL(fe_model.optimizer_pos.line, 7);
     CU_ASSERT_DOUBLE_EQUAL(fe_model.lr, 0.2, 1e-15);
     CU_ASSERT_DOUBLE_EQUAL(fe_model.momentum, 0.9, 0);
-    CU_ASSERT_EQUAL(fe_model.epochs, 0);
-    CU_ASSERT_TRUE(fe_model.seed == UINT64_MAX);
+    CU_ASSERT_EQUAL(fe_model.train.epochs, 0);
+    CU_ASSERT_TRUE(fe_model.train.seed == UINT64_MAX);
     fe_done();
 }
 
@@ -233,7 +233,7 @@ static void test_optional_sections_may_be_empty(void)
 {
     int rc = fe_check(FE_HEAD "layers: [dense: 1]\n" FE_TAIL "decay:\ntrain:\ndata:\n");
     EXPECT_CLEAN(rc);
-    CU_ASSERT_EQUAL(fe_model.epochs, 10);
+    CU_ASSERT_EQUAL(fe_model.train.epochs, 10);
     CU_ASSERT_EQUAL(fe_model.n_groups, 0);
     CU_ASSERT_EQUAL(fe_model.data.kind, RF_DATA_NONE);
     rc = fe_check(FE_HEAD "layers: [dense: 1]\n" FE_TAIL "decay: []\ntrain: {}\n");
@@ -269,7 +269,7 @@ static void test_shipped_models(void)
     CU_ASSERT_EQUAL(m.batch, 256);
     CU_ASSERT_EQUAL(m.outputs, 10);
     CU_ASSERT_DOUBLE_EQUAL(m.lr, 0.5, 0);
-    CU_ASSERT_EQUAL(m.epochs, 5);
+    CU_ASSERT_EQUAL(m.train.epochs, 5);
     CU_ASSERT_EQUAL(m.data.kind, RF_DATA_FASHION_MNIST);
     CU_ASSERT_DOUBLE_EQUAL(m.layers[2].p, 0.2, 0);
     CU_ASSERT_DOUBLE_EQUAL(m.layers[5].p, 0.5, 0);
@@ -284,7 +284,7 @@ static void test_shipped_models(void)
     m = load_shipped("highdim_linreg.yaml");
     CU_ASSERT_EQUAL(m.input, 200);
     CU_ASSERT_EQUAL(m.batch, 1);
-    CU_ASSERT_EQUAL(m.epochs, 100);
+    CU_ASSERT_EQUAL(m.train.epochs, 100);
     CU_ASSERT_DOUBLE_EQUAL(m.lr, 0.003, 0);
     CU_ASSERT_EQUAL(m.params[0].init.kind, RF_INIT_NORMAL);
     CU_ASSERT_DOUBLE_EQUAL(m.params[0].init.value, 1, 0);
@@ -341,6 +341,50 @@ static void test_optimizers_and_leaky_relu(void)
     fe_done();
 }
 
+/* train: the protocol keys reach the model; their defaults */
+static void test_protocol_keys(void)
+{
+    CU_ASSERT_EQUAL_FATAL(fe_check(FE_HEAD "layers: [dense: 2]\nloss: softmax_cross_entropy\n"
+                                   "optimizer: {sgd: {lr: 0.1}}\n"
+                                   "train:\n  epochs: 50\n  validation: 0.25\n"
+                                   "  schedule: {cosine: {min_lr: 0.001, epochs: 30}}\n  warmup_epochs: 2\n"
+                                   "  early_stopping: {patience: 5, min_delta: 0.01, monitor: valid_acc}\n"), 0);
+    const rf_train *t = &fe_model.train;
+    CU_ASSERT_EQUAL(t->epochs, 50);
+    CU_ASSERT_EQUAL(t->validation, 0.25);
+    CU_ASSERT_EQUAL(t->validation_pos.line, 9);
+    CU_ASSERT_EQUAL(t->schedule, RF_SCHED_COSINE);
+    CU_ASSERT_EQUAL(t->min_lr, 0.001);
+    CU_ASSERT_EQUAL(t->cosine_epochs, 30);
+    CU_ASSERT_EQUAL(t->warmup_epochs, 2);
+    CU_ASSERT_TRUE(t->early_stopping);
+    CU_ASSERT_EQUAL(t->patience, 5);
+    CU_ASSERT_EQUAL(t->min_delta, 0.01);
+    CU_ASSERT_EQUAL(t->monitor, RF_MONITOR_VALID_ACC);
+    fe_done();
+    CU_ASSERT_EQUAL_FATAL(fe_check(FE_HEAD "layers: [dense: 1]\nloss: squared\noptimizer: {sgd: {lr: 0.1}}\n"
+                                   "train: {schedule: {step: {every: 4, gamma: 0.5}}}\n"), 0);
+    t = &fe_model.train;
+    CU_ASSERT_EQUAL(t->schedule, RF_SCHED_STEP);
+    CU_ASSERT_EQUAL(t->step_every, 4);
+    CU_ASSERT_EQUAL(t->gamma, 0.5);
+    CU_ASSERT_EQUAL(t->validation, 0);
+    CU_ASSERT_FALSE(t->early_stopping);
+    fe_done();
+    CU_ASSERT_EQUAL_FATAL(fe_check(FE_HEAD "layers: [dense: 1]\nloss: squared\noptimizer: {sgd: {lr: 0.1}}\n"
+                                   "train: {schedule: constant, validation: 0.5,\n"
+                                   "        early_stopping: {patience: 1}}\n"), 0);
+    CU_ASSERT_EQUAL(fe_model.train.schedule, RF_SCHED_CONSTANT);
+    CU_ASSERT_EQUAL(fe_model.train.monitor, RF_MONITOR_VALID_LOSS);
+    CU_ASSERT_EQUAL(fe_model.train.min_delta, 0);
+    fe_done();
+    CU_ASSERT_EQUAL_FATAL(fe_check(FE_HEAD "layers: [dense: 1]\nloss: squared\noptimizer: {sgd: {lr: 0.1}}\n"
+                                   "train: {schedule: {exponential: {gamma: 0.95}}}\n"), 0);
+    CU_ASSERT_EQUAL(fe_model.train.schedule, RF_SCHED_EXPONENTIAL);
+    CU_ASSERT_EQUAL(fe_model.train.gamma, 0.95);
+    fe_done();
+}
+
 static void test_summary(void)
 {
     int rc = fe_check(FE_HEAD "layers:\n  - dense: {units: 3, name: enc}\n  - relu\n"
@@ -387,6 +431,7 @@ static void test_summary(void)
 int main(int argc, char **argv)
 {
     static const rf_test_case cases[] = {
+        {"the training protocol's keys", test_protocol_keys},
         {"minimal model and defaults", test_minimal_defaults},
         {"layer forms, names, inits, positions", test_layer_forms_and_positions},
         {"loss, optimizer, train", test_loss_optimizer_train},
