@@ -159,7 +159,7 @@ static int parse_sample(span line, const char *name, int lineno, int features, i
             if (v < 0 || v >= classes) {
                 snprintf(err, errlen, "%s:%d: column %d: class label %s is out of range (%d classes: 0 to %d)",
                          name, lineno, k + 1, show(f, shown, sizeof shown), classes, classes - 1);
-                return -1;
+                return RF_DATA_MISMATCH;
             }
             *label = (int32_t)v;
         } else {
@@ -263,10 +263,11 @@ int rf_csv_parse(const char *text, size_t len, const char *name, int features, i
         }
         float *y = out->y ? out->y + (size_t)n * targets : NULL;
         int32_t *label = out->labels ? out->labels + n : NULL;
-        if (parse_sample(t, name, lineno, features, classes, targets, out->x + (size_t)n * features, label, y, err,
-                         errlen) != 0) {
+        int rc = parse_sample(t, name, lineno, features, classes, targets, out->x + (size_t)n * features, label, y,
+                              err, errlen);
+        if (rc != 0) {
             rf_dataset_free(out);
-            return -1;
+            return rc;
         }
         n++;
     }

@@ -58,13 +58,26 @@ static int load_idx_pair(const char *images, const char *labels, const rf_model 
             snprintf(err, errlen, "%s: label %d of sample %d is out of range (the model has %d classes: 0 to %d)",
                      labels, (int)d->labels[i], i, m->outputs, m->outputs - 1);
             rf_dataset_free(d);
-            return -1;
+            return RF_DATA_MISMATCH;
         }
     }
     d->n = n_images;
     d->features = rows * cols;
     d->classes = m->outputs;
     return 0;
+}
+
+/* Train and test IDX pairs; the first failure's code. */
+static int load_idx_sets(const char *train_images, const char *train_labels, const char *test_images,
+                         const char *test_labels, const rf_model *m, rf_datasets *out, char *err, size_t errlen)
+{
+    int rc = load_idx_pair(train_images, train_labels, m, &out->train, err, errlen);
+    if (rc != 0)
+        return rc;
+    rc = load_idx_pair(test_images, test_labels, m, &out->test, err, errlen);
+    if (rc != 0)
+        rf_datasets_free(out);
+    return rc;
 }
 
 static int is_file(const char *path)
@@ -116,26 +129,20 @@ static int load_mnist_folder(const rf_model *m, const char *data_dir, rf_dataset
             return -1;
         }
     }
-    if (load_idx_pair(paths[0], paths[1], m, &out->train, err, errlen) != 0)
-        return -1;
-    if (load_idx_pair(paths[2], paths[3], m, &out->test, err, errlen) != 0) {
-        rf_datasets_free(out);
-        return -1;
-    }
-    return 0;
+    return load_idx_sets(paths[0], paths[1], paths[2], paths[3], m, out, err, errlen);
 }
 
 static int load_csv_pair(const rf_model *m, rf_datasets *out, char *err, size_t errlen)
 {
     int classes = m->loss == RF_LOSS_SOFTMAX_CE ? m->outputs : 0;
     int targets = m->loss == RF_LOSS_SQUARED ? m->outputs : 0;
-    if (rf_csv_load(m->data.csv_train, m->input, classes, targets, &out->train, err, errlen) != 0)
-        return -1;
-    if (rf_csv_load(m->data.csv_test, m->input, classes, targets, &out->test, err, errlen) != 0) {
+    int rc = rf_csv_load(m->data.csv_train, m->input, classes, targets, &out->train, err, errlen);
+    if (rc != 0)
+        return rc;
+    rc = rf_csv_load(m->data.csv_test, m->input, classes, targets, &out->test, err, errlen);
+    if (rc != 0)
         rf_datasets_free(out);
-        return -1;
-    }
-    return 0;
+    return rc;
 }
 
 static int load_synthetic(const rf_model *m, rf_datasets *out, char *err, size_t errlen)
@@ -155,7 +162,7 @@ static int load_synthetic(const rf_model *m, rf_datasets *out, char *err, size_t
                  d->n_train, d->n_test, m->input, RF_DATA_MAX_SAMPLES, RF_DATA_MAX_VALUES);
         return -1;
     }
-    if (rf_synthetic_linear(m->seed, m->input, d->n_train, d->n_test, d->w, d->b, d->noise, out) != 0) {
+    if (rf_synthetic_linear(m->train.seed, m->input, d->n_train, d->n_test, d->w, d->b, d->noise, out) != 0) {
         snprintf(err, errlen, "synthetic_linear: out of memory for %d + %d samples", d->n_train, d->n_test);
         return -1;
     }
@@ -176,13 +183,8 @@ int rf_data_load(const rf_model *m, const char *data_dir, rf_datasets *out, char
     case RF_DATA_MNIST:
         return load_mnist_folder(m, data_dir, out, err, errlen);
     case RF_DATA_IDX:
-        if (load_idx_pair(m->data.train_images, m->data.train_labels, m, &out->train, err, errlen) != 0)
-            return -1;
-        if (load_idx_pair(m->data.test_images, m->data.test_labels, m, &out->test, err, errlen) != 0) {
-            rf_datasets_free(out);
-            return -1;
-        }
-        return 0;
+        return load_idx_sets(m->data.train_images, m->data.train_labels, m->data.test_images,
+                             m->data.test_labels, m, out, err, errlen);
     case RF_DATA_CSV:
         return load_csv_pair(m, out, err, errlen);
     case RF_DATA_SYNTHETIC_LINEAR:

@@ -32,11 +32,17 @@ typedef struct {
 #define RF_DATA_MAX_FEATURES (1L << 20)  /* rows * cols of one image */
 #define RF_DATA_MAX_VALUES (1L << 30)    /* samples * features in one file */
 
+/* A loader's return when the data disagrees with the model file (a class
+ * label outside [0, outputs)): a model-file error (exit 2), not a failed
+ * run; every other failure returns -1. */
+#define RF_DATA_MISMATCH (-2)
+
 /* Loads what m->data says. data_dir: the --data option or NULL (then
  * $REGFIT_DATA, then /usr/share/datasets/fashion-mnist, or .../mnist for
  * `data: mnist`). Class data (labels) for softmax_cross_entropy, with
  * classes = m->outputs; targets = m->outputs floats for squared loss.
- * features must equal m->input. Returns 0, or -1 with a message in err. */
+ * features must equal m->input. Returns 0, or -1 (RF_DATA_MISMATCH) with a
+ * message in err. */
 int rf_data_load(const rf_model *m, const char *data_dir, rf_datasets *out, char *err, size_t errlen);
 
 void rf_dataset_free(rf_dataset *d);

@@ -73,16 +73,23 @@ static void test_targets(void)
     rf_dataset_free(&d);
 }
 
-static void expect_error(const char *text, int features, int classes, int targets, const char *says)
+/* Expects a refusal with code rc (-1, or RF_DATA_MISMATCH for a label
+ * the model has no class for) that leaves nothing allocated. */
+static void expect_error_code(const char *text, int features, int classes, int targets, int rc, const char *says)
 {
     rf_dataset d;
     memset(&d, 0x55, sizeof d);
     CU_ASSERT_EQUAL(rf_csv_parse(text, strlen(text), "bad.csv", features, classes, targets, &d, err, sizeof err),
-                    -1);
+                    rc);
     CU_ASSERT_PTR_NULL(d.x);
     CU_ASSERT_PTR_NULL(d.labels);
     CU_ASSERT_PTR_NULL(d.y);
     ASSERT_ERR_HAS(says);
+}
+
+static void expect_error(const char *text, int features, int classes, int targets, const char *says)
+{
+    expect_error_code(text, features, classes, targets, -1, says);
 }
 
 static void test_errors(void)
@@ -97,8 +104,9 @@ static void test_errors(void)
     expect_error("1,2,0\n3,4,1,5\n", 2, 3, 0, "bad.csv:2: expected 3 fields (2 features and a class label), found 4");
     expect_error("1,2,3\n", 2, 0, 2, "bad.csv:1: expected 4 fields (2 features and 2 targets), found 3");
     expect_error("1,,0\n", 2, 3, 0, "bad.csv:1: column 2: empty field");
-    expect_error("1,2,3\n", 2, 3, 0, "bad.csv:1: column 3: class label 3 is out of range (3 classes: 0 to 2)");
-    expect_error("1,2,-1\n", 2, 3, 0, "bad.csv:1: column 3: class label -1 is out of range");
+    expect_error_code("1,2,3\n", 2, 3, 0, RF_DATA_MISMATCH,
+                      "bad.csv:1: column 3: class label 3 is out of range (3 classes: 0 to 2)");
+    expect_error_code("1,2,-1\n", 2, 3, 0, RF_DATA_MISMATCH, "bad.csv:1: column 3: class label -1 is out of range");
     expect_error("1,2,1.5\n", 2, 3, 0, "bad.csv:1: column 3: class label '1.5' is not an integer");
     expect_error("", 2, 3, 0, "bad.csv: no samples (empty file)");
     expect_error("\n\r\n  \n", 2, 3, 0, "bad.csv: no samples (empty file)");

@@ -21,7 +21,7 @@ static rf_model model(rf_data_kind kind, int input, int outputs, rf_loss_kind lo
     m.input = input;
     m.outputs = outputs;
     m.loss = loss;
-    m.seed = 3;
+    m.train.seed = 3;
     return m;
 }
 
@@ -116,7 +116,7 @@ static void test_idx_label_range_and_counts(void)
     set_idx_paths(&m, write_images("tr-img", 9), write_labels("tr-lab", 9, -1, 0), write_images("te-img", 5),
                   write_labels("te-lab", 5, 3, 4));
     memset(&d, 0x55, sizeof d);
-    CU_ASSERT_EQUAL(rf_data_load(&m, NULL, &d, err, sizeof err), -1);
+    CU_ASSERT_EQUAL(rf_data_load(&m, NULL, &d, err, sizeof err), RF_DATA_MISMATCH);
     ASSERT_ERR_HAS("te-lab: label 4 of sample 3 is out of range (the model has 4 classes: 0 to 3)");
     CU_ASSERT_PTR_NULL(d.train.x); /* the train set loaded first is released */
     free_idx_paths(&m);
@@ -226,7 +226,7 @@ static void test_synthetic_and_none(void)
     m.data.noise = 0.01;
     rf_datasets d, direct;
     CU_ASSERT_EQUAL_FATAL(rf_data_load(&m, NULL, &d, err, sizeof err), 0);
-    CU_ASSERT_EQUAL_FATAL(rf_synthetic_linear(m.seed, 200, 20, 100, 0.01, 0.05, 0.01, &direct), 0);
+    CU_ASSERT_EQUAL_FATAL(rf_synthetic_linear(m.train.seed, 200, 20, 100, 0.01, 0.05, 0.01, &direct), 0);
     CU_ASSERT_EQUAL(d.train.n, 20);
     CU_ASSERT_EQUAL(d.test.n, 100);
     CU_ASSERT_EQUAL(memcmp(d.train.x, direct.train.x, 20 * 200 * sizeof(float)), 0);
@@ -293,7 +293,7 @@ static void test_real_fashion_mnist(void)
     rf_datasets_free(&d);
     /* the model must have 10 outputs for this data */
     m.outputs = 5;
-    CU_ASSERT_EQUAL(rf_data_load(&m, NULL, &d, err, sizeof err), -1);
+    CU_ASSERT_EQUAL(rf_data_load(&m, NULL, &d, err, sizeof err), RF_DATA_MISMATCH);
     ASSERT_ERR_HAS("train-labels-idx1-ubyte.gz: label ");
     ASSERT_ERR_HAS("is out of range (the model has 5 classes: 0 to 4)");
 }
