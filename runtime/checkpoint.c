@@ -38,29 +38,40 @@ static uint32_t crc_of(const unsigned char *buf, size_t len)
     return (uint32_t)crc;
 }
 
+static void put_u64(unsigned char *p, uint64_t v)
+{
+    put_u32(p, (uint32_t)v);
+    put_u32(p + 4, (uint32_t)(v >> 32));
+}
+
+static uint64_t get_u64(const unsigned char *p) { return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32; }
+
+#define HEADER_BYTES 16  /* magic, version, tensor count */
+#define TRAILER_BYTES 24 /* version 2: updates, forward steps, epochs, best epoch */
+
 /* The file's bytes for these tensors. */
 static size_t ckpt_size(int n, const char *const *names, const int *sizes)
 {
-    size_t total = 8 + 4 + 4 + 4;
+    size_t total = HEADER_BYTES + TRAILER_BYTES + 4;
     for (int i = 0; i < n; i++)
         total += 4 + strlen(names[i]) + 4 + 4 * (size_t)(sizes[i] > 0 ? sizes[i] : 0);
     return total;
 }
 
-int rf_ckpt_save(const char *path, int n_tensors, const char *const *names, const int *sizes, float *const *data,
-                 char *err, size_t errlen)
+int rf_ckpt_save(const char *path, const rf_ckpt *ck, char *err, size_t errlen)
 {
-    if (n_tensors < 0) {
+    int n_tensors = ck->n_params + ck->n_state;
+    if (ck->n_params < 0 || ck->n_state < 0) {
         snprintf(err, errlen, "cannot write %s: %d tensors", path, n_tensors);
         return -1;
     }
     for (int i = 0; i < n_tensors; i++) {
-        if (sizes[i] < 0 || strlen(names[i]) > UINT32_MAX) {
-            snprintf(err, errlen, "cannot write %s: tensor %d has a bad size %d", path, i, sizes[i]);
+        if (ck->sizes[i] < 0 || strlen(ck->names[i]) > UINT32_MAX) {
+            snprintf(err, errlen, "cannot write %s: tensor %d has a bad size %d", path, i, ck->sizes[i]);
             return -1;
         }
     }
-    size_t total = ckpt_size(n_tensors, names, sizes);
+    size_t total = ckpt_size(n_tensors, ck->names, ck->sizes);
     unsigned char *buf = malloc(total);
     if (!buf) {
         snprintf(err, errlen, "cannot write %s: out of memory for %zu bytes", path, total);
@@ -70,21 +81,26 @@ int rf_ckpt_save(const char *path, int n_tensors, const char *const *names, cons
     memcpy(p, MAGIC, 8);
     put_u32(p + 8, RF_CKPT_VERSION);
     put_u32(p + 12, (uint32_t)n_tensors);
-    p += 16;
+    p += HEADER_BYTES;
     for (int i = 0; i < n_tensors; i++) {
-        size_t name_len = strlen(names[i]);
+        size_t name_len = strlen(ck->names[i]);
         put_u32(p, (uint32_t)name_len);
-        memcpy(p + 4, names[i], name_len);
+        memcpy(p + 4, ck->names[i], name_len);
         p += 4 + name_len;
-        put_u32(p, (uint32_t)sizes[i]);
+        put_u32(p, (uint32_t)ck->sizes[i]);
         p += 4;
-        for (int k = 0; k < sizes[i]; k++) {
+        for (int k = 0; k < ck->sizes[i]; k++) {
             uint32_t bits;
-            memcpy(&bits, &data[i][k], 4);
+            memcpy(&bits, &ck->data[i][k], 4);
             put_u32(p, bits);
             p += 4;
         }
     }
+    put_u64(p, ck->updates);
+    put_u64(p + 8, ck->forward_steps);
+    put_u32(p + 16, ck->epochs);
+    put_u32(p + 20, ck->best_epoch);
+    p += TRAILER_BYTES;
     put_u32(p, crc_of(buf, (size_t)(p - buf)));
     int rc = rf_atomic_write(path, buf, total, err, errlen);
     free(buf);
@@ -113,8 +129,39 @@ typedef struct {
     const unsigned char *data;
 } tensor_ref;
 
-int rf_ckpt_parse(const unsigned char *buf, size_t len, int n_tensors, const char *const *names, const int *sizes,
-                  float *const *data, char *err, size_t errlen)
+/* Tensors first..first+n of the file against the expected names and sizes.
+ * Returns 0, or -1 with the mismatch in err. */
+static int match_tensors(const tensor_ref *refs, int first, int n, const char *const *names, const int *sizes,
+                         const char *what, char *err, size_t errlen)
+{
+    char shown[80];
+    for (int t = first; t < first + n; t++) {
+        size_t want_len = strlen(names[t]);
+        if (refs[t].name_len != want_len || memcmp(refs[t].name, names[t], want_len) != 0) {
+            snprintf(err, errlen, "%s: tensor %d is '%s', expected '%s'", what, t + 1,
+                     show_name(refs[t].name, refs[t].name_len, shown, sizeof shown), names[t]);
+            return -1;
+        }
+        if (sizes[t] < 0 || refs[t].size != (uint32_t)sizes[t]) {
+            snprintf(err, errlen, "%s: tensor %d '%s' has %u values, expected %d", what, t + 1, names[t],
+                     refs[t].size, sizes[t]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void copy_tensors(const tensor_ref *refs, int first, int n, float *const *data)
+{
+    for (int t = first; t < first + n; t++)
+        for (uint32_t k = 0; k < refs[t].size; k++) {
+            uint32_t bits = get_u32(refs[t].data + 4 * (size_t)k);
+            memcpy(&data[t][k], &bits, 4);
+        }
+}
+
+int rf_ckpt_parse(const unsigned char *buf, size_t len, rf_ckpt *ck, rf_ckpt_mode mode, rf_ckpt_info *info,
+                  char *err, size_t errlen)
 {
     if (len == 0) {
         snprintf(err, errlen, "empty file, not a regfitc checkpoint");
@@ -124,20 +171,20 @@ int rf_ckpt_parse(const unsigned char *buf, size_t len, int n_tensors, const cha
         snprintf(err, errlen, "not a regfitc checkpoint (bad magic)");
         return -1;
     }
-    if (len < 16) {
+    if (len < HEADER_BYTES) {
         snprintf(err, errlen, "truncated: %zu bytes, shorter than the 16-byte checkpoint header", len);
         return -1;
     }
     uint32_t version = get_u32(buf + 8), count = get_u32(buf + 12);
-    if (version != RF_CKPT_VERSION) {
-        snprintf(err, errlen, "unsupported checkpoint version %u (this regfitc reads version %u)", version,
-                 RF_CKPT_VERSION);
+    if (version != 1 && version != 2) {
+        snprintf(err, errlen, "unsupported checkpoint version %u (this regfitc reads versions 1 and 2)", version);
         return -1;
     }
+    size_t trailer = version == 2 ? TRAILER_BYTES : 0;
     /* Each tensor takes at least 8 bytes: the count is bounded by the file. */
-    if (count > (len - 16) / 8) {
+    if (count > (len - HEADER_BYTES) / 8) {
         snprintf(err, errlen, "truncated: the header claims %u tensors but only %zu bytes follow it", count,
-                 len - 16);
+                 len - HEADER_BYTES);
         return -1;
     }
     tensor_ref *refs = malloc(((size_t)count + 1) * sizeof *refs);
@@ -146,7 +193,7 @@ int rf_ckpt_parse(const unsigned char *buf, size_t len, int n_tensors, const cha
         return -1;
     }
     /* 1. the structure the file itself declares */
-    size_t pos = 16;
+    size_t pos = HEADER_BYTES;
     for (uint32_t t = 0; t < count; t++) {
         if (len - pos < 4) {
             snprintf(err, errlen, "truncated: the file ends in the name length of tensor %u", t + 1);
@@ -175,45 +222,69 @@ int rf_ckpt_parse(const unsigned char *buf, size_t len, int n_tensors, const cha
         refs[t].data = buf + pos;
         pos += (size_t)refs[t].size * 4;
     }
-    if (len - pos < 4) {
-        snprintf(err, errlen, "truncated: the file ends before its CRC");
+    if (len - pos < trailer + 4) {
+        snprintf(err, errlen, "truncated: the file ends before its %s", trailer ? "counters and CRC" : "CRC");
         goto fail;
     }
-    if (len - pos > 4) {
-        snprintf(err, errlen, "%zu trailing bytes after the CRC", len - pos - 4);
+    if (len - pos > trailer + 4) {
+        snprintf(err, errlen, "%zu trailing bytes after the CRC", len - pos - trailer - 4);
         goto fail;
     }
     /* 2. the bytes are the ones written */
-    uint32_t stored = get_u32(buf + pos), computed = crc_of(buf, pos);
+    uint32_t stored = get_u32(buf + pos + trailer), computed = crc_of(buf, pos + trailer);
     if (stored != computed) {
         snprintf(err, errlen, "CRC mismatch: file is corrupt (stored 0x%08x, computed 0x%08x)", stored, computed);
         goto fail;
     }
-    /* 3. they belong to this model */
-    if (count != (uint32_t)n_tensors) {
-        snprintf(err, errlen, "checkpoint is for another model: it holds %u tensors, expected %d", count, n_tensors);
+    /* 3. they belong to this model: the parameters always, the state as the mode asks */
+    const char *other = "checkpoint is for another model";
+    int n_file_state = (int)count - ck->n_params;
+    if (n_file_state < 0 || (version == 1 && n_file_state != 0)) {
+        snprintf(err, errlen, "%s: it holds %u tensors, expected %d parameter tensors", other, count,
+                 ck->n_params);
         goto fail;
     }
-    char shown[80];
-    for (int t = 0; t < n_tensors; t++) {
-        size_t want_len = strlen(names[t]);
-        if (refs[t].name_len != want_len || memcmp(refs[t].name, names[t], want_len) != 0) {
-            snprintf(err, errlen, "checkpoint is for another model: tensor %d is '%s', expected '%s'", t + 1,
-                     show_name(refs[t].name, refs[t].name_len, shown, sizeof shown), names[t]);
+    if (match_tensors(refs, 0, ck->n_params, ck->names, ck->sizes, other, err, errlen) != 0)
+        goto fail;
+    int take_state = 0;
+    if (mode == RF_CKPT_WHOLE) {
+        if (version == 1) {
+            snprintf(err, errlen, "a version 1 checkpoint holds the parameters only, not the optimizer state and "
+                                  "counters a resumed run needs");
             goto fail;
         }
-        if (sizes[t] < 0 || refs[t].size != (uint32_t)sizes[t]) {
-            snprintf(err, errlen, "checkpoint is for another model: tensor %d '%s' has %u values, expected %d",
-                     t + 1, names[t], refs[t].size, sizes[t]);
+        if (n_file_state != ck->n_state) {
+            snprintf(err, errlen, "the checkpoint holds %d optimizer state tensors, this model's optimizer keeps "
+                                  "%d (was the optimizer changed?)", n_file_state, ck->n_state);
             goto fail;
         }
+        if (match_tensors(refs, ck->n_params, ck->n_state, ck->names, ck->sizes,
+                          "the optimizer state is another optimizer's", err, errlen) != 0)
+            goto fail;
+        take_state = 1;
+    } else if (mode == RF_CKPT_PARAMS_STATE && n_file_state == ck->n_state && ck->n_state > 0) {
+        char unused[8];
+        take_state = match_tensors(refs, ck->n_params, ck->n_state, ck->names, ck->sizes, "", unused,
+                                   sizeof unused) == 0;
     }
     /* 4. everything checks out: copy */
-    for (int t = 0; t < n_tensors; t++) {
-        for (uint32_t k = 0; k < refs[t].size; k++) {
-            uint32_t bits = get_u32(refs[t].data + 4 * (size_t)k);
-            memcpy(&data[t][k], &bits, 4);
+    if (ck->data) {
+        copy_tensors(refs, 0, ck->n_params, ck->data);
+        if (take_state)
+            copy_tensors(refs, ck->n_params, ck->n_state, ck->data);
+    }
+    if (version == 2 && (take_state || mode == RF_CKPT_WHOLE)) {
+        const unsigned char *q = buf + pos;
+        ck->updates = get_u64(q);
+        if (mode == RF_CKPT_WHOLE) {
+            ck->forward_steps = get_u64(q + 8);
+            ck->epochs = get_u32(q + 16);
+            ck->best_epoch = get_u32(q + 20);
         }
+    }
+    if (info) {
+        info->version = version;
+        info->state_loaded = take_state;
     }
     free(refs);
     return 0;
@@ -222,15 +293,14 @@ fail:
     return -1;
 }
 
-int rf_ckpt_load(const char *path, int n_tensors, const char *const *names, const int *sizes, float *const *data,
-                 char *err, size_t errlen)
+int rf_ckpt_load(const char *path, rf_ckpt *ck, rf_ckpt_mode mode, rf_ckpt_info *info, char *err, size_t errlen)
 {
     /* A regular file's size bounds the read; anything else (a pipe, a
      * device) may hold a little more than this model's checkpoint. */
     struct stat st;
     size_t limit = 4096;
-    if (n_tensors >= 0)
-        limit += ckpt_size(n_tensors, names, sizes);
+    if (ck->n_params >= 0 && ck->n_state >= 0)
+        limit += ckpt_size(ck->n_params + ck->n_state, ck->names, ck->sizes);
     if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
         limit = (size_t)st.st_size;
     unsigned char *buf;
@@ -244,7 +314,7 @@ int rf_ckpt_load(const char *path, int n_tensors, const char *const *names, cons
         snprintf(err, errlen, "%s: larger than a checkpoint of this model (more than %zu bytes)", path, limit);
         rc = -1;
     } else {
-        rc = rf_ckpt_parse(buf, len, n_tensors, names, sizes, data, why, sizeof why);
+        rc = rf_ckpt_parse(buf, len, ck, mode, info, why, sizeof why);
         if (rc != 0)
             snprintf(err, errlen, "%s: %s", path, why);
     }
