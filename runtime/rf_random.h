@@ -36,7 +36,7 @@ static inline uint32_t rf_hash32(uint32_t x)
 }
 
 /* Streams keep the uses of one seed apart. */
-enum { RF_STREAM_INIT = 1, RF_STREAM_DROPOUT = 2, RF_STREAM_SHUFFLE = 3, RF_STREAM_DATA = 4 };
+enum { RF_STREAM_INIT = 1, RF_STREAM_DROPOUT = 2, RF_STREAM_SHUFFLE = 3, RF_STREAM_DATA = 4, RF_STREAM_SPLIT = 5 };
 
 /* A 64-bit key for (seed, stream, a, b). */
 static inline uint64_t rf_key(uint64_t seed, uint64_t stream, uint64_t a, uint64_t b)
