@@ -41,7 +41,11 @@ static const char usage_text[] =
     "  --threads T     OpenMP threads (default: all cores)\n"
     "  --runs DIR      folder for run outputs (default: runs/); files go to DIR/NAME/\n"
     "  --save FILE     also write the final parameters to FILE\n"
-    "  --load FILE     start from the parameters in checkpoint FILE\n"
+    "  --load FILE     start from the parameters (and optimizer state) in checkpoint FILE\n"
+    "  --resume        continue the run in RUNS/NAME/ from its checkpoint\n"
+    "  --set KEY=VALUE override one value of the model file (repeatable), e.g.\n"
+    "                  --set optimizer.sgd.lr=0.1 --set decay.0.l2=3 --set train.validation=0.1\n"
+    "                  (--epochs and --seed win over --set train.epochs and train.seed)\n"
     "  --steps N       --bench: timed steps per kernel (default: 50)\n"
     "  --quiet         no progress bar and no notes on stderr\n"
     "  --version       print the version and exit\n"
@@ -82,10 +86,13 @@ static int parse_count(const char *s, unsigned long long max, unsigned long long
     return 0;
 }
 
+#define MAX_SETS 256
+#define MAX_SETS_TEXT "256"
+
 static int flag_takes_value(const char *a)
 {
     static const char *const with_value[] = {"-o", "--data", "--runs", "--save", "--load", "--epochs",
-                                             "--seed", "--threads", "--steps"};
+                                             "--seed", "--threads", "--steps", "--set"};
     for (size_t i = 0; i < sizeof with_value / sizeof with_value[0]; i++)
         if (!strcmp(a, with_value[i]))
             return 1;
@@ -97,13 +104,18 @@ typedef struct {
     const char *model_path;
     const char *out_dir;
     rf_train_options train;
+    int has_seed; /* --seed S: train.seed = S */
+    uint64_t seed;
     int bench_steps;
+    const char **sets; /* --set arguments, in order */
+    int n_sets;
 } cli;
 
 /* Returns -1 to go on, else an exit code. */
-static int parse_args(int argc, char **argv, cli *c)
+static int parse_args(int argc, char **argv, cli *c, const char **sets)
 {
     memset(c, 0, sizeof *c);
+    c->sets = sets;
     c->mode = MODE_RUN;
     c->out_dir = "generated";
     c->train.epochs = -1;
@@ -154,6 +166,13 @@ static int parse_args(int argc, char **argv, cli *c)
             c->mode = MODE_CHECK, modes++;
         } else if (!strcmp(a, "--bench")) {
             c->mode = MODE_BENCH, modes++;
+        } else if (!strcmp(a, "--resume")) {
+            c->train.resume = 1;
+        } else if (!strcmp(a, "--set")) {
+            NEED_VALUE();
+            if (c->n_sets == MAX_SETS)
+                return usage_error("at most %s --set options, please", MAX_SETS_TEXT);
+            c->sets[c->n_sets++] = next;
         } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
             c->train.quiet = 1;
         } else if (!strcmp(a, "-o")) {
@@ -180,8 +199,8 @@ static int parse_args(int argc, char **argv, cli *c)
             NEED_VALUE();
             if (parse_count(next, ULLONG_MAX, &v))
                 return usage_error("--seed takes a non-negative whole number, not '%s'", next);
-            c->train.seed = v;
-            c->train.has_seed = 1;
+            c->seed = v;
+            c->has_seed = 1;
         } else if (!strcmp(a, "--threads")) {
             NEED_VALUE();
             if (parse_count(next, 1024, &v) || v == 0)
@@ -201,28 +220,85 @@ static int parse_args(int argc, char **argv, cli *c)
     }
     if (modes > 1)
         return usage_error("%s", "--emit, --check and --bench exclude each other");
+    if (c->train.resume && c->train.load_path)
+        return usage_error("%s", "--resume continues a run from its own checkpoint; it does not take --load");
     if (!c->model_path)
         return usage_error("%s", "no model file given");
     return -1;
 }
 
+/* The checks before any work (rf_train_preflight); prints what failed.
+ * Returns -1 to go on, else an exit code. */
+static int preflight(const rf_model *m, const rf_train_options *opt, rf_datasets *data)
+{
+    char err[2048] = "";
+    int rc = rf_train_preflight(m, opt, data, err, sizeof err);
+    if (rc == 0)
+        return -1;
+    if (rc == 2)
+        fprintf(stderr, "%s\n", err);
+    else
+        fprintf(stderr, "regfitc: error: %s\n", err);
+    return rc;
+}
+
+static int no_data(const rf_model *m)
+{
+    fprintf(stderr, "%s: error: the model file has no 'data' key, so there is nothing to train on "
+                    "(add e.g. 'data: fashion-mnist')\n", m->path);
+    return 2;
+}
+
+/* regfitc MODEL.yaml: check, load the data, compile (or take the cached
+ * build), train. */
+static int run_model(const rf_model *m, const cli *c)
+{
+    if (m->data.kind == RF_DATA_NONE)
+        return no_data(m);
+    rf_datasets data;
+    memset(&data, 0, sizeof data);
+    int rc = preflight(m, &c->train, &data);
+    if (rc >= 0)
+        return rc;
+    char err[2048] = "";
+    rf_built built;
+    rf_build_options bo = {.cflags = env_cflags()};
+    if (rf_build(m, &bo, &built, err, sizeof err) != 0) {
+        fprintf(stderr, "regfitc: error: %s\n", err);
+        rf_datasets_free(&data);
+        return 1;
+    }
+    if (!c->train.quiet && !built.cached)
+        fprintf(stderr, "regfitc: compiled %s into %s\n", m->name, built.so_path);
+    rc = rf_train_run(m, built.model, &data, &c->train);
+    rf_build_close(&built);
+    rf_datasets_free(&data);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     cli c;
-    int rc = parse_args(argc, argv, &c);
+    const char *sets[MAX_SETS];
+    int rc = parse_args(argc, argv, &c, sets);
     if (rc >= 0)
         return rc;
 
     rf_model m;
-    rc = rf_load_model(c.model_path, &m, stderr, NULL);
+    rc = rf_load_model_set(c.model_path, c.sets, c.n_sets, &m, stderr, NULL);
     if (rc != 0)
         return 2;
+    if (c.has_seed)
+        m.train.seed = c.seed; /* before the data: the seed also draws synthetic data */
 
     char err[2048] = "";
     switch (c.mode) {
     case MODE_CHECK:
-        rf_print_summary(&m, stdout);
-        rc = 0;
+        rc = m.data.kind == RF_DATA_NONE ? -1 : preflight(&m, &c.train, NULL);
+        if (rc < 0) {
+            rf_print_summary(&m, stdout);
+            rc = 0;
+        }
         break;
     case MODE_EMIT: {
         int written;
@@ -243,26 +319,9 @@ int main(int argc, char **argv)
                                                   .cflags = env_cflags(),
                                                   .quiet = c.train.quiet});
         break;
-    case MODE_RUN: {
-        if (m.data.kind == RF_DATA_NONE) {
-            fprintf(stderr, "%s: error: the model file has no 'data' key, so there is nothing to train on "
-                            "(add e.g. 'data: fashion-mnist')\n", m.path);
-            rc = 2;
-            break;
-        }
-        rf_built built;
-        rf_build_options bo = {.cflags = env_cflags()};
-        if (rf_build(&m, &bo, &built, err, sizeof err) != 0) {
-            fprintf(stderr, "regfitc: error: %s\n", err);
-            rc = 1;
-            break;
-        }
-        if (!c.train.quiet && !built.cached)
-            fprintf(stderr, "regfitc: compiled %s into %s\n", m.name, built.so_path);
-        rc = rf_train_run(&m, built.model, &c.train);
-        rf_build_close(&built);
+    case MODE_RUN:
+        rc = run_model(&m, &c);
         break;
-    }
     }
     rf_model_free(&m);
     return rc;

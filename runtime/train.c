@@ -1,24 +1,27 @@
-/* The training run (see train.h). One epoch: a fresh seeded shuffle, the
- * batches in that order through train_step (the last one may be partial),
- * then evaluation with dropout off, the epoch line, and the run files
- * rewritten whole. */
+/* The training run (see train.h). One epoch: the epoch's learning rate, a
+ * fresh seeded shuffle of the training samples, the batches in that order
+ * through train_step (the last one may be partial), then evaluation with
+ * dropout off (validation and test), the epoch line, the run files
+ * rewritten whole, and the early-stopping decision.
+ *
+ * Everything an epoch depends on is a function of the model file and of
+ * what model.ckpt holds (parameters, optimizer state, the generated code's
+ * update and forward-step counters, epochs completed), so --resume
+ * continues bit for bit where the checkpoint left off. */
 #include "train.h"
 
-#include "atomic_file.h"
 #include "checkpoint.h"
-#include "dataset.h"
 #include "hparams.h"
 #include "metrics_csv.h"
 #include "plot_svg.h"
+#include "protocol.h"
 #include "rf_random.h"
+#include "run_dir.h"
 
-#include <dirent.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,67 +40,16 @@ void *rf_model_alloc(const rf_compiled *c)
 
 void rf_model_release(void *p) { free(p); }
 
+int rf_train_epochs(const rf_model *m, const rf_train_options *opt)
+{
+    return opt->epochs >= 0 ? opt->epochs : m->train.epochs;
+}
+
 static double now_seconds(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-/* mkdir -p */
-static int make_dirs(const char *path, char *err, size_t errlen)
-{
-    char buf[4096];
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
-        snprintf(err, errlen, "path too long: %s", path);
-        return -1;
-    }
-    for (char *p = buf + 1;; p++) {
-        if (*p == '/' || *p == '\0') {
-            char saved = *p;
-            *p = '\0';
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
-                snprintf(err, errlen, "cannot create folder %s: %s", buf, strerror(errno));
-                return -1;
-            }
-            struct stat st;
-            if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {
-                snprintf(err, errlen, "cannot create folder %s: not a folder", buf);
-                return -1;
-            }
-            *p = saved;
-            if (saved == '\0')
-                break;
-        }
-    }
-    if (access(buf, W_OK) != 0) {
-        snprintf(err, errlen, "cannot write into folder %s: %s", buf, strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
-/* Temporary files of the run files that a killed run left behind
- * (FILE.tmp.XXXXXX, see atomic_file.h): a new run of the same model starts
- * by removing them. */
-static void remove_stale_temps(const char *dir)
-{
-    static const char *const files[] = {"metrics.csv.tmp.", "loss.svg.tmp.", "model.ckpt.tmp."};
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-            size_t n = strlen(files[i]);
-            if (strncmp(e->d_name, files[i], n) == 0 && strlen(e->d_name) == n + 6) {
-                char path[4400];
-                snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-                unlink(path);
-            }
-        }
-    }
-    closedir(d);
 }
 
 /* Fisher-Yates from the identity, with counter-based draws keyed by
@@ -115,11 +67,21 @@ static void shuffle(int *perm, int n, uint64_t seed, int epoch)
     }
 }
 
-/* Copies rows idx[0..n) of a set into the batch buffers. */
-static void gather(const rf_dataset *d, const int *idx, int n, float *x, int32_t *labels, float *y)
+/* Samples of a data set by index: the training part, the validation part,
+ * or (idx NULL) the whole test set. */
+typedef struct {
+    const rf_dataset *d;
+    const int *idx;
+    int n;
+} subset;
+
+static int subset_row(const subset *s, int i) { return s->idx ? s->idx[i] : i; }
+
+/* Copies rows rows[0..n) of a set into the batch buffers. */
+static void gather(const rf_dataset *d, const int *rows, int n, float *x, int32_t *labels, float *y)
 {
     for (int r = 0; r < n; r++) {
-        int s = idx[r];
+        int s = rows[r];
         memcpy(x + (size_t)r * d->features, d->x + (size_t)s * d->features, sizeof(float) * d->features);
         if (d->labels)
             labels[r] = d->labels[s];
@@ -165,34 +127,46 @@ static int argmax(const float *v, int n)
     return best;
 }
 
+/* One run's state in memory. */
 typedef struct {
+    const rf_model *m;
     const rf_compiled *c;
     void *model;
     float *xb, *yb, *out; /* batch buffers */
     int32_t *lb;
-    int *idx;
-} trainer;
+    int *rows;            /* batch row indices */
+    int *perm;            /* the epoch's order */
+    subset train, valid, test;
+    /* the checkpoint's tensors: parameters, then optimizer state */
+    const char **names;
+    int *sizes;
+    float **data;
+    float **best;         /* the best epoch's parameters (early stopping) */
+    rf_early_stop es;
+    rf_hparams_buf hp;
+    char dir[RF_PATH_MAX];
+} run;
 
-/* Mean loss and accuracy of a whole set under predict (dropout off). */
-static void evaluate(trainer *t, const rf_dataset *d, double *loss, double *acc)
+/* Mean loss and accuracy of a set under predict (dropout off). */
+static void evaluate(run *t, const subset *s, double *loss, double *acc)
 {
     const rf_compiled *c = t->c;
     double total = 0;
     long correct = 0;
-    for (int start = 0; start < d->n; start += c->batch) {
-        int n = d->n - start < c->batch ? d->n - start : c->batch;
+    for (int start = 0; start < s->n; start += c->batch) {
+        int n = s->n - start < c->batch ? s->n - start : c->batch;
         for (int r = 0; r < n; r++)
-            t->idx[r] = start + r;
-        gather(d, t->idx, n, t->xb, t->lb, t->yb);
+            t->rows[r] = subset_row(s, start + r);
+        gather(s->d, t->rows, n, t->xb, t->lb, t->yb);
         c->predict(t->model, t->xb, n, t->out);
         for (int r = 0; r < n; r++) {
             int ok = 0;
-            total += row_loss(d, start + r, t->out + (size_t)r * c->outputs, c->outputs, &ok);
+            total += row_loss(s->d, t->rows[r], t->out + (size_t)r * c->outputs, c->outputs, &ok);
             correct += ok;
         }
     }
-    *loss = d->n ? total / d->n : NAN;
-    *acc = d->labels && d->n ? (double)correct / d->n : NAN;
+    *loss = s->n ? total / s->n : NAN;
+    *acc = s->d->labels && s->n ? (double)correct / s->n : NAN;
 }
 
 static void progress(int epoch, int epochs, int done, int total)
@@ -207,63 +181,84 @@ static void progress(int epoch, int epochs, int done, int total)
 
 static void clear_progress(void) { fprintf(stderr, "\r%60s\r", ""); }
 
-typedef struct {
-    const char **names;
-    int *sizes;
-    float **data;
-} tensor_list;
+/* ---- checkpoints of the run ---- */
 
-static int tensor_list_make(const rf_compiled *c, void *model, tensor_list *tl)
+static rf_ckpt run_ckpt(const run *t, float *const *data, uint32_t epochs)
 {
-    int n = c->num_params;
-    tl->names = calloc(n ? n : 1, sizeof *tl->names);
-    tl->sizes = calloc(n ? n : 1, sizeof *tl->sizes);
-    tl->data = calloc(n ? n : 1, sizeof *tl->data);
-    if (!tl->names || !tl->sizes || !tl->data)
-        return -1;
-    for (int i = 0; i < n; i++) {
-        tl->names[i] = c->param_name(i);
-        tl->sizes[i] = c->param_size(i);
-        tl->data[i] = c->param(model, i);
-    }
-    return 0;
+    const rf_compiled *c = t->c;
+    return (rf_ckpt){.n_params = c->num_params,
+                     .n_state = c->num_state,
+                     .names = t->names,
+                     .sizes = t->sizes,
+                     .data = data,
+                     .updates = c->updates(t->model),
+                     .forward_steps = c->forward_steps(t->model),
+                     .epochs = epochs,
+                     .best_epoch = (uint32_t)t->es.best_epoch};
 }
 
-static void tensor_list_free(tensor_list *tl)
+static int save_run_ckpt(const run *t, const char *file, float *const *data, int epochs, char *err, size_t errlen)
 {
-    free(tl->names);
-    free(tl->sizes);
-    free(tl->data);
+    char path[RF_PATH_MAX + 64];
+    rf_run_path(path, sizeof path, t->dir, file);
+    rf_ckpt ck = run_ckpt(t, data, (uint32_t)epochs);
+    return rf_ckpt_save(path, &ck, err, errlen);
 }
 
-static int save_ckpt(const rf_compiled *c, const tensor_list *tl, const char *path, char *err, size_t errlen)
+static void copy_params(const run *t, float *const *to, float *const *from)
 {
-    return rf_ckpt_save(path, c->num_params, tl->names, tl->sizes, (float *const *)tl->data, err, errlen);
+    for (int i = 0; i < t->c->num_params; i++)
+        memcpy(to[i], from[i], sizeof(float) * (size_t)t->sizes[i]);
 }
 
-/* Writes metrics.csv, loss.svg and model.ckpt of the run so far. */
-static int write_run_files(const rf_model *m, const rf_compiled *c, const tensor_list *tl, const char *dir,
-                           const rf_metrics_row *rows, int n_rows, char *err, size_t errlen)
+/* metrics.csv, loss.svg and model.ckpt of the run so far. */
+static int write_run_files(run *t, const rf_metrics_row *rows, int n_rows, char *err, size_t errlen)
 {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/metrics.csv", dir);
+    char path[RF_PATH_MAX + 64];
+    rf_run_path(path, sizeof path, t->dir, "metrics.csv");
     if (rf_metrics_write(path, rows, n_rows, err, errlen) != 0)
         return -1;
-    snprintf(path, sizeof path, "%s/loss.svg", dir);
-    if (rf_plot_loss_svg(path, m->name, rows, n_rows, err, errlen) != 0)
+    rf_run_path(path, sizeof path, t->dir, "loss.svg");
+    if (rf_plot_loss_svg(path, t->m->name, rows, n_rows, t->m->loss == RF_LOSS_SOFTMAX_CE, err, errlen) != 0)
         return -1;
-    snprintf(path, sizeof path, "%s/model.ckpt", dir);
-    return save_ckpt(c, tl, path, err, errlen);
+    return save_run_ckpt(t, "model.ckpt", t->data, rows[n_rows - 1].epoch, err, errlen);
+}
+
+/* ---- report lines ---- */
+
+static void print_validation(const rf_model *m, const rf_metrics_row *r)
+{
+    if (isnan(r->valid_loss))
+        return;
+    if (m->loss == RF_LOSS_SOFTMAX_CE)
+        printf(", valid loss %.4f, valid acc %.3f", r->valid_loss, r->valid_acc);
+    else
+        printf(", valid loss %.6f", r->valid_loss);
 }
 
 static void print_epoch_line(const rf_model *m, const rf_metrics_row *r)
 {
     if (m->loss == RF_LOSS_SOFTMAX_CE)
-        printf("epoch %d, loss %.4f, train acc %.3f, test acc %.3f\n", r->epoch, r->train_loss, r->train_acc,
+        printf("epoch %d, loss %.4f, train acc %.3f, test acc %.3f", r->epoch, r->train_loss, r->train_acc,
                r->test_acc);
     else
-        printf("epoch %d, train loss %.6f, test loss %.6f\n", r->epoch, r->train_loss, r->test_loss);
+        printf("epoch %d, train loss %.6f, test loss %.6f", r->epoch, r->train_loss, r->test_loss);
+    print_validation(m, r);
+    if (rf_schedule_varies(&m->train))
+        printf(", lr %g", r->lr);
+    printf("\n");
     fflush(stdout);
+}
+
+static void print_evaluation_line(const rf_model *m, const rf_metrics_row *r)
+{
+    if (m->loss == RF_LOSS_SOFTMAX_CE)
+        printf("evaluation, train loss %.4f, test loss %.4f, train acc %.3f, test acc %.3f", r->train_loss,
+               r->test_loss, r->train_acc, r->test_acc);
+    else
+        printf("evaluation, train loss %.6f, test loss %.6f", r->train_loss, r->test_loss);
+    print_validation(m, r);
+    printf("\n");
 }
 
 static void print_norms(const rf_compiled *c, void *model)
@@ -277,168 +272,365 @@ static void print_norms(const rf_compiled *c, void *model)
     }
 }
 
+/* ---- epochs ---- */
+
 /* One epoch of training. Returns 0, or -1 when the loss stopped being
  * finite (message in err). */
-static int train_epoch(trainer *t, const rf_dataset *train, int epoch, int epochs, int show_progress,
-                       uint64_t seed, rf_metrics_row *row, char *err, size_t errlen)
+static int train_epoch(run *t, int epoch, int epochs, int show_progress, rf_metrics_row *row, char *err,
+                       size_t errlen)
 {
     const rf_compiled *c = t->c;
-    int *perm = malloc(sizeof(int) * (size_t)(train->n ? train->n : 1));
-    if (!perm) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    shuffle(perm, train->n, seed, epoch);
+    const subset *s = &t->train;
+    shuffle(t->perm, s->n, t->m->train.seed, epoch);
     double loss_sum = 0;
     long correct = 0;
-    int steps = (train->n + c->batch - 1) / c->batch;
-    for (int s = 0; s < steps; s++) {
-        int start = s * c->batch;
-        int n = train->n - start < c->batch ? train->n - start : c->batch;
-        gather(train, perm + start, n, t->xb, t->lb, t->yb);
-        float loss = c->train_step(t->model, t->xb, train->labels ? (const void *)t->lb : (const void *)t->yb, n);
+    int steps = (s->n + c->batch - 1) / c->batch;
+    for (int k = 0; k < steps; k++) {
+        int start = k * c->batch;
+        int n = s->n - start < c->batch ? s->n - start : c->batch;
+        for (int r = 0; r < n; r++)
+            t->rows[r] = subset_row(s, t->perm[start + r]);
+        gather(s->d, t->rows, n, t->xb, t->lb, t->yb);
+        float loss = c->train_step(t->model, t->xb, s->d->labels ? (const void *)t->lb : (const void *)t->yb, n);
         if (!isfinite(loss)) {
             if (show_progress)
                 clear_progress();
             if (epoch > 1)
                 snprintf(err, errlen, "training diverged: the loss is %s at epoch %d, step %d (of %d); model.ckpt "
                          "keeps the parameters after epoch %d (lower the learning rate?)",
-                         isnan(loss) ? "NaN" : "infinite", epoch, s + 1, steps, epoch - 1);
+                         isnan(loss) ? "NaN" : "infinite", epoch, k + 1, steps, epoch - 1);
             else
                 snprintf(err, errlen, "training diverged: the loss is %s at epoch 1, step %d (of %d), before any "
                          "epoch finished, so no checkpoint was written (lower the learning rate?)",
-                         isnan(loss) ? "NaN" : "infinite", s + 1, steps);
-            free(perm);
+                         isnan(loss) ? "NaN" : "infinite", k + 1, steps);
             return -1;
         }
         loss_sum += (double)loss * n;
-        if (train->labels) {
+        if (s->d->labels) {
             const float *out = c->last_output(t->model);
             for (int r = 0; r < n; r++)
                 correct += argmax(out + (size_t)r * c->outputs, c->outputs) == t->lb[r];
         }
-        if (show_progress && (s % 8 == 0 || s + 1 == steps))
-            progress(epoch, epochs, s + 1, steps);
+        if (show_progress && (k % 8 == 0 || k + 1 == steps))
+            progress(epoch, epochs, k + 1, steps);
     }
     if (show_progress)
         clear_progress();
-    free(perm);
-    row->train_loss = train->n ? loss_sum / train->n : NAN;
-    row->train_acc = train->labels && train->n ? (double)correct / train->n : NAN;
+    row->train_loss = s->n ? loss_sum / s->n : NAN;
+    row->train_acc = s->d->labels && s->n ? (double)correct / s->n : NAN;
     return 0;
 }
 
-int rf_train_run(const rf_model *m, const rf_compiled *c, const rf_train_options *opt)
+static double monitored(const rf_model *m, const rf_metrics_row *r)
+{
+    return m->train.monitor == RF_MONITOR_VALID_ACC ? r->valid_acc : r->valid_loss;
+}
+
+/* Sets the epoch's learning rate in the compiled model. */
+static void set_epoch_lr(run *t, double lr)
+{
+    t->hp.in.lr = (float)lr;
+    t->c->set_hparams(t->model, &t->hp.in);
+}
+
+/* ---- setting up ---- */
+
+static int alloc_run(run *t, const rf_model *m, const rf_compiled *c, const rf_datasets *data)
+{
+    memset(t, 0, sizeof *t);
+    t->m = m;
+    t->c = c;
+    t->model = rf_model_alloc(c);
+    size_t B = (size_t)c->batch, n_tensors = (size_t)(c->num_params + c->num_state);
+    int n_train = data->train.n;
+    t->xb = malloc(sizeof(float) * B * c->inputs);
+    t->yb = malloc(sizeof(float) * B * c->outputs);
+    t->out = malloc(sizeof(float) * B * c->outputs);
+    t->lb = malloc(sizeof(int32_t) * B);
+    t->rows = malloc(sizeof(int) * B);
+    t->perm = malloc(sizeof(int) * (size_t)(n_train ? n_train : 1));
+    int *train_idx = malloc(sizeof(int) * (size_t)(n_train ? n_train : 1));
+    int *valid_idx = malloc(sizeof(int) * (size_t)(n_train ? n_train : 1));
+    t->names = calloc(n_tensors + 1, sizeof *t->names);
+    t->sizes = calloc(n_tensors + 1, sizeof *t->sizes);
+    t->data = calloc(n_tensors + 1, sizeof *t->data);
+    t->best = calloc((size_t)c->num_params + 1, sizeof *t->best);
+    t->train = (subset){&data->train, train_idx, 0};
+    t->valid = (subset){&data->train, valid_idx, 0};
+    t->test = (subset){&data->test, NULL, data->test.n};
+    if (!t->model || !t->xb || !t->yb || !t->out || !t->lb || !t->rows || !t->perm || !train_idx || !valid_idx ||
+        !t->names || !t->sizes || !t->data || !t->best)
+        return -1;
+    for (int i = 0; i < c->num_params; i++) {
+        t->names[i] = c->param_name(i);
+        t->sizes[i] = c->param_size(i);
+        t->data[i] = c->param(t->model, i);
+        if (m->train.early_stopping && !(t->best[i] = malloc(sizeof(float) * (size_t)(t->sizes[i] + 1))))
+            return -1;
+    }
+    for (int i = 0; i < c->num_state; i++) {
+        t->names[c->num_params + i] = c->state_name(i);
+        t->sizes[c->num_params + i] = c->state_size(i);
+        t->data[c->num_params + i] = c->state(t->model, i);
+    }
+    rf_split(n_train, m->train.validation, m->train.seed, train_idx, &t->train.n, valid_idx, &t->valid.n);
+    rf_early_stop_init(&t->es, &m->train);
+    return rf_hparams_from_model(m, &t->hp);
+}
+
+static void free_run(run *t)
+{
+    if (t->best)
+        for (int i = 0; i < t->c->num_params; i++)
+            free(t->best[i]);
+    free(t->best);
+    free(t->names);
+    free(t->sizes);
+    free(t->data);
+    free(t->xb);
+    free(t->yb);
+    free(t->out);
+    free(t->lb);
+    free(t->rows);
+    free(t->perm);
+    free((void *)t->train.idx);
+    free((void *)t->valid.idx);
+    rf_model_release(t->model);
+    rf_hparams_buf_free(&t->hp);
+}
+
+/* Loads a checkpoint of the run folder whole into the model; *epochs and
+ * *best_epoch get its counts. Returns 0, or -1 with a message. */
+static int load_run_ckpt(run *t, const char *file, float *const *data, int *epochs, int *best_epoch, char *err,
+                         size_t errlen)
+{
+    char path[RF_PATH_MAX + 64];
+    rf_run_path(path, sizeof path, t->dir, file);
+    rf_ckpt ck = run_ckpt(t, data, 0);
+    if (rf_ckpt_load(path, &ck, RF_CKPT_WHOLE, NULL, err, errlen) != 0)
+        return -1;
+    if (data == t->data)
+        t->c->set_counters(t->model, ck.updates, ck.forward_steps);
+    *epochs = (int)ck.epochs;
+    *best_epoch = (int)ck.best_epoch;
+    return 0;
+}
+
+/* --resume: the model from model.ckpt (or from last.ckpt when model.ckpt
+ * holds the restored best epoch of a finished early-stopping run), the
+ * rows of metrics.csv up to its epoch, and the early-stopping state
+ * replayed from them. *rows is allocated with room for `epochs` rows. */
+static int resume_run(run *t, int epochs, rf_metrics_row **rows, int *n_rows, char *err, size_t errlen)
+{
+    const rf_model *m = t->m;
+    int done, best_epoch;
+    if (load_run_ckpt(t, "model.ckpt", t->data, &done, &best_epoch, err, errlen) != 0)
+        return -1;
+    char path[RF_PATH_MAX + 64];
+    rf_run_path(path, sizeof path, t->dir, "last.ckpt");
+    if (m->train.early_stopping && best_epoch != done && access(path, F_OK) == 0) {
+        /* last.ckpt counts only when it is of the same epoch: an older one is
+         * what a run continued since then left behind */
+        char why[ERRLEN];
+        rf_ckpt probe = run_ckpt(t, NULL, 0);
+        if (rf_ckpt_load(path, &probe, RF_CKPT_WHOLE, NULL, why, sizeof why) == 0 && (int)probe.epochs == done &&
+            load_run_ckpt(t, "last.ckpt", t->data, &done, &best_epoch, err, errlen) != 0)
+            return -1;
+    }
+    rf_metrics_row *read = NULL;
+    int n_read = 0;
+    rf_run_path(path, sizeof path, t->dir, "metrics.csv");
+    if (rf_metrics_read(path, &read, &n_read, err, errlen) != 0)
+        return -1;
+    if (n_read < done) {
+        snprintf(err, errlen, "%s has %d epochs, but model.ckpt says %d were completed: the run folder %s cannot "
+                 "be resumed", path, n_read, done, t->dir);
+        free(read);
+        return -1;
+    }
+    int room = (epochs > done ? epochs : done) + 1;
+    *rows = calloc((size_t)room, sizeof **rows);
+    if (!*rows) {
+        free(read);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    /* rows past the checkpoint belong to an epoch that is trained again */
+    memcpy(*rows, read, sizeof **rows * (size_t)done);
+    *n_rows = done;
+    free(read);
+    if (m->train.early_stopping) {
+        for (int i = 0; i < done; i++)
+            rf_early_stop_update(&t->es, (*rows)[i].epoch, monitored(m, &(*rows)[i]));
+        if (t->es.best_epoch != best_epoch) {
+            snprintf(err, errlen, "model.ckpt's best epoch %d disagrees with metrics.csv's (%d): the run folder %s "
+                     "cannot be resumed", best_epoch, t->es.best_epoch, t->dir);
+            return -1;
+        }
+        if (best_epoch == done && best_epoch > 0) {
+            copy_params(t, t->best, t->data);
+        } else if (best_epoch > 0) {
+            /* the best epoch's parameters from best.ckpt, checked to be that epoch's */
+            float **tmp = calloc((size_t)(t->c->num_params + t->c->num_state) + 1, sizeof *tmp);
+            int ok = tmp != NULL, best_done = 0, best_best = 0;
+            for (int i = 0; ok && i < t->c->num_params + t->c->num_state; i++)
+                ok = (tmp[i] = malloc(sizeof(float) * (size_t)(t->sizes[i] + 1))) != NULL;
+            if (!ok)
+                snprintf(err, errlen, "out of memory");
+            else if (load_run_ckpt(t, "best.ckpt", tmp, &best_done, &best_best, err, errlen) != 0)
+                ok = 0;
+            else if (best_done != best_epoch) {
+                snprintf(err, errlen, "%s/best.ckpt holds epoch %d, not the best epoch %d: the run folder cannot be "
+                         "resumed", t->dir, best_done, best_epoch);
+                ok = 0;
+            } else
+                copy_params(t, t->best, tmp);
+            for (int i = 0; tmp && i < t->c->num_params + t->c->num_state; i++)
+                free(tmp[i]);
+            free(tmp);
+            if (!ok)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+/* ---- the run ---- */
+
+int rf_train_run(const rf_model *m, const rf_compiled *c, const rf_datasets *data, const rf_train_options *opt)
 {
     char err[ERRLEN] = "";
     int rc = 1;
-    int epochs = opt->epochs >= 0 ? opt->epochs : m->epochs;
-    uint64_t seed = opt->has_seed ? opt->seed : m->seed;
+    int epochs = rf_train_epochs(m, opt);
     const char *runs = opt->runs_dir ? opt->runs_dir : "runs";
     int show_progress = !opt->quiet && isatty(STDERR_FILENO);
-    rf_datasets data;
-    memset(&data, 0, sizeof data);
-    trainer t;
-    memset(&t, 0, sizeof t);
-    tensor_list tl;
-    memset(&tl, 0, sizeof tl);
-    rf_hparams_buf hp = {0};
+    int es_on = m->train.early_stopping;
     rf_metrics_row *rows = NULL;
-    char dir[4096];
+    int n_rows = 0;
+    run t;
 
     if (opt->threads > 0)
         c->set_threads(opt->threads);
-
-    /* Everything that can fail before training fails first. */
-    if (snprintf(dir, sizeof dir, "%s/%s", runs, m->name) >= (int)sizeof dir) {
-        fprintf(stderr, "regfitc: error: runs folder path too long\n");
-        return 1;
-    }
-    if (make_dirs(dir, err, sizeof err) != 0)
-        goto fail;
-    remove_stale_temps(dir);
-    if (rf_data_load(m, opt->data_dir, &data, err, sizeof err) != 0)
-        goto fail;
-
-    t.c = c;
-    t.model = rf_model_alloc(c);
-    size_t B = (size_t)c->batch;
-    t.xb = malloc(sizeof(float) * B * c->inputs);
-    t.yb = malloc(sizeof(float) * B * c->outputs);
-    t.out = malloc(sizeof(float) * B * c->outputs);
-    t.lb = malloc(sizeof(int32_t) * B);
-    t.idx = malloc(sizeof(int) * B);
-    rows = calloc((size_t)epochs + 1, sizeof *rows);
-    if (!t.model || !t.xb || !t.yb || !t.out || !t.lb || !t.idx || !rows || tensor_list_make(c, t.model, &tl)) {
+    if (alloc_run(&t, m, c, data) != 0) {
         snprintf(err, sizeof err, "out of memory");
         goto fail;
     }
-    c->init(t.model, seed);
+    if (snprintf(t.dir, sizeof t.dir, "%s/%s", runs, m->name) >= (int)sizeof t.dir) {
+        snprintf(err, sizeof err, "runs folder path too long");
+        goto fail;
+    }
+    c->init(t.model, m->train.seed);
     /* the code may have been compiled for another model file of the same shapes */
-    if (rf_hparams_from_model(m, &hp) != 0) {
-        snprintf(err, sizeof err, "out of memory");
-        goto fail;
-    }
-    c->set_hparams(t.model, &hp.in);
-    if (opt->load_path &&
-        rf_ckpt_load(opt->load_path, c->num_params, tl.names, tl.sizes, (float *const *)tl.data, err, sizeof err))
-        goto fail;
+    c->set_hparams(t.model, &t.hp.in);
 
-    int n_rows = 0;
-    if (epochs == 0) {
-        /* Evaluation only (typically of a --load'ed checkpoint). */
-        rf_metrics_row *r = &rows[n_rows++];
-        double t0 = now_seconds();
-        r->epoch = 0;
-        evaluate(&t, &data.train, &r->train_loss, &r->train_acc);
-        evaluate(&t, &data.test, &r->test_loss, &r->test_acc);
-        r->seconds = now_seconds() - t0;
-        if (m->loss == RF_LOSS_SOFTMAX_CE)
-            printf("evaluation, train loss %.4f, test loss %.4f, train acc %.3f, test acc %.3f\n", r->train_loss,
-                   r->test_loss, r->train_acc, r->test_acc);
-        else
-            printf("evaluation, train loss %.6f, test loss %.6f\n", r->train_loss, r->test_loss);
-        if (write_run_files(m, c, &tl, dir, rows, n_rows, err, sizeof err) != 0)
+    if (opt->resume) {
+        rf_remove_stale_temps(t.dir);
+        if (resume_run(&t, epochs, &rows, &n_rows, err, sizeof err) != 0)
             goto fail;
+        int finished = n_rows >= epochs || (es_on && rf_early_stop_done(&t.es, n_rows));
+        if (finished && !opt->quiet)
+            fprintf(stderr, "regfitc: the run in %s had already finished (epoch %d); nothing left to train\n", t.dir,
+                    n_rows);
+    } else {
+        rows = calloc((size_t)epochs + 1, sizeof *rows);
+        if (!rows) {
+            snprintf(err, sizeof err, "out of memory");
+            goto fail;
+        }
+        if (opt->load_path) {
+            rf_ckpt ck = run_ckpt(&t, t.data, 0);
+            rf_ckpt_info info;
+            if (rf_ckpt_load(opt->load_path, &ck, RF_CKPT_PARAMS_STATE, &info, err, sizeof err) != 0)
+                goto fail;
+            /* with the optimizer's state comes its update count (Adam's bias
+             * correction); the dropout stream starts afresh with epoch 1 */
+            if (info.state_loaded)
+                c->set_counters(t.model, ck.updates, 0);
+        }
+        if (epochs == 0) {
+            /* Evaluation only: RUNS/NAME/ is left as it was (SPEC 4). */
+            rf_metrics_row r = {.epoch = 0, .valid_loss = NAN, .valid_acc = NAN};
+            evaluate(&t, &t.train, &r.train_loss, &r.train_acc);
+            if (t.valid.n > 0)
+                evaluate(&t, &t.valid, &r.valid_loss, &r.valid_acc);
+            evaluate(&t, &t.test, &r.test_loss, &r.test_acc);
+            print_evaluation_line(m, &r);
+        } else {
+            if (rf_make_dirs(t.dir, err, sizeof err) != 0)
+                goto fail;
+            rf_remove_stale_temps(t.dir);
+            /* a new run: the previous run's extra checkpoints are not its own */
+            char path[RF_PATH_MAX + 64];
+            rf_run_path(path, sizeof path, t.dir, "best.ckpt");
+            unlink(path);
+            rf_run_path(path, sizeof path, t.dir, "last.ckpt");
+            unlink(path);
+        }
     }
-    for (int epoch = 1; epoch <= epochs; epoch++) {
+
+    int stopped = opt->resume && es_on && rf_early_stop_done(&t.es, n_rows);
+    for (int epoch = n_rows + 1; epoch <= epochs && !stopped; epoch++) {
         rf_metrics_row *r = &rows[n_rows];
         double t0 = now_seconds();
+        memset(r, 0, sizeof *r);
         r->epoch = epoch;
-        if (train_epoch(&t, &data.train, epoch, epochs, show_progress, seed, r, err, sizeof err) != 0)
+        r->lr = rf_schedule_lr(&m->train, m->lr, epoch);
+        set_epoch_lr(&t, r->lr);
+        if (train_epoch(&t, epoch, epochs, show_progress, r, err, sizeof err) != 0)
             goto fail;
         double acc_unused;
         if (m->loss == RF_LOSS_SQUARED)
-            evaluate(&t, &data.train, &r->train_loss, &acc_unused);
-        evaluate(&t, &data.test, &r->test_loss, &r->test_acc);
+            evaluate(&t, &t.train, &r->train_loss, &acc_unused);
+        r->valid_loss = r->valid_acc = NAN;
+        if (t.valid.n > 0)
+            evaluate(&t, &t.valid, &r->valid_loss, &r->valid_acc);
+        evaluate(&t, &t.test, &r->test_loss, &r->test_acc);
         r->seconds = now_seconds() - t0;
+        rf_metrics_round(r);
         n_rows++;
-        if (!isfinite(r->test_loss) && data.test.n > 0) {
-            snprintf(err, sizeof err, "training diverged: the test loss is not finite after epoch %d", epoch);
+        if ((!isfinite(r->test_loss) && t.test.n > 0) || (!isfinite(r->valid_loss) && t.valid.n > 0)) {
+            snprintf(err, sizeof err, "training diverged: the %s loss is not finite after epoch %d",
+                     !isfinite(r->test_loss) && t.test.n > 0 ? "test" : "validation", epoch);
             goto fail;
         }
         print_epoch_line(m, r);
-        if (write_run_files(m, c, &tl, dir, rows, n_rows, err, sizeof err) != 0)
+        int improved = es_on && rf_early_stop_update(&t.es, epoch, monitored(m, r));
+        /* model.ckpt first: when it names this epoch the best, it holds its
+         * parameters itself, so best.ckpt may lag behind it (RELIABILITY.md) */
+        if (write_run_files(&t, rows, n_rows, err, sizeof err) != 0)
+            goto fail;
+        if (improved) {
+            copy_params(&t, t.best, t.data);
+            if (save_run_ckpt(&t, "best.ckpt", t.data, epoch, err, sizeof err) != 0)
+                goto fail;
+        }
+        if (es_on && rf_early_stop_done(&t.es, epoch)) {
+            printf("early stopping at epoch %d, best epoch %d\n", epoch, t.es.best_epoch);
+            stopped = 1;
+        }
+    }
+    if (es_on && t.es.best_epoch > 0 && t.es.best_epoch != n_rows && n_rows > 0) {
+        /* The best epoch's parameters become the run's result. The last
+         * epoch's whole state goes to last.ckpt first, for --resume. */
+        if (save_run_ckpt(&t, "last.ckpt", t.data, n_rows, err, sizeof err) != 0)
+            goto fail;
+        copy_params(&t, t.data, t.best);
+        if (save_run_ckpt(&t, "model.ckpt", t.data, n_rows, err, sizeof err) != 0)
             goto fail;
     }
     print_norms(c, t.model);
-    if (opt->save_path && save_ckpt(c, &tl, opt->save_path, err, sizeof err) != 0)
-        goto fail;
+    if (opt->save_path) {
+        rf_ckpt ck = run_ckpt(&t, t.data, (uint32_t)n_rows);
+        if (rf_ckpt_save(opt->save_path, &ck, err, sizeof err) != 0)
+            goto fail;
+    }
     rc = 0;
     goto done;
 fail:
     fflush(stdout);
     fprintf(stderr, "regfitc: error: %s\n", err);
 done:
-    tensor_list_free(&tl);
     free(rows);
-    free(t.xb);
-    free(t.yb);
-    free(t.out);
-    free(t.lb);
-    free(t.idx);
-    rf_model_release(t.model);
-    rf_hparams_buf_free(&hp);
-    rf_datasets_free(&data);
+    free_run(&t);
     return rc;
 }

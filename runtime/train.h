@@ -1,9 +1,20 @@
-/* The training run behind `regfitc MODEL.yaml`: data, epochs through a
- * compiled model's ABI, evaluation, the report lines, and the run files
- * (metrics.csv, loss.svg, model.ckpt) of SPEC section 2. */
+/* The training run behind `regfitc MODEL.yaml`: epochs through a compiled
+ * model's ABI, the protocol of SPEC 1b (validation split, schedule, early
+ * stopping with the best epoch restored), evaluation, the report lines,
+ * the run files of SPEC section 2 and the checkpoints of section 4, and
+ * --resume.
+ *
+ * The run folder RUNS/NAME/ holds metrics.csv, loss.svg and model.ckpt
+ * (SPEC), and with early stopping two more checkpoints that --resume needs:
+ *   best.ckpt  the best epoch so far (written when an epoch improves);
+ *   last.ckpt  the last epoch, written at the end when model.ckpt gets the
+ *              best epoch's parameters instead.
+ * Each file is written whole or not at all, in an order that leaves a
+ * resumable folder whenever the process dies (see RELIABILITY.md). */
 #ifndef RF_TRAIN_H
 #define RF_TRAIN_H
 
+#include "dataset.h"
 #include "model.h"
 #include "rf_abi.h"
 
@@ -12,19 +23,31 @@
 typedef struct {
     const char *data_dir;  /* --data, or NULL */
     int epochs;            /* --epochs, or -1: the model file's */
-    int has_seed;          /* --seed given */
-    uint64_t seed;
     int threads;           /* --threads, or 0: OpenMP's default */
     const char *runs_dir;  /* --runs, or NULL: "runs" */
     const char *save_path; /* --save, or NULL */
     const char *load_path; /* --load, or NULL */
+    int resume;            /* --resume: continue RUNS/NAME/ */
     int quiet;             /* no progress bar, no notes on stderr */
 } rf_train_options;
 
-/* Runs the whole job. Results go to stdout, diagnostics to stderr.
- * Returns the process exit code: 0, or 1 when the run failed (data
- * unreadable, diverged, a file could not be written). */
-int rf_train_run(const rf_model *m, const rf_compiled *c, const rf_train_options *opt);
+/* The epochs a run trains to: --epochs, else train.epochs. */
+int rf_train_epochs(const rf_model *m, const rf_train_options *opt);
+
+/* Everything that can be checked before the code is compiled (SPEC 2):
+ * loads the data into *data (the run then trains on it; pass NULL to only
+ * check, as --check does), checks the validation split against the real
+ * set size, the --load file, the --resume folder and checkpoints, and that
+ * the --save and run folders can be written. Returns 0; 2 when the model
+ * file and the data disagree (err then starts "FILE:LINE:COL: error: ");
+ * 1 for anything else (a usage or file problem; err is the message). */
+int rf_train_preflight(const rf_model *m, const rf_train_options *opt, rf_datasets *data, char *err,
+                       size_t errlen);
+
+/* Runs the whole job on data that rf_train_preflight loaded. Results go to
+ * stdout, diagnostics to stderr. Returns the process exit code: 0, or 1
+ * when the run failed (diverged, a file could not be written). */
+int rf_train_run(const rf_model *m, const rf_compiled *c, const rf_datasets *data, const rf_train_options *opt);
 
 /* A model instance in memory suitably aligned for the compiled struct. */
 void *rf_model_alloc(const rf_compiled *c);

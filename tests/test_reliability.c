@@ -31,14 +31,15 @@ static int ends_with(const char *s, size_t len, const char *tail)
 
 static int csv_is_whole(const char *s, size_t len)
 {
-    if (strncmp(s, "epoch,train_loss,test_loss,train_acc,test_acc,seconds\n", 54) != 0 || !ends_with(s, len, "\n"))
+    static const char header[] = "epoch,train_loss,test_loss,train_acc,test_acc,seconds,valid_loss,valid_acc,lr\n";
+    if (strncmp(s, header, sizeof header - 1) != 0 || !ends_with(s, len, "\n"))
         return 0;
     for (const char *line = s; *line;) {
         const char *end = strchr(line, '\n');
         int commas = 0;
         for (const char *p = line; p < end; p++)
             commas += *p == ',';
-        if (commas != 5)
+        if (commas != 8)
             return 0;
         line = end + 1;
     }

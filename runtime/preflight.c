@@ -1,0 +1,166 @@
+/* rf_train_preflight (train.h): everything a run can get wrong that shows
+ * without training, found before a second is spent compiling. The model
+ * file's own checks (frontend) have passed; these need the data, the file
+ * system and the command line. */
+#include "train.h"
+
+#include "checkpoint.h"
+#include "metrics_csv.h"
+#include "protocol.h"
+#include "run_dir.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The checkpoint tensors of a model as its compiled code names them:
+ * the parameters, then state k of parameter i as "NAME.SUFFIX" at
+ * i * per + k (emit_model.c). */
+typedef struct {
+    int n_params, n_state;
+    char (*names)[RF_PARAM_NAME_MAX + 16];
+    const char **name_ptrs;
+    int *sizes;
+} tensor_names;
+
+static int tensor_names_make(const rf_model *m, tensor_names *tn)
+{
+    int per = rf_model_state_per_param(m), n = m->n_params * (1 + per);
+    memset(tn, 0, sizeof *tn);
+    tn->n_params = m->n_params;
+    tn->n_state = m->n_params * per;
+    tn->names = calloc((size_t)n + 1, sizeof *tn->names);
+    tn->name_ptrs = calloc((size_t)n + 1, sizeof *tn->name_ptrs);
+    tn->sizes = calloc((size_t)n + 1, sizeof *tn->sizes);
+    if (!tn->names || !tn->name_ptrs || !tn->sizes)
+        return -1;
+    for (int i = 0; i < m->n_params; i++) {
+        snprintf(tn->names[i], sizeof tn->names[i], "%s", m->params[i].name);
+        tn->sizes[i] = (int)m->params[i].size;
+        for (int k = 0; k < per; k++) {
+            int j = m->n_params + i * per + k;
+            snprintf(tn->names[j], sizeof tn->names[j], "%s.%s", m->params[i].name, rf_model_state_suffix(m, k));
+            tn->sizes[j] = (int)m->params[i].size;
+        }
+    }
+    for (int i = 0; i < n; i++)
+        tn->name_ptrs[i] = tn->names[i];
+    return 0;
+}
+
+static void tensor_names_free(tensor_names *tn)
+{
+    free(tn->names);
+    free(tn->name_ptrs);
+    free(tn->sizes);
+}
+
+/* Checks a checkpoint file against the model without keeping anything. */
+static int check_ckpt(const tensor_names *tn, const char *path, rf_ckpt_mode mode, rf_ckpt *out, char *err,
+                      size_t errlen)
+{
+    rf_ckpt ck = {.n_params = tn->n_params, .n_state = tn->n_state, .names = tn->name_ptrs, .sizes = tn->sizes};
+    int rc = rf_ckpt_load(path, &ck, mode, NULL, err, errlen);
+    if (out)
+        *out = ck;
+    return rc;
+}
+
+/* --resume: the folder holds a run of this model that can be continued. */
+static int check_resume(const rf_model *m, const tensor_names *tn, const char *dir, char *err, size_t errlen)
+{
+    char path[RF_PATH_MAX + 64];
+    rf_run_path(path, sizeof path, dir, "model.ckpt");
+    if (access(path, F_OK) != 0) {
+        snprintf(err, errlen, "nothing to resume: %s does not exist (train the model first, without --resume)", path);
+        return -1;
+    }
+    rf_ckpt ck;
+    if (check_ckpt(tn, path, RF_CKPT_WHOLE, &ck, err, errlen) != 0)
+        return -1;
+    rf_metrics_row *rows = NULL;
+    int n = 0;
+    rf_run_path(path, sizeof path, dir, "metrics.csv");
+    if (rf_metrics_read(path, &rows, &n, err, errlen) != 0)
+        return -1;
+    free(rows);
+    if (n < (int)ck.epochs) {
+        snprintf(err, errlen, "%s has %d epochs, but model.ckpt says %u were completed: the run folder %s cannot be "
+                 "resumed", path, n, ck.epochs, dir);
+        return -1;
+    }
+    if (m->train.early_stopping && ck.best_epoch > 0 && ck.best_epoch != ck.epochs) {
+        rf_run_path(path, sizeof path, dir, "best.ckpt");
+        if (check_ckpt(tn, path, RF_CKPT_WHOLE, NULL, err, errlen) != 0)
+            return -1;
+    }
+    return rf_make_dirs(dir, err, errlen);
+}
+
+/* The split must leave samples on both sides (a model-file error at the
+ * validation key: its size depends on the data, so the front end could
+ * check it only for the sets whose size the file fixes). */
+static int check_split(const rf_model *m, int n, char *err, size_t errlen)
+{
+    if (m->train.validation <= 0)
+        return 0;
+    int held = rf_split_count(n, m->train.validation);
+    if (held > 0 && held < n)
+        return 0;
+    snprintf(err, errlen, "%s:%d:%d: error: validation %g of %d training samples %s (round(%g * %d) = %d)",
+             m->path ? m->path : "model", m->train.validation_pos.line, m->train.validation_pos.col,
+             m->train.validation, n, held == 0 ? "holds out none" : "leaves none to train on", m->train.validation,
+             n, held);
+    return -1;
+}
+
+int rf_train_preflight(const rf_model *m, const rf_train_options *opt, rf_datasets *data, char *err, size_t errlen)
+{
+    const char *runs = opt->runs_dir ? opt->runs_dir : "runs";
+    char dir[RF_PATH_MAX];
+    if (snprintf(dir, sizeof dir, "%s/%s", runs, m->name) >= (int)sizeof dir) {
+        snprintf(err, errlen, "runs folder path too long: %s", runs);
+        return 1;
+    }
+    if (opt->resume && opt->load_path) {
+        snprintf(err, errlen, "--resume continues %s from its own checkpoint; it does not take --load", dir);
+        return 1;
+    }
+    /* The files first: they are quick to check, the data may not be. */
+    tensor_names tn;
+    if (tensor_names_make(m, &tn) != 0) {
+        tensor_names_free(&tn);
+        snprintf(err, errlen, "out of memory");
+        return 1;
+    }
+    int bad = 0;
+    if (opt->load_path)
+        bad = check_ckpt(&tn, opt->load_path, RF_CKPT_PARAMS, NULL, err, errlen) != 0;
+    if (!bad && opt->resume)
+        bad = check_resume(m, &tn, dir, err, errlen) != 0;
+    tensor_names_free(&tn);
+    if (bad)
+        return 1;
+    if (opt->save_path && rf_file_writable(opt->save_path, err, errlen) != 0)
+        return 1;
+    if (rf_train_epochs(m, opt) > 0 && rf_dir_writable(dir, err, errlen) != 0)
+        return 1;
+
+    rf_datasets local, *d = data ? data : &local;
+    char why[1024];
+    int rc = rf_data_load(m, opt->data_dir, d, why, sizeof why);
+    if (rc == RF_DATA_MISMATCH) {
+        snprintf(err, errlen, "%s:%d:%d: error: %s", m->path ? m->path : "model", m->data.pos.line, m->data.pos.col,
+                 why);
+        return 2;
+    }
+    if (rc != 0) {
+        snprintf(err, errlen, "%s", why);
+        return 1;
+    }
+    rc = check_split(m, d->train.n, err, errlen) != 0 ? 2 : 0;
+    if (!data || rc != 0)
+        rf_datasets_free(d);
+    return rc;
+}
