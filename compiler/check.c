@@ -470,7 +470,7 @@ static void check_train(rf_checker *c, const rf_ynode *n)
     if ((x = rf_ynode_get(n, "validation"))) {
         set_pos(&t->validation_pos, x);
         c->validation_node = x;
-        ck_range(c, x, "validation", 0, 0, 1, 1, &t->validation);
+        c->validation_ok = ck_range(c, x, "validation", 0, 0, 1, 1, &t->validation) == 0;
     }
     if ((x = rf_ynode_get(n, "schedule")))
         check_schedule(c, x);

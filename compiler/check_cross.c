@@ -382,6 +382,8 @@ static void check_protocol(rf_checker *c)
 {
     rf_model *m = c->m;
     rf_train *t = &m->train;
+    if (c->validation_node && !c->validation_ok)
+        return; /* reported where it is; what depends on it would only repeat it */
     if (t->early_stopping && c->validation_node == NULL)
         ck_error(c, c->early_stopping_node, "early_stopping needs a validation set to monitor: add "
                                             "e.g. 'validation: 0.1' to train");

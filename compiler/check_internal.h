@@ -17,7 +17,7 @@ typedef struct {
     const rf_ynode *root, *input_node, *batch_node, *layers_node, *loss_node, *decay_node,
         *data_node, *validation_node, *early_stopping_node, *monitor_node;
     /* which sections came through clean; cross checks need their inputs sound */
-    int input_ok, batch_ok, layers_ok, loss_ok, data_ok, decay_ok;
+    int input_ok, batch_ok, layers_ok, loss_ok, data_ok, decay_ok, validation_ok;
 } rf_checker;
 
 void ck_error(rf_checker *c, const rf_ynode *at, const char *fmt, ...)

@@ -109,6 +109,35 @@ static void print_params(const rf_model *m, FILE *out)
     }
 }
 
+/* The protocol line (SPEC 1b), when the file asks for more than epochs. */
+static void print_protocol(const rf_train *t, FILE *out)
+{
+    if (t->validation == 0 && t->schedule == RF_SCHED_CONSTANT && t->warmup_epochs == 0 && !t->early_stopping)
+        return;
+    fprintf(out, "  validation %g", t->validation);
+    switch (t->schedule) {
+    case RF_SCHED_CONSTANT:
+        fprintf(out, ", constant lr");
+        break;
+    case RF_SCHED_STEP:
+        fprintf(out, ", lr x %g every %d epochs", t->gamma, t->step_every);
+        break;
+    case RF_SCHED_EXPONENTIAL:
+        fprintf(out, ", lr x %g every epoch", t->gamma);
+        break;
+    case RF_SCHED_COSINE:
+        fprintf(out, ", cosine lr down to %g over %d epochs", t->min_lr,
+                t->cosine_epochs > 0 ? t->cosine_epochs : t->epochs - t->warmup_epochs);
+        break;
+    }
+    if (t->warmup_epochs > 0)
+        fprintf(out, " after %d warm-up epochs", t->warmup_epochs);
+    if (t->early_stopping)
+        fprintf(out, "; early stopping on %s, patience %d, min_delta %g",
+                t->monitor == RF_MONITOR_VALID_ACC ? "valid_acc" : "valid_loss", t->patience, t->min_delta);
+    fprintf(out, "\n");
+}
+
 void rf_print_summary(const rf_model *m, FILE *out)
 {
     char a[64], b[64];
@@ -123,6 +152,7 @@ void rf_print_summary(const rf_model *m, FILE *out)
                 m->beta2, m->eps);
     fprintf(out, "; %d epochs, seed %llu; data %s\n", m->train.epochs, (unsigned long long)m->train.seed,
             data_name(&m->data));
+    print_protocol(&m->train, out);
     print_layers(m, out);
     print_params(m, out);
     rf_format_count((double)rf_model_param_count(m), a, sizeof a);

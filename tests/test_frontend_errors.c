@@ -262,6 +262,12 @@ static void test_protocol_errors(void)
     EXPECT_ERROR(9, 18, "warmup_epochs must be at least 0, got -1");
     EXPECT_ERROR(10, 14, "unknown schedule 'cosin'; did you mean 'cosine'?");
     fe_done();
+    /* a bad validation is reported once, not again by what needs it */
+    rc = fe_check(FE_HEAD FE_OPT "train:\n  validation: -0.5\n  early_stopping: {patience: 2}\n");
+    CU_ASSERT_EQUAL(rc, 2);
+    EXPECT_ERROR(8, 15, "validation must be in [0, 1), got -0.5");
+    CU_ASSERT_EQUAL(rf_diag_errors(fe_diag), 1);
+    fe_done();
     rc = fe_check(FE_HEAD FE_OPT "train:\n  schedule: {step: {every: 0, gamma: -2}}\n");
     CU_ASSERT_EQUAL(rc, 2);
     EXPECT_ERROR(8, 28, "every must be at least 1, got 0");

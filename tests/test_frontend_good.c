@@ -383,6 +383,20 @@ static void test_protocol_keys(void)
     CU_ASSERT_EQUAL(fe_model.train.schedule, RF_SCHED_EXPONENTIAL);
     CU_ASSERT_EQUAL(fe_model.train.gamma, 0.95);
     fe_done();
+    /* the --check summary says what the protocol is */
+    CU_ASSERT_EQUAL_FATAL(fe_check(FE_HEAD "layers: [dense: 1]\nloss: squared\noptimizer: {sgd: {lr: 0.1}}\n"
+                                   "train: {epochs: 12, validation: 0.2, warmup_epochs: 2,\n"
+                                   "        schedule: {cosine: {min_lr: 0.001}}, early_stopping: {patience: 3}}\n"),
+                          0);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    rf_print_summary(&fe_model, f);
+    fclose(f);
+    RF_ASSERT_CONTAINS(buf, "  validation 0.2, cosine lr down to 0.001 over 10 epochs after 2 warm-up epochs; "
+                            "early stopping on valid_loss, patience 3, min_delta 0\n");
+    free(buf);
+    fe_done();
 }
 
 static void test_summary(void)

@@ -130,6 +130,10 @@ static void test_real_slice_trains_and_writes_run_files(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(svg);
     CU_ASSERT_PTR_NOT_NULL(strstr(svg, "<svg"));
     CU_ASSERT_PTR_NOT_NULL(strstr(svg, "</svg>"));
+    /* classification: the loss panel and the accuracy panel; no validation here */
+    CU_ASSERT_PTR_NOT_NULL(strstr(svg, ">loss<"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(svg, ">accuracy<"));
+    CU_ASSERT_PTR_NULL(strstr(svg, ">validation<"));
     free(svg);
     unsigned char *ck = (unsigned char *)run_file("runsA", "e2e_mlp", "model.ckpt", &len);
     CU_ASSERT_PTR_NOT_NULL_FATAL(ck);

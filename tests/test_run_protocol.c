@@ -191,7 +191,12 @@ static void test_early_stopping_restores_the_best_epoch(void)
     CU_ASSERT_DOUBLE_EQUAL(train, b[1], 1e-6 + 1e-6 * b[1]);
     CU_ASSERT_DOUBLE_EQUAL(test, b[2], 1e-6 + 1e-6 * b[2]);
     CU_ASSERT_DOUBLE_EQUAL(valid, b[6], 1e-6 + 1e-6 * b[6]);
-    /* and the norm lines of the run were those of the best epoch's weights */
+    /* loss.svg shows the validation curve, and no accuracy panel (squared loss) */
+    char *svg = read_in("es", "overfit", "loss.svg", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(svg);
+    CU_ASSERT_PTR_NOT_NULL(strstr(svg, ">validation<"));
+    CU_ASSERT_PTR_NULL(strstr(svg, ">accuracy<"));
+    free(svg);
     free(csv);
 }
 
@@ -289,21 +294,10 @@ static void test_schedule_in_lines_and_metrics(void)
 
 /* ---- --resume ---- */
 
-static double ref_seconds; /* the uninterrupted run's wall time */
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static void test_resume_after_epochs_is_bit_identical(void)
 {
     const char *model = rf_test_write("resumed.yaml", resume_yaml);
-    double t0 = now();
     rf_run_result r = run("%s --quiet --threads 1 --runs %s", model, tmp_path("ref"));
-    ref_seconds = now() - t0;
     CU_ASSERT_EQUAL_FATAL(r.status, 0);
     char *ref_out = strdup(r.out);
     /* stopped by --epochs at 3, resumed to 7, resumed to the end */
@@ -348,19 +342,27 @@ static pid_t start(const char *model, const char *runs, int resume)
     return pid;
 }
 
-static int finished(const char *runs_name)
+/* Epochs in a run folder's metrics.csv so far. */
+static int epochs_done(const char *runs_name)
 {
     char *csv = read_in(runs_name, "resumed", "metrics.csv", NULL);
-    char *ref = read_in("ref", "resumed", "metrics.csv", NULL);
-    int done = 0;
-    if (csv && ref) {
-        blank_column(csv, 5);
-        blank_column(ref, 5);
-        done = strcmp(csv, ref) == 0;
+    int n = csv ? count_lines(csv, "") - 1 : 0;
+    free(csv);
+    return n < 0 ? 0 : n;
+}
+
+/* Mean seconds of an epoch of the reference run (metrics.csv's column). */
+static double epoch_seconds(void)
+{
+    char *csv = read_in("ref", "resumed", "metrics.csv", NULL);
+    double v[9], sum = 0;
+    int n = 0;
+    while (csv && metrics_row(csv, n + 1, v) == 0) {
+        sum += v[5];
+        n++;
     }
     free(csv);
-    free(ref);
-    return done;
+    return n ? sum / n : 0.01;
 }
 
 static void test_resume_after_sigkill_is_bit_identical(void)
@@ -370,28 +372,37 @@ static void test_resume_after_sigkill_is_bit_identical(void)
     const char *runs = tmp_path("killed");
     char ckpt[4200];
     snprintf(ckpt, sizeof ckpt, "%s/resumed/model.ckpt", runs);
-    /* kills spread over the run's length, so that most land mid-epoch
-     * and some while files are written; each run resumes the last */
+    /* Each round starts the run (resuming once there is a checkpoint), waits
+     * until one or two more epochs are in metrics.csv, then kills it at a
+     * random moment of the next epoch: mid-batch, mid-evaluation, or while
+     * the files are written. */
+    double epoch_s = epoch_seconds();
     srand(4242);
-    int kills = 0, resumes = 0;
-    for (int round = 0; round < 200 && kills < 25; round++) {
+    int kills = 0, resumes = 0, finished_alone = 0;
+    for (int round = 0; round < 60 && !finished_alone; round++) {
         int resume = access(ckpt, F_OK) == 0;
+        int target = epochs_done("killed") + 1 + rand() % 2;
         pid_t pid = start(model, runs, resume);
-        long ns = (long)(ref_seconds * 0.25 * 1e9 * (rand() / (RAND_MAX + 1.0)));
-        struct timespec ts = {ns / 1000000000L, ns % 1000000000L};
-        nanosleep(&ts, NULL);
-        kill(pid, SIGKILL);
-        int status;
-        waitpid(pid, &status, 0);
-        if (WIFSIGNALED(status))
-            kills++;
+        int status = 0, exited = 0;
+        struct timespec ms = {0, 1000000L};
+        for (int wait_ms = 0; wait_ms < 20000 && !exited && epochs_done("killed") < target; wait_ms++) {
+            nanosleep(&ms, NULL);
+            exited = waitpid(pid, &status, WNOHANG) == pid;
+        }
+        if (!exited) {
+            long ns = (long)(epoch_s * 1e9 * (rand() / (RAND_MAX + 1.0)));
+            struct timespec ts = {ns / 1000000000L, ns % 1000000000L};
+            nanosleep(&ts, NULL);
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+        }
+        kills += WIFSIGNALED(status);
         resumes += resume;
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && finished("killed"))
-            break;
+        finished_alone = WIFEXITED(status) && WEXITSTATUS(status) == 0;
     }
-    CU_ASSERT(kills >= 10);
+    CU_ASSERT(kills >= 5);
     CU_ASSERT(resumes >= 5);
-    /* then to the end without interruption */
+    /* then to the end without interruption (nothing left, if the last round finished) */
     rf_run_result r = run("%s --quiet --resume --runs %s", model, runs);
     CU_ASSERT_EQUAL_FATAL(r.status, 0);
     CU_ASSERT_TRUE(same_file("ref", "killed", "resumed", "model.ckpt"));
@@ -544,6 +555,43 @@ static void test_errors_before_the_compile(void)
     expect_early(args, 1, "missing.ckpt");
 }
 
+/* ---- --set ---- */
+
+static void test_set_on_the_command_line(void)
+{
+    char model[4096], args[8400];
+    snprintf(model, sizeof model, "%s", rf_test_write("setme.yaml", overfit_yaml));
+    /* values of every kind a run reads: counts, fractions, mappings */
+    snprintf(args, sizeof args, "%s --quiet --runs %s --set train.epochs=3 --set train.validation=0.5 "
+             "--set 'train.early_stopping={patience: 50}' --set 'train.schedule={exponential: {gamma: 0.5}}' "
+             "--set optimizer.sgd.lr=0.002", model, tmp_path("set"));
+    rf_run_result r = rf_test_regfitc(args);
+    CU_ASSERT_EQUAL_FATAL(r.status, 0);
+    CU_ASSERT_EQUAL(count_lines(r.out, "epoch "), 3);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, ", valid loss "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "epoch 1, "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, ", lr 0.002\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, ", lr 0.0005\n")); /* epoch 3: 0.002 * 0.5^2 */
+    /* --epochs wins over --set train.epochs */
+    snprintf(args, sizeof args, "%s --quiet --runs %s --set train.epochs=3 --epochs 1", model, tmp_path("set"));
+    r = rf_test_regfitc(args);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT_EQUAL(count_lines(r.out, "epoch "), 1);
+    /* a bad path: a model-file error with a position and a did-you-mean, before any work */
+    snprintf(args, sizeof args, "%s --set optimizer.sgd.lrr=0.1", model);
+    expect_early(args, 2, "setme.yaml:6:18: error: unknown key 'lrr' in sgd; did you mean 'lr'?");
+    snprintf(args, sizeof args, "%s --set trian.epochs=2", model);
+    expect_early(args, 2, "did you mean 'train'?");
+    snprintf(args, sizeof args, "%s --set layers.3.dense=2", model);
+    expect_early(args, 2, "index 3 is out of range");
+    /* a bad value: checked like the file, at the key's position */
+    snprintf(args, sizeof args, "%s --set train.validation=1.5", model);
+    expect_early(args, 2, "setme.yaml:10:15: error: validation must be in [0, 1), got 1.5 (from --set "
+                          "train.validation=1.5)");
+    snprintf(args, sizeof args, "%s --set optimizer.sgd.lr", model);
+    expect_early(args, 2, "--set optimizer.sgd.lr");
+}
+
 int main(int argc, char **argv)
 {
     static const rf_test_case cases[] = {
@@ -555,6 +603,7 @@ int main(int argc, char **argv)
         {"--load of a version 2 checkpoint restarts the epochs", test_load_takes_state_and_epochs_restart},
         {"--epochs 0 leaves the run folder as it was", test_evaluation_leaves_the_run_folder},
         {"errors found before the compile", test_errors_before_the_compile},
+        {"--set on the command line", test_set_on_the_command_line},
         {NULL, NULL},
     };
     return rf_test_main("run protocol", cases, argc, argv);
