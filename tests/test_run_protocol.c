@@ -471,6 +471,22 @@ static void test_evaluation_leaves_the_run_folder(void)
 
 /* ---- errors before work ---- */
 
+/* Runs regfitc with REGFIT_CACHE at an empty folder, then puts the
+ * variable back as it was. */
+static rf_run_result run_uncached(const char *args)
+{
+    const char *old = getenv("REGFIT_CACHE");
+    char *saved = old ? strdup(old) : NULL;
+    setenv("REGFIT_CACHE", tmp_path("empty-cache"), 1);
+    rf_run_result r = rf_test_regfitc(args);
+    if (saved)
+        setenv("REGFIT_CACHE", saved, 1);
+    else
+        unsetenv("REGFIT_CACHE");
+    free(saved);
+    return r;
+}
+
 /* An error found before the compile: the exit code, the message, no
  * "compiled" note (REGFIT_CACHE points at an empty cache), no run folder. */
 static void expect_early(const char *args, int status, const char *says)
@@ -479,9 +495,7 @@ static void expect_early(const char *args, int status, const char *says)
     snprintf(full, sizeof full, "%s --runs %s", args, tmp_path("early-runs"));
     char cache[4200];
     snprintf(cache, sizeof cache, "%s", tmp_path("empty-cache"));
-    setenv("REGFIT_CACHE", cache, 1);
-    rf_run_result r = rf_test_regfitc(full);
-    unsetenv("REGFIT_CACHE");
+    rf_run_result r = run_uncached(full);
     if (r.status != status || !strstr(r.err, says))
         fprintf(stderr, "\n  regfitc %s: exit %d, stderr: %s(wanted exit %d and '%s')\n", args, r.status, r.err,
                 status, says);
@@ -523,9 +537,7 @@ static void test_errors_before_the_compile(void)
     rf_test_write("a-file", "x");
     char full[8400];
     snprintf(full, sizeof full, "%s --runs %s/sub", model, tmp_path("a-file"));
-    setenv("REGFIT_CACHE", tmp_path("empty-cache"), 1);
-    rf_run_result r = rf_test_regfitc(full);
-    unsetenv("REGFIT_CACHE");
+    rf_run_result r = run_uncached(full);
     CU_ASSERT_EQUAL(r.status, 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "is not a folder"));
     CU_ASSERT_PTR_NULL(strstr(r.err, "compiled"));
