@@ -376,6 +376,52 @@ void rf_svg_text_mid(FILE *f, const char *text, size_t max)
     put_escaped(f, text, chars - tail, 0);
 }
 
+/* DejaVu Sans advances of ' ' .. '~', in 1/2048 em. */
+static const short advances[95] = {
+    651,  821,  942,  1716, 1303, 1946, 1597, 563,  799,  799,  1024, 1716, 651,  739,  651,  690,  1303, 1303, 1303,
+    1303, 1303, 1303, 1303, 1303, 1303, 1303, 690,  690,  1716, 1716, 1716, 1087, 2048, 1401, 1405, 1430, 1577, 1294,
+    1178, 1587, 1540, 604,  604,  1343, 1141, 1767, 1532, 1612, 1235, 1612, 1423, 1300, 1251, 1499, 1401, 2025, 1403,
+    1251, 1403, 799,  690,  799,  1716, 1024, 1024, 1255, 1300, 1126, 1300, 1260, 721,  1300, 1298, 569,  569,  1186,
+    569,  1995, 1298, 1253, 1300, 1300, 842,  1067, 803,  1298, 1212, 1675, 1212, 1212, 1075, 1303, 690,  1303, 1716};
+
+/* The advance of the character at s (of len bytes), in 1/2048 em. */
+static int advance(const unsigned char *s, size_t len)
+{
+    if (len == 1 && *s >= 32 && *s < 127)
+        return advances[*s - 32];
+    if (len == 3 && s[0] == 0xe2 && s[1] == 0x80)
+        return s[2] == 0xa6 ? 2048 : s[2] == 0x93 ? 1024 : 1300; /* the ellipsis, the en dash */
+    return 1300;
+}
+
+/* The width of the characters from .. to - 1 (to the end when to is 0). */
+static double range_width(const char *text, size_t from, size_t to, double font_px)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    double units = 0;
+    for (size_t chars = 0; *s && (!to || chars < to); chars++) {
+        size_t len = utf8_length(s);
+        if (chars >= from)
+            units += advance(s, len ? len : 1);
+        s += len > 1 ? len : 1;
+    }
+    return units / 2048 * font_px;
+}
+
+double rf_text_width(const char *text, size_t max, double font_px) { return range_width(text, 0, max, font_px); }
+
+double rf_text_width_mid(const char *text, size_t max, double font_px)
+{
+    size_t chars = rf_text_chars(text, 0);
+    double ellipsis = font_px;
+    if (chars <= max || max < 2)
+        return range_width(text, 0, max, font_px);
+    if (max < 3)
+        return range_width(text, 0, max - 1, font_px) + ellipsis;
+    size_t head = max / 2, tail = max - 1 - head;
+    return range_width(text, 0, head, font_px) + ellipsis + range_width(text, chars - tail, 0, font_px);
+}
+
 void rf_svg_line(FILE *f, double x1, double y1, double x2, double y2, const char *colour)
 {
     fprintf(f, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\"/>\n", x1, y1, x2, y2, colour);

@@ -106,6 +106,15 @@ void rf_svg_text_mid(FILE *f, const char *text, size_t max);
  * that is not UTF-8 counts as one. */
 size_t rf_text_chars(const char *text, size_t max);
 
+/* The width in pixels text takes at font_px, estimated from the advances
+ * of DejaVu Sans (the plots' first font; the others are narrower), each
+ * character that is not ASCII as a wide letter. The first max characters
+ * only when max is not 0. */
+double rf_text_width(const char *text, size_t max, double font_px);
+
+/* The width of what rf_svg_text_mid(text, max) writes. */
+double rf_text_width_mid(const char *text, size_t max, double font_px);
+
 void rf_svg_line(FILE *f, double x1, double y1, double x2, double y2, const char *colour);
 
 enum { RF_MARK_CIRCLE, RF_MARK_SQUARE, RF_MARK_TRIANGLE, RF_MARK_DIAMOND, RF_MARK_TRIANGLE_DOWN, RF_MARK_COUNT };
