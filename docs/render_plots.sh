@@ -11,6 +11,10 @@
 #   docs/render_plots.sh --samples [DIR]
 #       writes the plot of every case of tests/test_metrics_plot.c into DIR
 #       (default build/plot_samples) and renders them all.
+#   docs/render_plots.sh --sweep-samples [DIR]
+#       the same for the sweep plots (curve.svg, curves.svg) of every case
+#       of tests/test_plot_sweep.c (default DIR build/plot_sweep_samples);
+#       its sweep_example_* cases are the pictures docs/sweep_example_*.png.
 #
 # SCALE (default 2) is the device pixel ratio of the PNGs. Chromium is
 # Debian's (apt-get install chromium); when missing it is installed, as
@@ -58,7 +62,7 @@ plot_metrics() {
     command -v "$cc" >/dev/null 2>&1 || cc=cc
     "$cc" -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -O2 -I"$root/runtime" -o "$exe" \
         "$here/plot_metrics.c" "$root/runtime/metrics_csv.c" "$root/runtime/plot_svg.c" \
-        "$root/runtime/atomic_file.c" "$root/runtime/file_read.c" -lz -lm
+        "$root/runtime/plot_axes.c" "$root/runtime/atomic_file.c" "$root/runtime/file_read.c" -lz -lm
     "$exe" "$@"
 }
 
@@ -76,6 +80,14 @@ case ${1-} in
     mkdir -p "$dir"
     cmake --build "$build" --target test_metrics_plot >/dev/null
     (cd "$build" && RF_PLOT_SAMPLES=$(cd "$dir" && pwd) ./test_metrics_plot >/dev/null)
+    for svg in "$dir"/*.svg; do render "$svg"; done
+    ;;
+--sweep-samples)
+    dir=${2:-$build/plot_sweep_samples}
+    need_chromium
+    mkdir -p "$dir"
+    cmake --build "$build" --target test_plot_sweep >/dev/null
+    (cd "$build" && RF_PLOT_SAMPLES=$(cd "$dir" && pwd) ./test_plot_sweep >/dev/null)
     for svg in "$dir"/*.svg; do render "$svg"; done
     ;;
 -h | --help)
