@@ -65,9 +65,12 @@ typedef struct {
  * off (the seeds of one point of the grid) share a colour and one legend
  * entry, labelled without the seed; they are drawn as thin lines. Entries
  * in order of first appearance, in a legend right of the frame (in
- * columns when there are many; labels cut at 32 characters). Test losses
- * that are not finite and positive are left out and the line breaks there;
- * a point with neighbours on neither side gets a dot. */
+ * columns when there are many; labels cut in the middle to 40 characters,
+ * 28 with several columns); a NULL label reads "(no label)". Test losses
+ * that are not finite and positive are left out and the line breaks
+ * there; a point with neighbours on neither side gets a dot; a curve
+ * without any point has no legend entry. The strings are only read
+ * during the call. */
 int rf_plot_sweep_curves_svg(const char *path, const char *title, const rf_sweep_curve *curves, int n, char *err,
                              size_t errlen);
 
