@@ -5,6 +5,7 @@
 #include "train.h"
 
 #include "checkpoint.h"
+#include "file_read.h"
 #include "metrics_csv.h"
 #include "protocol.h"
 #include "run_dir.h"
@@ -67,10 +68,63 @@ static int check_ckpt(const tensor_names *tn, const char *path, rf_ckpt_mode mod
     return rc;
 }
 
+int rf_train_dir(const rf_model *m, const rf_train_options *opt, char *dir, size_t size)
+{
+    int n = opt->run_dir ? snprintf(dir, size, "%s", opt->run_dir)
+                         : snprintf(dir, size, "%s/%s", opt->runs_dir ? opt->runs_dir : "runs", m->name);
+    return n >= 0 && (size_t)n < size ? 0 : -1;
+}
+
+/* The folder's model.id as malloc'ed text, or NULL when it has none. */
+static char *read_identity(const char *dir)
+{
+    char path[RF_PATH_MAX + 64], why[256];
+    rf_run_path(path, sizeof path, dir, "model.id");
+    unsigned char *buf = NULL;
+    size_t len;
+    int more;
+    if (access(path, F_OK) != 0 || rf_read_file(path, 1 << 20, &buf, &len, &more, why, sizeof why) != 0)
+        return NULL;
+    char *text = realloc(buf, len + 1);
+    if (!text) {
+        free(buf);
+        return NULL;
+    }
+    text[len] = '\0';
+    return text;
+}
+
+/* The first line where two identities differ, for the message. */
+static void first_difference(const char *was, const char *now, char *out, size_t size)
+{
+    while (*was && *now) {
+        size_t a = strcspn(was, "\n"), b = strcspn(now, "\n");
+        if (a != b || memcmp(was, now, a) != 0) {
+            snprintf(out, size, "'%.*s' was '%.*s'", (int)(b < 200 ? b : 200), now, (int)(a < 200 ? a : 200), was);
+            return;
+        }
+        was += a + (was[a] == '\n');
+        now += b + (now[b] == '\n');
+    }
+    snprintf(out, size, "they differ in length");
+}
+
 /* --resume: the folder holds a run of this model that can be continued. */
-static int check_resume(const rf_model *m, const tensor_names *tn, const char *dir, char *err, size_t errlen)
+static int check_resume(const rf_model *m, const tensor_names *tn, const char *dir, const char *identity,
+                        char *err, size_t errlen)
 {
     char path[RF_PATH_MAX + 64];
+    char *was = identity ? read_identity(dir) : NULL;
+    if (was && strcmp(was, identity) != 0) {
+        char diff[512];
+        first_difference(was, identity, diff, sizeof diff);
+        snprintf(err, errlen, "%s was trained with another model (%s in %s/model.id): --resume continues only "
+                 "the same model (train.epochs may change); run without --resume to start afresh",
+                 dir, diff, dir);
+        free(was);
+        return -1;
+    }
+    free(was);
     rf_run_path(path, sizeof path, dir, "model.ckpt");
     if (access(path, F_OK) != 0) {
         snprintf(err, errlen, "nothing to resume: %s does not exist (train the model first, without --resume)", path);
@@ -117,10 +171,9 @@ static int check_split(const rf_model *m, int n, char *err, size_t errlen)
 
 int rf_train_preflight(const rf_model *m, const rf_train_options *opt, rf_datasets *data, char *err, size_t errlen)
 {
-    const char *runs = opt->runs_dir ? opt->runs_dir : "runs";
     char dir[RF_PATH_MAX];
-    if (snprintf(dir, sizeof dir, "%s/%s", runs, m->name) >= (int)sizeof dir) {
-        snprintf(err, errlen, "runs folder path too long: %s", runs);
+    if (rf_train_dir(m, opt, dir, sizeof dir) != 0) {
+        snprintf(err, errlen, "run folder path too long");
         return 1;
     }
     if (opt->resume && opt->load_path) {
@@ -138,7 +191,7 @@ int rf_train_preflight(const rf_model *m, const rf_train_options *opt, rf_datase
     if (opt->load_path)
         bad = check_ckpt(&tn, opt->load_path, RF_CKPT_PARAMS, NULL, err, errlen) != 0;
     if (!bad && opt->resume)
-        bad = check_resume(m, &tn, dir, err, errlen) != 0;
+        bad = check_resume(m, &tn, dir, opt->identity, err, errlen) != 0;
     tensor_names_free(&tn);
     if (bad)
         return 1;
@@ -148,6 +201,8 @@ int rf_train_preflight(const rf_model *m, const rf_train_options *opt, rf_datase
         return 1;
 
     rf_datasets local, *d = data ? data : &local;
+    if (data && data->train.x)
+        return check_split(m, data->train.n, err, errlen) != 0 ? 2 : 0;
     char why[1024];
     int rc = rf_data_load(m, opt->data_dir, d, why, sizeof why);
     if (rc == RF_DATA_MISMATCH) {
@@ -163,4 +218,49 @@ int rf_train_preflight(const rf_model *m, const rf_train_options *opt, rf_datase
     if (!data || rc != 0)
         rf_datasets_free(d);
     return rc;
+}
+
+int rf_train_status(const rf_model *m, const rf_train_options *opt, int epochs, int *done, int *finished,
+                    int *same, char *err, size_t errlen)
+{
+    *done = *finished = *same = 0;
+    char dir[RF_PATH_MAX], path[RF_PATH_MAX + 64];
+    if (rf_train_dir(m, opt, dir, sizeof dir) != 0) {
+        snprintf(err, errlen, "run folder path too long");
+        return -1;
+    }
+    char *was = read_identity(dir);
+    *same = was && opt->identity && strcmp(was, opt->identity) == 0;
+    free(was);
+    rf_run_path(path, sizeof path, dir, "model.ckpt");
+    if (!*same || access(path, F_OK) != 0)
+        return 0;
+    tensor_names tn;
+    if (tensor_names_make(m, &tn) != 0) {
+        tensor_names_free(&tn);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    rf_ckpt ck;
+    int rc = check_ckpt(&tn, path, RF_CKPT_WHOLE, &ck, err, errlen);
+    tensor_names_free(&tn);
+    if (rc != 0)
+        return -1;
+    *done = (int)ck.epochs;
+    *finished = *done >= epochs;
+    if (!*finished && m->train.early_stopping) {
+        rf_metrics_row *rows = NULL;
+        int n = 0;
+        rf_run_path(path, sizeof path, dir, "metrics.csv");
+        if (rf_metrics_read(path, &rows, &n, err, errlen) != 0)
+            return -1;
+        rf_early_stop es;
+        rf_early_stop_init(&es, &m->train);
+        for (int i = 0; i < n && i < *done; i++)
+            rf_early_stop_update(&es, rows[i].epoch,
+                                 m->train.monitor == RF_MONITOR_VALID_ACC ? rows[i].valid_acc : rows[i].valid_loss);
+        *finished = rf_early_stop_done(&es, *done);
+        free(rows);
+    }
+    return 0;
 }

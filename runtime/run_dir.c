@@ -118,7 +118,7 @@ int rf_file_writable(const char *path, char *err, size_t errlen)
 void rf_remove_stale_temps(const char *dir)
 {
     static const char *const files[] = {"metrics.csv.tmp.", "loss.svg.tmp.", "model.ckpt.tmp.", "best.ckpt.tmp.",
-                                        "last.ckpt.tmp."};
+                                        "last.ckpt.tmp.", "model.id.tmp."};
     DIR *d = opendir(dir);
     if (!d)
         return;

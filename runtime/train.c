@@ -10,6 +10,7 @@
  * continues bit for bit where the checkpoint left off. */
 #include "train.h"
 
+#include "atomic_file.h"
 #include "checkpoint.h"
 #include "hparams.h"
 #include "metrics_csv.h"
@@ -145,6 +146,8 @@ typedef struct {
     rf_early_stop es;
     rf_hparams_buf hp;
     char dir[RF_PATH_MAX];
+    int written;          /* the epoch model.ckpt holds (0: none of this run) */
+    double write_end, write_cost; /* when the run files were last written, and how long that took */
 } run;
 
 /* Mean loss and accuracy of a set under predict (dropout off). */
@@ -214,6 +217,9 @@ static void copy_params(const run *t, float *const *to, float *const *from)
 /* metrics.csv, loss.svg and model.ckpt of the run so far. */
 static int write_run_files(run *t, const rf_metrics_row *rows, int n_rows, char *err, size_t errlen)
 {
+    double t0 = now_seconds();
+    t->written = rows[n_rows - 1].epoch;
+    int rc = 0;
     char path[RF_PATH_MAX + 64];
     rf_run_path(path, sizeof path, t->dir, "metrics.csv");
     if (rf_metrics_write(path, rows, n_rows, err, errlen) != 0)
@@ -221,8 +227,19 @@ static int write_run_files(run *t, const rf_metrics_row *rows, int n_rows, char 
     rf_run_path(path, sizeof path, t->dir, "loss.svg");
     if (rf_plot_loss_svg(path, t->m->name, rows, n_rows, t->m->loss == RF_LOSS_SOFTMAX_CE, err, errlen) != 0)
         return -1;
-    return save_run_ckpt(t, "model.ckpt", t->data, rows[n_rows - 1].epoch, err, errlen);
+    rc = save_run_ckpt(t, "model.ckpt", t->data, rows[n_rows - 1].epoch, err, errlen);
+    t->write_end = now_seconds();
+    t->write_cost = t->write_end - t0;
+    return rc;
 }
+
+/* Whether the run files are written after an epoch that neither is the
+ * last nor improved: when the epochs since the last write took ten times
+ * what that write took. Epochs of seconds (the MLP) are all written; for
+ * epochs of microseconds (the d2l regression) writing three files each
+ * time would be nearly all of the run, and a kill loses at most a few
+ * milliseconds of training, which --resume recomputes bit for bit. */
+static int write_due(const run *t) { return now_seconds() - t->write_end >= 10 * t->write_cost; }
 
 /* ---- report lines ---- */
 
@@ -295,14 +312,14 @@ static int train_epoch(run *t, int epoch, int epochs, int show_progress, rf_metr
         if (!isfinite(loss)) {
             if (show_progress)
                 clear_progress();
-            if (epoch > 1)
+            if (t->written > 0)
                 snprintf(err, errlen, "training diverged: the loss is %s at epoch %d, step %d (of %d); model.ckpt "
                          "keeps the parameters after epoch %d (lower the learning rate?)",
-                         isnan(loss) ? "NaN" : "infinite", epoch, k + 1, steps, epoch - 1);
+                         isnan(loss) ? "NaN" : "infinite", epoch, k + 1, steps, t->written);
             else
-                snprintf(err, errlen, "training diverged: the loss is %s at epoch 1, step %d (of %d), before any "
-                         "epoch finished, so no checkpoint was written (lower the learning rate?)",
-                         isnan(loss) ? "NaN" : "infinite", k + 1, steps);
+                snprintf(err, errlen, "training diverged: the loss is %s at epoch %d, step %d (of %d), before any "
+                         "checkpoint was written (lower the learning rate?)",
+                         isnan(loss) ? "NaN" : "infinite", epoch, k + 1, steps);
             return -1;
         }
         loss_sum += (double)loss * n;
@@ -502,7 +519,6 @@ int rf_train_run(const rf_model *m, const rf_compiled *c, const rf_datasets *dat
     char err[ERRLEN] = "";
     int rc = 1;
     int epochs = rf_train_epochs(m, opt);
-    const char *runs = opt->runs_dir ? opt->runs_dir : "runs";
     int show_progress = !opt->quiet && isatty(STDERR_FILENO);
     int es_on = m->train.early_stopping;
     rf_metrics_row *rows = NULL;
@@ -515,8 +531,8 @@ int rf_train_run(const rf_model *m, const rf_compiled *c, const rf_datasets *dat
         snprintf(err, sizeof err, "out of memory");
         goto fail;
     }
-    if (snprintf(t.dir, sizeof t.dir, "%s/%s", runs, m->name) >= (int)sizeof t.dir) {
-        snprintf(err, sizeof err, "runs folder path too long");
+    if (rf_train_dir(m, opt, t.dir, sizeof t.dir) != 0) {
+        snprintf(err, sizeof err, "run folder path too long");
         goto fail;
     }
     c->init(t.model, m->train.seed);
@@ -527,6 +543,7 @@ int rf_train_run(const rf_model *m, const rf_compiled *c, const rf_datasets *dat
         rf_remove_stale_temps(t.dir);
         if (resume_run(&t, epochs, &rows, &n_rows, err, sizeof err) != 0)
             goto fail;
+        t.written = n_rows;
         int finished = n_rows >= epochs || (es_on && rf_early_stop_done(&t.es, n_rows));
         if (finished && !opt->quiet)
             fprintf(stderr, "regfitc: the run in %s had already finished (epoch %d); nothing left to train\n", t.dir,
@@ -565,6 +582,9 @@ int rf_train_run(const rf_model *m, const rf_compiled *c, const rf_datasets *dat
             unlink(path);
             rf_run_path(path, sizeof path, t.dir, "last.ckpt");
             unlink(path);
+            rf_run_path(path, sizeof path, t.dir, "model.id");
+            if (opt->identity && rf_atomic_write(path, opt->identity, strlen(opt->identity), err, sizeof err) != 0)
+                goto fail;
         }
     }
 
@@ -595,9 +615,12 @@ int rf_train_run(const rf_model *m, const rf_compiled *c, const rf_datasets *dat
         }
         print_epoch_line(m, r);
         int improved = es_on && rf_early_stop_update(&t.es, epoch, monitored(m, r));
-        /* model.ckpt first: when it names this epoch the best, it holds its
-         * parameters itself, so best.ckpt may lag behind it (RELIABILITY.md) */
-        if (write_run_files(&t, rows, n_rows, err, sizeof err) != 0)
+        int last = epoch == epochs || (es_on && rf_early_stop_done(&t.es, epoch));
+        /* An improving epoch is always written, so best.ckpt holds whatever
+         * epoch a later model.ckpt names the best. model.ckpt first: when it
+         * names this epoch the best, it holds its parameters itself, so
+         * best.ckpt may lag behind it (RELIABILITY.md). */
+        if ((epoch == 1 || last || improved || write_due(&t)) && write_run_files(&t, rows, n_rows, err, sizeof err) != 0)
             goto fail;
         if (improved) {
             copy_params(&t, t.best, t.data);

@@ -29,7 +29,22 @@ typedef struct {
     const char *load_path; /* --load, or NULL */
     int resume;            /* --resume: continue RUNS/NAME/ */
     int quiet;             /* no progress bar, no notes on stderr */
+    const char *run_dir;   /* the run folder itself, or NULL: RUNS/NAME (a sweep's points) */
+    const char *identity;  /* the model's identity (model_id.h), or NULL: kept in the run folder
+                              as model.id; --resume refuses a folder whose model.id differs */
 } rf_train_options;
+
+/* The run folder of a run: opt->run_dir, else RUNS/NAME. Returns 0, or -1
+ * when the path does not fit. */
+int rf_train_dir(const rf_model *m, const rf_train_options *opt, char *dir, size_t size);
+
+/* How far the run in a folder got, read from its files without training:
+ * *epochs the epochs model.ckpt holds (0 when there is none), *finished 1
+ * when nothing is left to train (its epochs reached `epochs`, or early
+ * stopping stopped it), *same 1 when its model.id is opt->identity.
+ * Returns 0, or -1 with a message when the files cannot be read. */
+int rf_train_status(const rf_model *m, const rf_train_options *opt, int epochs, int *done, int *finished,
+                    int *same, char *err, size_t errlen);
 
 /* The epochs a run trains to: --epochs, else train.epochs. */
 int rf_train_epochs(const rf_model *m, const rf_train_options *opt);
@@ -40,7 +55,9 @@ int rf_train_epochs(const rf_model *m, const rf_train_options *opt);
  * set size, the --load file, the --resume folder and checkpoints, and that
  * the --save and run folders can be written. Returns 0; 2 when the model
  * file and the data disagree (err then starts "FILE:LINE:COL: error: ");
- * 1 for anything else (a usage or file problem; err is the message). */
+ * 1 for anything else (a usage or file problem; err is the message).
+ * When *data already holds data (loaded for another run of the same data
+ * and seed, as a sweep's points share it), it is checked, not loaded again. */
 int rf_train_preflight(const rf_model *m, const rf_train_options *opt, rf_datasets *data, char *err,
                        size_t errlen);
 
