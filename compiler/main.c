@@ -10,6 +10,8 @@
 #include "build.h"
 #include "emit.h"
 #include "frontend.h"
+#include "model_id.h"
+#include "sweep.h"
 #include "train.h"
 
 #include <errno.h>
@@ -18,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { MODE_RUN, MODE_EMIT, MODE_CHECK, MODE_BENCH };
+enum { MODE_RUN, MODE_EMIT, MODE_CHECK, MODE_BENCH, MODE_SWEEP };
 
 static const char usage_text[] =
     "usage: regfitc [OPTIONS] MODEL.yaml\n"
@@ -31,6 +33,8 @@ static const char usage_text[] =
     "  --emit          only write NAME.c and NAME.h into the output folder\n"
     "  --check         validate only; print layers, parameters, FLOPs per step, memory\n"
     "  --bench         time the specialised training step against the generic kernels\n"
+    "  --sweep KEY=V1,V2,...  train every combination of the values (repeatable; with\n"
+    "                  --seeds N and --jobs J): RUNS/NAME-sweep/results.csv, curve.svg\n"
     "\n"
     "options (also as --option=value; -- ends the options):\n"
     "  -o DIR          output folder for --emit (default: generated/)\n"
@@ -47,6 +51,8 @@ static const char usage_text[] =
     "                  --set optimizer.sgd.lr=0.1 --set decay.0.l2=3 --set train.validation=0.1\n"
     "                  (--epochs and --seed win over --set train.epochs and train.seed)\n"
     "  --steps N       --bench: timed steps per kernel (default: 50)\n"
+    "  --seeds N       --sweep: each point with seeds S, S+1, ... S+N-1 (default: 1)\n"
+    "  --jobs J        --sweep: points run at once (default: one per core)\n"
     "  --quiet         no progress bar and no notes on stderr\n"
     "  --version       print the version and exit\n"
     "  --help          print this help and exit\n"
@@ -92,7 +98,8 @@ static int parse_count(const char *s, unsigned long long max, unsigned long long
 static int flag_takes_value(const char *a)
 {
     static const char *const with_value[] = {"-o", "--data", "--runs", "--save", "--load", "--epochs",
-                                             "--seed", "--threads", "--steps", "--set"};
+                                             "--seed", "--threads", "--steps", "--set", "--sweep",
+                                             "--seeds", "--jobs"};
     for (size_t i = 0; i < sizeof with_value / sizeof with_value[0]; i++)
         if (!strcmp(a, with_value[i]))
             return 1;
@@ -109,13 +116,17 @@ typedef struct {
     int bench_steps;
     const char **sets; /* --set arguments, in order */
     int n_sets;
+    const char **sweeps; /* --sweep arguments, in order */
+    int n_sweeps;
+    int seeds, jobs;     /* --seeds, --jobs (0: not given) */
 } cli;
 
 /* Returns -1 to go on, else an exit code. */
-static int parse_args(int argc, char **argv, cli *c, const char **sets)
+static int parse_args(int argc, char **argv, cli *c, const char **sets, const char **sweeps)
 {
     memset(c, 0, sizeof *c);
     c->sets = sets;
+    c->sweeps = sweeps;
     c->mode = MODE_RUN;
     c->out_dir = "generated";
     c->train.epochs = -1;
@@ -173,6 +184,21 @@ static int parse_args(int argc, char **argv, cli *c, const char **sets)
             if (c->n_sets == MAX_SETS)
                 return usage_error("at most %s --set options, please", MAX_SETS_TEXT);
             c->sets[c->n_sets++] = next;
+        } else if (!strcmp(a, "--sweep")) {
+            NEED_VALUE();
+            if (c->n_sweeps == MAX_SETS)
+                return usage_error("at most %s --sweep options, please", MAX_SETS_TEXT);
+            c->sweeps[c->n_sweeps++] = next;
+        } else if (!strcmp(a, "--seeds")) {
+            NEED_VALUE();
+            if (parse_count(next, 100000, &v) || v == 0)
+                return usage_error("--seeds takes a whole number from 1 to 100000, not '%s'", next);
+            c->seeds = (int)v;
+        } else if (!strcmp(a, "--jobs")) {
+            NEED_VALUE();
+            if (parse_count(next, 1024, &v) || v == 0)
+                return usage_error("--jobs takes a whole number from 1 to 1024, not '%s'", next);
+            c->jobs = (int)v;
         } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
             c->train.quiet = 1;
         } else if (!strcmp(a, "-o")) {
@@ -220,6 +246,16 @@ static int parse_args(int argc, char **argv, cli *c, const char **sets)
     }
     if (modes > 1)
         return usage_error("%s", "--emit, --check and --bench exclude each other");
+    if (c->n_sweeps > 0) {
+        if (modes > 0)
+            return usage_error("%s", "--sweep trains: it does not go with --emit, --check or --bench");
+        if (c->train.resume || c->train.load_path || c->train.save_path)
+            return usage_error("%s", "--sweep keeps each point in its own folder and resumes them itself (run the "
+                                     "same command again); it takes no --resume, --load or --save");
+        c->mode = MODE_SWEEP;
+    } else if (c->seeds || c->jobs) {
+        return usage_error("%s", "--seeds and --jobs go with --sweep");
+    }
     if (c->train.resume && c->train.load_path)
         return usage_error("%s", "--resume continues a run from its own checkpoint; it does not take --load");
     if (!c->model_path)
@@ -255,34 +291,57 @@ static int run_model(const rf_model *m, const cli *c)
 {
     if (m->data.kind == RF_DATA_NONE)
         return no_data(m);
+    rf_train_options opt = c->train;
+    char *identity = rf_model_identity(m, RF_ID_BUT_EPOCHS);
+    if (!identity) {
+        fprintf(stderr, "regfitc: error: out of memory\n");
+        return 1;
+    }
+    opt.identity = identity;
     rf_datasets data;
     memset(&data, 0, sizeof data);
-    int rc = preflight(m, &c->train, &data);
-    if (rc >= 0)
+    int rc = preflight(m, &opt, &data);
+    if (rc >= 0) {
+        free(identity);
         return rc;
+    }
     char err[2048] = "";
     rf_built built;
     rf_build_options bo = {.cflags = env_cflags()};
     if (rf_build(m, &bo, &built, err, sizeof err) != 0) {
         fprintf(stderr, "regfitc: error: %s\n", err);
         rf_datasets_free(&data);
+        free(identity);
         return 1;
     }
     if (!c->train.quiet && !built.cached)
         fprintf(stderr, "regfitc: compiled %s into %s\n", m->name, built.so_path);
-    rc = rf_train_run(m, built.model, &data, &c->train);
+    rc = rf_train_run(m, built.model, &data, &opt);
     rf_build_close(&built);
     rf_datasets_free(&data);
+    free(identity);
     return rc;
 }
 
 int main(int argc, char **argv)
 {
     cli c;
-    const char *sets[MAX_SETS];
-    int rc = parse_args(argc, argv, &c, sets);
+    const char *sets[MAX_SETS], *sweeps[MAX_SETS];
+    int rc = parse_args(argc, argv, &c, sets, sweeps);
     if (rc >= 0)
         return rc;
+    if (c.mode == MODE_SWEEP)
+        return rf_sweep_run(&(rf_sweep_options){.model_path = c.model_path,
+                                                .sets = c.sets,
+                                                .n_sets = c.n_sets,
+                                                .sweeps = c.sweeps,
+                                                .n_sweeps = c.n_sweeps,
+                                                .seeds = c.seeds ? c.seeds : 1,
+                                                .jobs = c.jobs,
+                                                .has_seed = c.has_seed,
+                                                .seed = c.seed,
+                                                .cflags = env_cflags(),
+                                                .train = c.train});
 
     rf_model m;
     rc = rf_load_model_set(c.model_path, c.sets, c.n_sets, &m, stderr, NULL);
@@ -320,6 +379,7 @@ int main(int argc, char **argv)
                                                   .quiet = c.train.quiet});
         break;
     case MODE_RUN:
+    case MODE_SWEEP:
         rc = run_model(&m, &c);
         break;
     }
