@@ -8,8 +8,11 @@
 2. The same sweep against 35 back-to-back `regfitc --set ... --seed ...`
    single runs, warm build cache both.
 3. The seed MLP dropout sweep (p in 0, 0.2, 0.5 for each dropout layer,
-   5 epochs): its wall time against the sum of its points' training times
-   (results.csv's seconds) divided by the cores the points used.
+   5 epochs), with --threads 1 so that every point uses one core: its wall
+   time against the sum of its points' training times (results.csv's
+   seconds) divided by the cores the points used. (By default the last
+   points get the cores the finished ones leave, which shortens the wall
+   time but hides how much core time each point took.)
 
 Each command runs in a fresh runs folder; the commands alternate, the
 median of --repeats is kept.
@@ -87,8 +90,8 @@ def main():
     cores = os.cpu_count() or 1
     for _ in range(args.repeats):
         runs = fresh()
-        wall = timed([exe, mlp, "--quiet", "--runs", runs, "--sweep", "layers.2.dropout=0,0.2,0.5", "--sweep",
-                      "layers.5.dropout=0,0.2,0.5"])
+        wall = timed([exe, mlp, "--quiet", "--threads", "1", "--runs", runs, "--sweep", "layers.2.dropout=0,0.2,0.5",
+                      "--sweep", "layers.5.dropout=0,0.2,0.5"])
         with open(os.path.join(runs, "mlp_dropout-sweep", "results.csv")) as f:
             train = sum(float(r["seconds"]) for r in csv.DictReader(f))
         shutil.rmtree(runs)

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -573,7 +574,8 @@ static void print_point_line(const sweep *s, const point *p, int index, const ch
 
 /* ---- running the points ---- */
 
-static pid_t launch(const sweep *s, point *p, const rf_train_options *base, int threads)
+static pid_t launch(const sweep *s, point *p, const rf_train_options *base, int threads,
+                    const volatile int *threads_live)
 {
     char log[RF_PATH_MAX + 64], err[ERRLEN];
     if (rf_make_dirs(p->dir, err, sizeof err) != 0) {
@@ -599,6 +601,7 @@ static pid_t launch(const sweep *s, point *p, const rf_train_options *base, int 
     opt.resume = p->resume;
     opt.quiet = 1;
     opt.threads = threads;
+    opt.threads_live = threads_live;
     int rc = rf_train_run(&p->m, s->builds[p->build].model, &s->data[p->data], &opt);
     fflush(stdout);
     _exit(rc);
@@ -616,8 +619,15 @@ static int run_points(sweep *s, const rf_train_options *base)
     int jobs = o->jobs > 0 ? o->jobs : (int)(todo < cores ? (todo > 0 ? todo : 1) : cores);
     int threads = o->train.threads > 0 ? o->train.threads : (int)(cores / jobs > 0 ? cores / jobs : 1);
     pid_t *pids = calloc((size_t)s->n_points, sizeof *pids);
-    if (!pids)
+    /* Each running point's thread count, shared with its child: when the
+     * last points are running and cores fall idle, they get those cores
+     * (only when the thread count is the sweep's own choice). */
+    size_t live_bytes = sizeof(int) * (size_t)s->n_points;
+    int *live = mmap(NULL, live_bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (!pids || live == MAP_FAILED) {
+        free(pids);
         return 1;
+    }
     int failed = 0, running = 0, next = 0;
     char err[ERRLEN];
     for (;;) {
@@ -627,7 +637,8 @@ static int run_points(sweep *s, const rf_train_options *base)
                 next++;
                 continue;
             }
-            pids[next] = launch(s, p, base, threads);
+            live[next] = threads;
+            pids[next] = launch(s, p, base, threads, &live[next]);
             if (pids[next] < 0) {
                 p->status = -1;
                 failed++;
@@ -663,8 +674,16 @@ static int run_points(sweep *s, const rf_train_options *base)
                 fflush(stdout);
             }
         }
+        int waiting = 0;
+        for (int i = next; i < s->n_points; i++)
+            waiting += s->points[i].status == 0;
+        if (waiting == 0 && running > 0 && o->train.threads == 0)
+            for (int i = 0; i < s->n_points; i++)
+                if (pids[i] > 0)
+                    __atomic_store_n(&live[i], (int)(cores / running > 0 ? cores / running : 1), __ATOMIC_RELAXED);
     }
     free(pids);
+    munmap(live, live_bytes);
     return failed ? 1 : 0;
 }
 

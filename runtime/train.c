@@ -147,6 +147,8 @@ typedef struct {
     rf_hparams_buf hp;
     char dir[RF_PATH_MAX];
     int written;          /* the epoch model.ckpt holds (0: none of this run) */
+    const volatile int *threads_live; /* see rf_train_options */
+    int threads;          /* the count set last, 0: OpenMP's default */
     double write_end, write_cost; /* when the run files were last written, and how long that took */
 } run;
 
@@ -308,6 +310,8 @@ static int train_epoch(run *t, int epoch, int epochs, int show_progress, rf_metr
         for (int r = 0; r < n; r++)
             t->rows[r] = subset_row(s, t->perm[start + r]);
         gather(s->d, t->rows, n, t->xb, t->lb, t->yb);
+        if (t->threads_live && *t->threads_live > 0 && *t->threads_live != t->threads)
+            c->set_threads(t->threads = *t->threads_live);
         float loss = c->train_step(t->model, t->xb, s->d->labels ? (const void *)t->lb : (const void *)t->yb, n);
         if (!isfinite(loss)) {
             if (show_progress)
@@ -531,6 +535,8 @@ int rf_train_run(const rf_model *m, const rf_compiled *c, const rf_datasets *dat
         snprintf(err, sizeof err, "out of memory");
         goto fail;
     }
+    t.threads = opt->threads;
+    t.threads_live = opt->threads_live;
     if (rf_train_dir(m, opt, t.dir, sizeof t.dir) != 0) {
         snprintf(err, sizeof err, "run folder path too long");
         goto fail;

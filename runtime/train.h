@@ -32,6 +32,9 @@ typedef struct {
     const char *run_dir;   /* the run folder itself, or NULL: RUNS/NAME (a sweep's points) */
     const char *identity;  /* the model's identity (model_id.h), or NULL: kept in the run folder
                               as model.id; --resume refuses a folder whose model.id differs */
+    const volatile int *threads_live; /* or NULL: a thread count another process may raise while
+                              the run trains (a sweep gives a point the cores the finished points
+                              left); read before every step. The results do not depend on it. */
 } rf_train_options;
 
 /* The run folder of a run: opt->run_dir, else RUNS/NAME. Returns 0, or -1
