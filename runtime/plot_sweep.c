@@ -24,7 +24,7 @@
 #define RIGHT_PAD 16.0      /* the canvas beyond the frame (or the legend right of it) */
 #define OUTSIDE_GAP 16.0    /* from the frame to a legend right of it */
 #define STUB 40.0           /* a log x axis's stub for the value 0, left of the break */
-#define LABEL_MAX 40        /* characters of a legend label at most */
+#define LABEL_MAX 48        /* characters of a legend label at most (two swept keys and their values fit) */
 #define COLUMNS_LABEL_MAX 28 /* in a legend of several columns */
 #define KEY_MAX 20          /* of them, characters of the key in "KEY=VALUE" */
 #define TITLE_MAX 70        /* characters of an axis title */

@@ -65,7 +65,7 @@ typedef struct {
  * off (the seeds of one point of the grid) share a colour and one legend
  * entry, labelled without the seed; they are drawn as thin lines. Entries
  * in order of first appearance, in a legend right of the frame (in
- * columns when there are many; labels cut in the middle to 40 characters,
+ * columns when there are many; labels cut in the middle to 48 characters,
  * 28 with several columns); a NULL label reads "(no label)". Test losses
  * that are not finite and positive are left out and the line breaks
  * there; a point with neighbours on neither side gets a dot; a curve
