@@ -4,6 +4,7 @@
  *   regfitc --emit [-o DIR] MODEL.yaml    write NAME.c and NAME.h
  *   regfitc --check MODEL.yaml            validate and summarise
  *   regfitc --bench MODEL.yaml            specialised vs generic kernels
+ *   regfitc --sweep K=V1,V2 MODEL.yaml    every combination of the values (sweep.h)
  *
  * Exit codes: 0 success, 1 a run failed, 2 bad model file or usage. */
 #include "bench.h"
