@@ -48,7 +48,7 @@ int rf_sweep_run(const rf_sweep_options *o)
         point *p = &s.points[i];
         if (p->status != 1)
             continue;
-        if (sw_read_result(&s, p, err, sizeof err) != 0) {
+        if (sw_read_result(p, err, sizeof err) != 0) {
             fprintf(stderr, "regfitc: error: %s\n", err);
             rc = 1;
             goto done;

@@ -75,7 +75,8 @@ int sw_check_keys_matter(sweep *s);
 int sw_prepare(sweep *s, rf_train_options *base);
 /* The points still to run, J at a time. 0, or 1 when one failed. */
 int sw_run_points(sweep *s, const rf_train_options *base);
-int sw_read_result(const sweep *s, point *p, char *err, size_t errlen);
+/* The point's results from its folder (metrics.csv, model.ckpt). 0, or -1 with a message. */
+int sw_read_result(point *p, char *err, size_t errlen);
 void sw_print_point_line(const sweep *s, const point *p, int index, const char *note);
 int sw_write_results(const sweep *s, char *err, size_t errlen);
 int sw_write_plots(const sweep *s, char *err, size_t errlen);

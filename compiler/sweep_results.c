@@ -5,6 +5,7 @@
 
 #include "atomic_file.h"
 #include "checkpoint.h"
+#include "model_tensors.h"
 #include "plot_sweep.h"
 
 #include <math.h>
@@ -14,7 +15,7 @@
 
 /* ---- results of a point, from its folder ---- */
 
-int sw_read_result(const sweep *s, point *p, char *err, size_t errlen)
+int sw_read_result(point *p, char *err, size_t errlen)
 {
     const rf_model *m = &p->m;
     char path[RF_PATH_MAX + 64];
@@ -24,29 +25,11 @@ int sw_read_result(const sweep *s, point *p, char *err, size_t errlen)
     if (rf_metrics_read(path, &p->rows, &p->n_rows, err, errlen) != 0)
         return -1;
     /* the parameters, the epochs and the best epoch from model.ckpt */
-    int per = rf_model_state_per_param(m), n = m->n_params * (1 + per);
-    char (*names)[RF_PARAM_NAME_MAX + 16] = calloc((size_t)n + 1, sizeof *names);
-    const char **ptrs = calloc((size_t)n + 1, sizeof *ptrs);
-    int *sizes = calloc((size_t)n + 1, sizeof *sizes);
-    float **data = calloc((size_t)n + 1, sizeof *data);
-    int rc = names && ptrs && sizes && data ? 0 : -1;
-    for (int i = 0; rc == 0 && i < m->n_params; i++) {
-        snprintf(names[i], sizeof names[i], "%s", m->params[i].name);
-        sizes[i] = (int)m->params[i].size;
-        for (int k = 0; k < per; k++) {
-            int j = m->n_params + i * per + k;
-            snprintf(names[j], sizeof names[j], "%s.%s", m->params[i].name, rf_model_state_suffix(m, k));
-            sizes[j] = sizes[i];
-        }
-    }
-    for (int i = 0; rc == 0 && i < n; i++) {
-        ptrs[i] = names[i];
-        if (!(data[i] = malloc(sizeof(float) * (size_t)(sizes[i] + 1))))
-            rc = -1;
-    }
+    rf_model_tensors tn;
+    int rc = rf_model_tensors_make(m, 1, &tn);
     if (rc != 0)
         snprintf(err, errlen, "out of memory");
-    rf_ckpt ck = {.n_params = m->n_params, .n_state = m->n_params * per, .names = ptrs, .sizes = sizes, .data = data};
+    rf_ckpt ck = rf_model_tensors_ckpt(&tn);
     rf_run_path(path, sizeof path, p->dir, "model.ckpt");
     if (rc == 0)
         rc = rf_ckpt_load(path, &ck, RF_CKPT_WHOLE, NULL, err, errlen);
@@ -54,17 +37,12 @@ int sw_read_result(const sweep *s, point *p, char *err, size_t errlen)
     p->norms = rc == 0 ? calloc((size_t)m->n_params + 1, sizeof *p->norms) : NULL;
     for (int i = 0; p->norms && i < m->n_params; i++) {
         double sum = 0;
-        for (int k = 0; k < sizes[i]; k++)
-            sum += (double)data[i][k] * data[i][k];
+        for (int k = 0; k < tn.sizes[i]; k++)
+            sum += (double)tn.data[i][k] * tn.data[i][k];
         p->norms[i] = sqrt(sum);
     }
-    for (int i = 0; data && i < n; i++)
-        free(data[i]);
-    free(data);
-    free(names);
-    free(ptrs);
-    free(sizes);
-    if (rc != 0)
+    rf_model_tensors_free(&tn);
+    if (rc != 0 || !p->norms)
         return -1;
     if (p->n_rows < (int)ck.epochs || ck.epochs == 0) {
         snprintf(err, errlen, "%s: metrics.csv has %d epochs, model.ckpt %u", p->dir, p->n_rows, ck.epochs);
@@ -77,7 +55,6 @@ int sw_read_result(const sweep *s, point *p, char *err, size_t errlen)
     p->seconds = 0;
     for (int i = 0; i < p->n_rows; i++)
         p->seconds += isnan(p->rows[i].seconds) ? 0 : p->rows[i].seconds;
-    (void)s;
     return 0;
 }
 

@@ -107,7 +107,7 @@ int sw_run_points(sweep *s, const rf_train_options *base)
             point *p = &s->points[i];
             running--;
             pids[i] = 0;
-            if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && sw_read_result(s, p, err, sizeof err) == 0) {
+            if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && sw_read_result(p, err, sizeof err) == 0) {
                 p->status = 2;
                 sw_print_point_line(s, p, i, "");
             } else {

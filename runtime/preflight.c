@@ -7,6 +7,7 @@
 #include "checkpoint.h"
 #include "file_read.h"
 #include "metrics_csv.h"
+#include "model_tensors.h"
 #include "protocol.h"
 #include "run_dir.h"
 
@@ -15,53 +16,11 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The checkpoint tensors of a model as its compiled code names them:
- * the parameters, then state k of parameter i as "NAME.SUFFIX" at
- * i * per + k (emit_model.c). */
-typedef struct {
-    int n_params, n_state;
-    char (*names)[RF_PARAM_NAME_MAX + 16];
-    const char **name_ptrs;
-    int *sizes;
-} tensor_names;
-
-static int tensor_names_make(const rf_model *m, tensor_names *tn)
-{
-    int per = rf_model_state_per_param(m), n = m->n_params * (1 + per);
-    memset(tn, 0, sizeof *tn);
-    tn->n_params = m->n_params;
-    tn->n_state = m->n_params * per;
-    tn->names = calloc((size_t)n + 1, sizeof *tn->names);
-    tn->name_ptrs = calloc((size_t)n + 1, sizeof *tn->name_ptrs);
-    tn->sizes = calloc((size_t)n + 1, sizeof *tn->sizes);
-    if (!tn->names || !tn->name_ptrs || !tn->sizes)
-        return -1;
-    for (int i = 0; i < m->n_params; i++) {
-        snprintf(tn->names[i], sizeof tn->names[i], "%s", m->params[i].name);
-        tn->sizes[i] = (int)m->params[i].size;
-        for (int k = 0; k < per; k++) {
-            int j = m->n_params + i * per + k;
-            snprintf(tn->names[j], sizeof tn->names[j], "%s.%s", m->params[i].name, rf_model_state_suffix(m, k));
-            tn->sizes[j] = (int)m->params[i].size;
-        }
-    }
-    for (int i = 0; i < n; i++)
-        tn->name_ptrs[i] = tn->names[i];
-    return 0;
-}
-
-static void tensor_names_free(tensor_names *tn)
-{
-    free(tn->names);
-    free(tn->name_ptrs);
-    free(tn->sizes);
-}
-
 /* Checks a checkpoint file against the model without keeping anything. */
-static int check_ckpt(const tensor_names *tn, const char *path, rf_ckpt_mode mode, rf_ckpt *out, char *err,
+static int check_ckpt(const rf_model_tensors *tn, const char *path, rf_ckpt_mode mode, rf_ckpt *out, char *err,
                       size_t errlen)
 {
-    rf_ckpt ck = {.n_params = tn->n_params, .n_state = tn->n_state, .names = tn->name_ptrs, .sizes = tn->sizes};
+    rf_ckpt ck = rf_model_tensors_ckpt(tn);
     int rc = rf_ckpt_load(path, &ck, mode, NULL, err, errlen);
     if (out)
         *out = ck;
@@ -110,7 +69,7 @@ static void first_difference(const char *was, const char *now, char *out, size_t
 }
 
 /* --resume: the folder holds a run of this model that can be continued. */
-static int check_resume(const rf_model *m, const tensor_names *tn, const char *dir, const char *identity,
+static int check_resume(const rf_model *m, const rf_model_tensors *tn, const char *dir, const char *identity,
                         char *err, size_t errlen)
 {
     char path[RF_PATH_MAX + 64];
@@ -181,9 +140,9 @@ int rf_train_preflight(const rf_model *m, const rf_train_options *opt, rf_datase
         return 1;
     }
     /* The files first: they are quick to check, the data may not be. */
-    tensor_names tn;
-    if (tensor_names_make(m, &tn) != 0) {
-        tensor_names_free(&tn);
+    rf_model_tensors tn;
+    if (rf_model_tensors_make(m, 0, &tn) != 0) {
+        rf_model_tensors_free(&tn);
         snprintf(err, errlen, "out of memory");
         return 1;
     }
@@ -192,7 +151,7 @@ int rf_train_preflight(const rf_model *m, const rf_train_options *opt, rf_datase
         bad = check_ckpt(&tn, opt->load_path, RF_CKPT_PARAMS, NULL, err, errlen) != 0;
     if (!bad && opt->resume)
         bad = check_resume(m, &tn, dir, opt->identity, err, errlen) != 0;
-    tensor_names_free(&tn);
+    rf_model_tensors_free(&tn);
     if (bad)
         return 1;
     if (opt->save_path && rf_file_writable(opt->save_path, err, errlen) != 0)
@@ -235,15 +194,15 @@ int rf_train_status(const rf_model *m, const rf_train_options *opt, int epochs, 
     rf_run_path(path, sizeof path, dir, "model.ckpt");
     if (!*same || access(path, F_OK) != 0)
         return 0;
-    tensor_names tn;
-    if (tensor_names_make(m, &tn) != 0) {
-        tensor_names_free(&tn);
+    rf_model_tensors tn;
+    if (rf_model_tensors_make(m, 0, &tn) != 0) {
+        rf_model_tensors_free(&tn);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
     rf_ckpt ck;
     int rc = check_ckpt(&tn, path, RF_CKPT_WHOLE, &ck, err, errlen);
-    tensor_names_free(&tn);
+    rf_model_tensors_free(&tn);
     if (rc != 0)
         return -1;
     *done = (int)ck.epochs;
@@ -256,9 +215,7 @@ int rf_train_status(const rf_model *m, const rf_train_options *opt, int epochs, 
             return -1;
         rf_early_stop es;
         rf_early_stop_init(&es, &m->train);
-        for (int i = 0; i < n && i < *done; i++)
-            rf_early_stop_update(&es, rows[i].epoch,
-                                 m->train.monitor == RF_MONITOR_VALID_ACC ? rows[i].valid_acc : rows[i].valid_loss);
+        rf_early_stop_replay(&es, &m->train, rows, n < *done ? n : *done);
         *finished = rf_early_stop_done(&es, *done);
         free(rows);
     }

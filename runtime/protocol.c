@@ -86,6 +86,17 @@ int rf_early_stop_update(rf_early_stop *es, int epoch, double v)
     return better;
 }
 
+double rf_early_stop_value(const rf_train *t, const rf_metrics_row *r)
+{
+    return t->monitor == RF_MONITOR_VALID_ACC ? r->valid_acc : r->valid_loss;
+}
+
+void rf_early_stop_replay(rf_early_stop *es, const rf_train *t, const rf_metrics_row *rows, int n)
+{
+    for (int i = 0; i < n; i++)
+        rf_early_stop_update(es, rows[i].epoch, rf_early_stop_value(t, &rows[i]));
+}
+
 int rf_early_stop_done(const rf_early_stop *es, int epoch)
 {
     return es->patience > 0 && epoch - es->best_epoch >= es->patience;

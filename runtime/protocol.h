@@ -5,6 +5,7 @@
 #ifndef RF_PROTOCOL_H
 #define RF_PROTOCOL_H
 
+#include "metrics_csv.h"
 #include "model.h"
 
 #include <stdint.h>
@@ -39,6 +40,13 @@ void rf_early_stop_init(rf_early_stop *es, const rf_train *t);
 /* Takes epoch's monitored value. Returns 1 when it improved on the best by
  * more than min_delta (the first finite value always does); NaN never does. */
 int rf_early_stop_update(rf_early_stop *es, int epoch, double value);
+
+/* The monitored value of a metrics row (valid_loss or valid_acc). */
+double rf_early_stop_value(const rf_train *t, const rf_metrics_row *r);
+
+/* Takes rows[0..n) as update would have, epoch by epoch (a resumed run
+ * recovers its state from metrics.csv). */
+void rf_early_stop_replay(rf_early_stop *es, const rf_train *t, const rf_metrics_row *rows, int n);
 
 /* 1 when patience epochs have passed since the best one. */
 int rf_early_stop_done(const rf_early_stop *es, int epoch);

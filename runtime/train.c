@@ -342,11 +342,6 @@ static int train_epoch(run *t, int epoch, int epochs, int show_progress, rf_metr
     return 0;
 }
 
-static double monitored(const rf_model *m, const rf_metrics_row *r)
-{
-    return m->train.monitor == RF_MONITOR_VALID_ACC ? r->valid_acc : r->valid_loss;
-}
-
 /* Sets the epoch's learning rate in the compiled model. */
 static void set_epoch_lr(run *t, double lr)
 {
@@ -481,8 +476,7 @@ static int resume_run(run *t, int epochs, rf_metrics_row **rows, int *n_rows, ch
     *n_rows = done;
     free(read);
     if (m->train.early_stopping) {
-        for (int i = 0; i < done; i++)
-            rf_early_stop_update(&t->es, (*rows)[i].epoch, monitored(m, &(*rows)[i]));
+        rf_early_stop_replay(&t->es, &m->train, *rows, done);
         if (t->es.best_epoch != best_epoch) {
             snprintf(err, errlen, "model.ckpt's best epoch %d disagrees with metrics.csv's (%d): the run folder %s "
                      "cannot be resumed", best_epoch, t->es.best_epoch, t->dir);
@@ -620,7 +614,7 @@ int rf_train_run(const rf_model *m, const rf_compiled *c, const rf_datasets *dat
             goto fail;
         }
         print_epoch_line(m, r);
-        int improved = es_on && rf_early_stop_update(&t.es, epoch, monitored(m, r));
+        int improved = es_on && rf_early_stop_update(&t.es, epoch, rf_early_stop_value(&m->train, r));
         int last = epoch == epochs || (es_on && rf_early_stop_done(&t.es, epoch));
         /* An improving epoch is always written, so best.ckpt holds whatever
          * epoch a later model.ckpt names the best. model.ckpt first: when it
