@@ -1,7 +1,7 @@
 /* A model's identity: everything a training run's result depends on, as
- * text, one `key: value` line each (numbers exact: %.17g reads back as the same double). Positions,
- * the file's path and bytes and comments are not part of it, so the same
- * model written another way has the same identity.
+ * text, one `key: value` line each (numbers exact: %.17g reads back as the
+ * same double). Positions, the file's path and bytes and comments are not
+ * part of it, so the same model written another way has the same identity.
  *
  * A run folder keeps the identity of the model that trained it (model.id),
  * so --resume can refuse to continue a run with another model, and a sweep

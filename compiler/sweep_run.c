@@ -113,10 +113,9 @@ int sw_run_points(sweep *s, const rf_train_options *base)
             } else {
                 p->status = -1;
                 failed++;
-                printf("point %d/%d: %s: failed (%s %d); its report is in %s/log.txt\n", i + 1, s->n_points, p->label,
-                       WIFEXITED(status) ? "exit" : "signal", WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
-                       p->dir);
-                fflush(stdout);
+                fprintf(stderr, "regfitc: error: point %d/%d (%s) failed (%s %d); its report is in %s/log.txt\n",
+                        i + 1, s->n_points, p->label, WIFEXITED(status) ? "exit" : "signal",
+                        WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), p->dir);
             }
         }
         int waiting = 0;

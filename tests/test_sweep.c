@@ -305,6 +305,25 @@ static void test_killed_and_rerun_ends_the_same(void)
     snprintf(model, sizeof model, "%s", tmp_path("wd.yaml"));
 }
 
+static void test_a_failed_point(void)
+{
+    /* lr 1000 diverges: that point fails, the others finish and are in results.csv, exit 1 */
+    rf_run_result r = sweep("failing", "--sweep optimizer.sgd.lr=0.003,1000,0.001");
+    CU_ASSERT_EQUAL(r.status, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "regfitc: error: point 2/3 (optimizer.sgd.lr=1000, seed 5) failed (exit 1); "
+                                         "its report is in "));
+    CU_ASSERT_EQUAL(count_lines(r.out, "point "), 2);
+    char *csv = read_text("%s/%s/wd-sweep/results.csv", rf_test_tmpdir(), "failing");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(csv);
+    CU_ASSERT_EQUAL(count_lines(csv, ""), 3);
+    CU_ASSERT_PTR_NULL(strstr(csv, "\n1000,"));
+    free(csv);
+    char *log = read_text("%s/%s/wd-sweep/optimizer.sgd.lr=1000_seed=5/log.txt", rf_test_tmpdir(), "failing");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "training diverged"));
+    free(log);
+}
+
 /* A bad sweep: exit 2, the message, and nothing trained or created. */
 static void expect_refusal(const char *extra, const char *says)
 {
@@ -353,6 +372,7 @@ int main(int argc, char **argv)
         {"--jobs 1, 2 and 4 give the same results.csv", test_jobs_do_not_change_results},
         {"a rerun trains nothing; more epochs continue the points", test_rerun_skips_finished_points},
         {"killed at random moments and rerun, the same results", test_killed_and_rerun_ends_the_same},
+        {"a failed point: the others finish, exit 1", test_a_failed_point},
         {"bad sweeps are refused before anything trains", test_bad_sweeps},
         {NULL, NULL},
     };
