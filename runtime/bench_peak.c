@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#if defined(__FMA__) && defined(__AVX__)
+#if defined(__AVX512F__) || (defined(__FMA__) && defined(__AVX__))
 #include <immintrin.h>
 #endif
 
@@ -21,31 +21,49 @@ static double seconds(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+/* The widest FMA the target has: 512-bit with AVX-512 (16 floats; Zen 4
+ * splits it over its 256-bit units, Zen 5 has two full-width pipes), else
+ * 256-bit. ACC independent accumulators cover 2 FMA pipes x 4-5 cycles of
+ * latency with room to spare (32 zmm registers, 16 ymm). */
+#if defined(__AVX512F__)
+typedef __m512 peak_vec;
+#define PEAK_LANES 16
+#define PEAK_SET1 _mm512_set1_ps
+#define PEAK_FMA _mm512_fmadd_ps
+#define PEAK_ADD _mm512_add_ps
+#define PEAK_STORE _mm512_storeu_ps
+#define PEAK_ACC 16
+#elif defined(__FMA__) && defined(__AVX__)
+typedef __m256 peak_vec;
+#define PEAK_LANES 8
+#define PEAK_SET1 _mm256_set1_ps
+#define PEAK_FMA _mm256_fmadd_ps
+#define PEAK_ADD _mm256_add_ps
+#define PEAK_STORE _mm256_storeu_ps
+#define PEAK_ACC 12
+#endif
+
 double rf_bench_fma_peak_gflops(long iterations)
 {
     double t0 = seconds();
     float sink = 0;
-#if defined(__FMA__) && defined(__AVX__)
-    /* 12 independent accumulators: 2 FMA pipes x 4-5 cycles latency on Zen 3 */
-    __m256 a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-7f);
-    __m256 c0 = _mm256_set1_ps(0.f), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
-    __m256 c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
+#ifdef PEAK_LANES
+    peak_vec a = PEAK_SET1(0.999999f), b = PEAK_SET1(1e-7f), c[PEAK_ACC];
+    for (int k = 0; k < PEAK_ACC; k++)
+        c[k] = PEAK_SET1(0.f);
     for (long i = 0; i < iterations; i++) {
-        c0 = _mm256_fmadd_ps(c0, a, b); c1 = _mm256_fmadd_ps(c1, a, b);
-        c2 = _mm256_fmadd_ps(c2, a, b); c3 = _mm256_fmadd_ps(c3, a, b);
-        c4 = _mm256_fmadd_ps(c4, a, b); c5 = _mm256_fmadd_ps(c5, a, b);
-        c6 = _mm256_fmadd_ps(c6, a, b); c7 = _mm256_fmadd_ps(c7, a, b);
-        c8 = _mm256_fmadd_ps(c8, a, b); c9 = _mm256_fmadd_ps(c9, a, b);
-        c10 = _mm256_fmadd_ps(c10, a, b); c11 = _mm256_fmadd_ps(c11, a, b);
+        /* a fixed count: the compiler unrolls it and keeps c in registers */
+        for (int k = 0; k < PEAK_ACC; k++)
+            c[k] = PEAK_FMA(c[k], a, b);
     }
-    __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(c0, c1), _mm256_add_ps(c2, c3)),
-                             _mm256_add_ps(_mm256_add_ps(c4, c5), _mm256_add_ps(c6, c7)));
-    s = _mm256_add_ps(s, _mm256_add_ps(_mm256_add_ps(c8, c9), _mm256_add_ps(c10, c11)));
-    float lanes[8];
-    _mm256_storeu_ps(lanes, s);
-    for (int i = 0; i < 8; i++)
+    peak_vec sum = c[0];
+    for (int k = 1; k < PEAK_ACC; k++)
+        sum = PEAK_ADD(sum, c[k]);
+    float lanes[PEAK_LANES];
+    PEAK_STORE(lanes, sum);
+    for (int i = 0; i < PEAK_LANES; i++)
         sink += lanes[i];
-    double flops = 12.0 * 8 * 2 * iterations;
+    double flops = (double)PEAK_ACC * PEAK_LANES * 2 * iterations;
 #else
     float c[16] = {0};
     for (long i = 0; i < iterations; i++)
