@@ -60,9 +60,9 @@ plot_metrics() {
     exe=$build/plot_metrics
     cc=${CC:-clang}
     command -v "$cc" >/dev/null 2>&1 || cc=cc
-    "$cc" -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -O2 -I"$root/runtime" -o "$exe" \
+    "$cc" -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -O2 -I"$root/runtime" -I"$root/common" -o "$exe" \
         "$here/plot_metrics.c" "$root/runtime/metrics_csv.c" "$root/runtime/plot_svg.c" \
-        "$root/runtime/plot_axes.c" "$root/runtime/atomic_file.c" "$root/runtime/file_read.c" -lz -lm
+        "$root/runtime/plot_axes.c" "$root/common/atomic_file.c" "$root/common/file_read.c" -lz -lm
     "$exe" "$@"
 }
 

@@ -27,7 +27,7 @@ typedef struct {
  * distinct group (same colour family per loss kind, distinguished per group by colour with a legend
  * saying "KEY2=VALUE"); log y for losses; for classification a second panel with accuracy (linear y).
  * Points in any order; x values appear in order of first appearance for categories. Title and key
- * names XML-escaped. Written atomically (runtime/atomic_file.h). Returns 0 or -1 with a message.
+ * names XML-escaped. Written atomically (common/atomic_file.h). Returns 0 or -1 with a message.
  *
  * Details: the x axis is categorical as soon as one x is not finite. Two
  * points have the same x when both x are finite and equal, or else when

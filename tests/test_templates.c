@@ -1,4 +1,4 @@
-/* The code templates of compiler/templates/ compiled and tested on their own, as
+/* The code templates of compiler/emit/templates/ compiled and tested on their own, as
  * real C: the product driver (micro-kernel, column tails, last rows, the
  * transposed store) against a double-precision product over shapes that reach
  * every path, and the vector dropout bits against runtime/rf_random.h. This

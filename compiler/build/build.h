@@ -20,6 +20,9 @@
 #include "model.h"
 #include "rf_abi.h"
 
+/* The flags generated code is built with unless told otherwise. */
+#define RF_DEFAULT_CFLAGS "-O3 -march=native -fopenmp"
+
 typedef struct {
     const char *cc;          /* NULL: $CC, else "clang" (split on spaces: "ccache clang" works) */
     const char *cflags;      /* NULL: "-O3 -march=native -fopenmp" */
@@ -39,8 +42,7 @@ typedef struct {
  * the cache (see above), then dlopen()s it and checks the loaded table
  * against the model (name, shapes, parameter names and sizes). Compiled
  * with `-std=c11 -fPIC -shared -fvisibility=hidden` + cflags +
- * `-I<regfitc source>/runtime` (REGFIT_SOURCE_DIR, overridden by
- * $REGFIT_HOME) + `-lm -Wl,-Bsymbolic`; only rf_compiled_model is exported.
+ * `-I<rf_home()>/runtime` (home.h) + `-lm -Wl,-Bsymbolic`; only rf_compiled_model is exported.
  * Returns 0, or -1 with a message in err; when the compile fails, err holds
  * the command's exit status and the compiler's messages (its stdout and
  * stderr, cut to fit err). Nothing is printed except the command line

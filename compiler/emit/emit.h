@@ -18,7 +18,7 @@
 int rf_emit_source(const rf_model *m, char **h_text, char **c_text);
 
 /* Writes DIR/NAME.h and DIR/NAME.c (creating DIR if missing): both or neither, each whole
-   (runtime/atomic_file.h: both go to temporary files, then are renamed into place; only a
+   (common/atomic_file.h: both go to temporary files, then are renamed into place; only a
    failing rename between the two could leave one new), and a file already holding its
    text is left as it is. *written: how many were written (0 to 2). Returns 0, or -1 with
    a message in err. */

@@ -15,7 +15,7 @@
  * not depend on the number of threads. Columns past the last whole vector
  * (fewer than VL) take a scalar tile; rows past the last whole block of MR
  * take one-row tiles. The kernels themselves are real C in
- * compiler/templates/ (vector.h, product.h), copied section by section. */
+ * compiler/emit/templates/ (vector.h, product.h), copied section by section. */
 #include "emit_internal.h"
 
 #include <stdio.h>

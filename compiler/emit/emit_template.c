@@ -1,4 +1,4 @@
-/* Sections of the code templates (compiler/templates: vector.h and product.h, embedded at
+/* Sections of the code templates (compiler/emit/templates: vector.h and product.h, embedded at
  * build time) copied into a generated file with NAME_ renamed to the model's prefix. */
 #include "emit_internal.h"
 

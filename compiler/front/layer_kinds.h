@@ -38,7 +38,7 @@
     X(LEAKY_RELU, leaky_relu, 1, x > 0.0f ? x : a * x, y > 0.0f ? dy : a * dy,                     \
       vselect(x > 0.0f, x, a * x), vselect(y > 0.0f, dy, a * dy), 1)
 
-/* The optimizers: X(ENUM, "yaml name"). Their update bodies are in compiler/emit_update.c
+/* The optimizers: X(ENUM, "yaml name"). Their update bodies are in compiler/emit/emit_update.c
  * and runtime/generic_update.c; their state is rf_model_state_per_param (model.h). */
 #define RF_OPTIMIZERS(X)                                                                           \
     X(SGD, "sgd")                                                                                  \

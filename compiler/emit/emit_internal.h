@@ -84,7 +84,7 @@ void rf_emit_init(rf_codebuf *cb, const rf_plan *p);
  * (NAME_-prefixed and static). */
 void rf_emit_rng(rf_codebuf *cb, const rf_plan *p);
 
-/* The code templates (compiler/templates/vector.h, product.h), embedded at build time,
+/* The code templates (compiler/emit/templates/vector.h, product.h), embedded at build time,
  * and one section of one copied with NAME_ renamed, followed by an empty line
  * (emit_template.c). */
 extern const char rf_template_vector[], rf_template_product[];

@@ -11,9 +11,11 @@
 
 #include "bench_export.h"
 #include "build.h"
+#include "clock.h"
 #include "dataset.h"
 #include "generic.h"
 #include "hparams.h"
+#include "home.h"
 #include "rf_random.h"
 #include "train.h"
 
@@ -41,13 +43,6 @@ static int load_generic(void *handle, const generic_api **g, char *err, size_t e
         return -1;
     }
     return 0;
-}
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -145,17 +140,17 @@ static void time_both(bench_ctx *x, int steps, int predict, timing *spec, timing
         int k = (s + WARMUP_STEPS) % N_BATCHES;
         const float *xb = x->b->x + (size_t)k * m->batch * m->input;
         const void *yb = targets(m, x->b, k);
-        double t0 = now_seconds();
+        double t0 = rf_now_seconds();
         if (predict)
             x->c->predict(x->spec, xb, m->batch, x->out);
         else
             x->c->train_step(x->spec, xb, yb, m->batch);
-        double t1 = now_seconds();
+        double t1 = rf_now_seconds();
         if (predict)
             x->g->generic_predict(x->gen, xb, m->batch, x->out);
         else
             x->g->generic_train_step(x->gen, xb, yb, m->batch);
-        double t2 = now_seconds();
+        double t2 = rf_now_seconds();
         if (s >= 0) {
             ts[s] = t1 - t0;
             tg[s] = t2 - t1;
@@ -213,16 +208,25 @@ static void describe(const rf_model *m, char *buf, size_t len)
 int rf_bench_run(const rf_model *m, const rf_bench_options *opt)
 {
     char err[4096] = "";
-    static const char *const extra[] = {
-        REGFIT_SOURCE_DIR "/runtime/generic.c",       REGFIT_SOURCE_DIR "/runtime/generic_dense.c",
-        REGFIT_SOURCE_DIR "/runtime/generic_layers.c", REGFIT_SOURCE_DIR "/runtime/generic_loss.c",
-        REGFIT_SOURCE_DIR "/runtime/generic_update.c", REGFIT_SOURCE_DIR "/compiler/model.c",
-        REGFIT_SOURCE_DIR "/runtime/bench_peak.c",    REGFIT_SOURCE_DIR "/runtime/bench_export.c", NULL};
+    /* the generic kernels, the peak loop and the table they export, from regfitc's home */
+    static const char *const extra_files[] = {
+        "runtime/generic.c",       "runtime/generic_dense.c", "runtime/generic_layers.c",
+        "runtime/generic_loss.c",  "runtime/generic_update.c", "compiler/front/model.c",
+        "runtime/bench_peak.c",    "runtime/bench_export.c"};
+    enum { N_EXTRA = sizeof extra_files / sizeof extra_files[0] };
+    const char *home = rf_home();
+    char extra_paths[N_EXTRA][4096];
+    const char *extra[N_EXTRA + 1];
+    for (int i = 0; i < N_EXTRA; i++) {
+        snprintf(extra_paths[i], sizeof extra_paths[i], "%s/%s", home, extra_files[i]);
+        extra[i] = extra_paths[i];
+    }
+    extra[N_EXTRA] = NULL;
     /* the default flags or $REGFIT_CFLAGS (e.g. -march=znver3 for the AVX2 code on an
      * AVX-512 machine), the same for all three, plus what the generic kernels' sources need */
-    const char *flags = opt->cflags ? opt->cflags : "-O3 -march=native -fopenmp";
+    const char *flags = opt->cflags ? opt->cflags : RF_DEFAULT_CFLAGS;
     char cflags[1024];
-    if (snprintf(cflags, sizeof cflags, "%s -D_POSIX_C_SOURCE=200809L -I%s/compiler", flags, REGFIT_SOURCE_DIR) >=
+    if (snprintf(cflags, sizeof cflags, "%s -D_POSIX_C_SOURCE=200809L -I%s/compiler/front", flags, home) >=
         (int)sizeof cflags) {
         fprintf(stderr, "regfitc: error: $REGFIT_CFLAGS is too long (%zu bytes)\n", strlen(flags));
         return 1;

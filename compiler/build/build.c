@@ -15,17 +15,16 @@
 
 #include "atomic_file.h"
 #include "emit.h"
+#include "file_read.h"
 #include "hash.h"
+#include "home.h"
+#include "run_dir.h"
 
 #ifndef REGFIT_VERSION
 #define REGFIT_VERSION "unknown"
 #endif
-#ifndef REGFIT_SOURCE_DIR
-#define REGFIT_SOURCE_DIR "."
-#endif
 
 #define RF_DEFAULT_CC "clang"
-#define RF_DEFAULT_CFLAGS "-O3 -march=native -fopenmp"
 #define RF_MAX_ARGS 256
 
 extern char **environ;
@@ -45,64 +44,18 @@ void rf_build_cache_dir(const rf_build_options *opt, char *buf, size_t len)
         snprintf(buf, len, "/tmp/regfitc-cache-%u", (unsigned)getuid());
 }
 
-/* mkdir -p */
-static int make_dirs(const char *dir, char *err, size_t errlen)
-{
-    char path[4096];
-    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
-        snprintf(err, errlen, "cache folder name too long: %s", dir);
-        return -1;
-    }
-    size_t n = strlen(path);
-    for (size_t i = 1; i <= n; i++) {
-        if (path[i] != '/' && path[i] != '\0')
-            continue;
-        char c = path[i];
-        path[i] = '\0';
-        if (mkdir(path, 0755) != 0 && errno != EEXIST) {
-            snprintf(err, errlen, "cannot create folder %s: %s", path, strerror(errno));
-            return -1;
-        }
-        path[i] = c;
-    }
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "cannot use %s as the build cache: not a folder", dir);
-        return -1;
-    }
-    return 0;
-}
-
+/* A whole text file (sources, compiler logs), NUL-terminated, or NULL. */
 static char *read_whole(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    unsigned char *buf;
+    size_t n;
+    int more;
+    char err[256];
+    if (rf_read_file(path, (size_t)256 << 20, &buf, &n, &more, err, sizeof err) != 0)
         return NULL;
-    size_t cap = 8192, n = 0, got;
-    char *buf = malloc(cap + 1);
-    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            char *bigger = realloc(buf, 2 * cap + 1);
-            if (!bigger) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = bigger;
-            cap *= 2;
-        }
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (!buf || bad) {
-        free(buf);
-        return NULL;
-    }
-    buf[n] = '\0';
     if (len)
         *len = n;
-    return buf;
+    return (char *)buf;
 }
 
 /* Splits s on spaces into argv (pointing into the copy *storage). Returns the count or -1. */
@@ -360,9 +313,8 @@ int rf_build(const rf_model *m, const rf_build_options *opt, rf_built *out, char
     const char *env_cc = getenv("CC");
     const char *cc = opt->cc ? opt->cc : env_cc && *env_cc ? env_cc : RF_DEFAULT_CC;
     const char *cflags = opt->cflags ? opt->cflags : RF_DEFAULT_CFLAGS;
-    const char *home = getenv("REGFIT_HOME");
     char include_dir[4096], cache[4096];
-    snprintf(include_dir, sizeof include_dir, "%s/runtime", home && *home ? home : REGFIT_SOURCE_DIR);
+    snprintf(include_dir, sizeof include_dir, "%s/runtime", rf_home());
     rf_build_cache_dir(opt, cache, sizeof cache);
 
     in.n_cc = split_words(cc, &in.cc_words, in.cc_argv, RF_MAX_ARGS);
@@ -371,7 +323,7 @@ int rf_build(const rf_model *m, const rf_build_options *opt, rf_built *out, char
         snprintf(err, errlen, in.n_cc == 0 ? "no C compiler given (CC is empty)" : "compiler command too long or out of memory");
         goto done;
     }
-    if (make_dirs(cache, err, errlen) != 0)
+    if (rf_make_dirs(cache, err, errlen) != 0)
         goto done;
     /* the code of the model's shapes only: one compile serves every model file that
      * differs in hyperparameters, epochs, seed, data or comments */
@@ -438,7 +390,7 @@ int rf_build(const rf_model *m, const rf_build_options *opt, rf_built *out, char
     /* the sources, where compiler messages can point */
     char src[4300], path[4400];
     snprintf(src, sizeof src, "%s.src", base);
-    if (make_dirs(src, err, errlen) != 0)
+    if (rf_make_dirs(src, err, errlen) != 0)
         goto done;
     const char *texts[3] = {in.h, in.c, in.glue};
     const char *suffixes[3] = {".h", ".c", "_glue.c"};
