@@ -2,6 +2,7 @@
  *
  *   regfitc [OPTIONS] MODEL.yaml          generate, build, train, evaluate, report
  *   regfitc --emit [-o DIR] MODEL.yaml    write NAME.c and NAME.h
+ *   regfitc --emit-inference [--load F]   write NAME_infer.c and NAME_infer.h (SPEC 7)
  *   regfitc --check MODEL.yaml            validate and summarise
  *   regfitc --bench MODEL.yaml            specialised vs generic kernels
  *   regfitc --sweep K=V1,V2 MODEL.yaml    every combination of the values (sweep.h)
@@ -21,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { MODE_RUN, MODE_EMIT, MODE_CHECK, MODE_BENCH, MODE_SWEEP };
+enum { MODE_RUN, MODE_EMIT, MODE_EMIT_INFER, MODE_CHECK, MODE_BENCH, MODE_SWEEP };
 
 static const char usage_text[] =
     "usage: regfitc [OPTIONS] MODEL.yaml\n"
@@ -32,13 +33,17 @@ static const char usage_text[] =
     "commands:\n"
     "  (none)          generate the C code, build it, train and evaluate as the file says\n"
     "  --emit          only write NAME.c and NAME.h into the output folder\n"
+    "  --emit-inference  write NAME_infer.c and NAME_infer.h: the forward pass with the\n"
+    "                  parameters of --load FILE (default RUNS/NAME/model.ckpt) compiled in\n"
     "  --check         validate only; print layers, parameters, FLOPs per step, memory\n"
     "  --bench         time the specialised training step against the generic kernels\n"
     "  --sweep KEY=V1,V2,...  train every combination of the values (repeatable; with\n"
     "                  --seeds N and --jobs J): RUNS/NAME-sweep/results.csv, curve.svg\n"
     "\n"
     "options (also as --option=value; -- ends the options):\n"
-    "  -o DIR          output folder for --emit (default: generated/)\n"
+    "  -o DIR          output folder for --emit and --emit-inference (default: generated/)\n"
+    "  --print-outputs with --emit or --emit-inference: print the absolute paths of the two\n"
+    "                  files, one a line, and write nothing (for build systems)\n"
     "  --data DIR      folder of the Fashion-MNIST/MNIST IDX files\n"
     "                  (default: $REGFIT_DATA, else /usr/share/datasets/fashion-mnist)\n"
     "  --epochs N      override train.epochs (0 with --load: evaluate only)\n"
@@ -120,6 +125,7 @@ typedef struct {
     const char **sweeps; /* --sweep arguments, in order */
     int n_sweeps;
     int seeds, jobs;     /* --seeds, --jobs (0: not given) */
+    int print_outputs;   /* --print-outputs */
 } cli;
 
 /* Returns -1 to go on, else an exit code. */
@@ -174,6 +180,10 @@ static int parse_args(int argc, char **argv, cli *c, const char **sets, const ch
             return 0;
         } else if (!strcmp(a, "--emit")) {
             c->mode = MODE_EMIT, modes++;
+        } else if (!strcmp(a, "--emit-inference")) {
+            c->mode = MODE_EMIT_INFER, modes++;
+        } else if (!strcmp(a, "--print-outputs")) {
+            c->print_outputs = 1;
         } else if (!strcmp(a, "--check")) {
             c->mode = MODE_CHECK, modes++;
         } else if (!strcmp(a, "--bench")) {
@@ -246,10 +256,12 @@ static int parse_args(int argc, char **argv, cli *c, const char **sets, const ch
 #undef NEED_VALUE
     }
     if (modes > 1)
-        return usage_error("%s", "--emit, --check and --bench exclude each other");
+        return usage_error("%s", "--emit, --emit-inference, --check and --bench exclude each other");
+    if (c->print_outputs && c->mode != MODE_EMIT && c->mode != MODE_EMIT_INFER)
+        return usage_error("%s", "--print-outputs goes with --emit or --emit-inference");
     if (c->n_sweeps > 0) {
         if (modes > 0)
-            return usage_error("%s", "--sweep trains: it does not go with --emit, --check or --bench");
+            return usage_error("%s", "--sweep trains: it does not go with --emit, --emit-inference, --check or --bench");
         if (c->train.resume || c->train.load_path || c->train.save_path)
             return usage_error("%s", "--sweep keeps each point in its own folder and resumes them itself (run the "
                                      "same command again); it takes no --resume, --load or --save");
@@ -324,6 +336,68 @@ static int run_model(const rf_model *m, const cli *c)
     return rc;
 }
 
+/* The two files --emit (suffix "") or --emit-inference ("_infer") writes: "NAME.h", "NAME.c". */
+static void output_names(const rf_model *m, const char *suffix, char names[2][RF_NAME_MAX + 16])
+{
+    snprintf(names[0], RF_NAME_MAX + 16, "%s%s.h", m->name, suffix);
+    snprintf(names[1], RF_NAME_MAX + 16, "%s%s.c", m->name, suffix);
+}
+
+/* --print-outputs: the absolute paths of the two files, one a line; nothing is read or written. */
+static int print_outputs(const rf_model *m, const cli *c)
+{
+    char names[2][RF_NAME_MAX + 16], path[2][8192];
+    output_names(m, c->mode == MODE_EMIT_INFER ? "_infer" : "", names);
+    for (int i = 0; i < 2; i++)
+        if (rf_output_path(c->out_dir, names[i], path[i], sizeof path[i]) != 0) {
+            fprintf(stderr, "regfitc: error: cannot make an absolute path of %s/%s\n", c->out_dir, names[i]);
+            return 1;
+        }
+    printf("%s\n%s\n", path[0], path[1]);
+    return 0;
+}
+
+static int report_written(const rf_model *m, const cli *c, int written, const char *suffix)
+{
+    char names[2][RF_NAME_MAX + 16];
+    output_names(m, suffix, names);
+    printf("%s %s/%s and %s/%s\n", written ? "wrote" : "unchanged:", c->out_dir, names[0], c->out_dir, names[1]);
+    return 0;
+}
+
+/* --emit: NAME.h and NAME.c */
+static int emit(const rf_model *m, const cli *c)
+{
+    char err[2048] = "";
+    int written;
+    if (rf_emit_files(m, c->out_dir, &written, err, sizeof err) != 0) {
+        fprintf(stderr, "regfitc: error: %s\n", err);
+        return 1;
+    }
+    return report_written(m, c, written, "");
+}
+
+/* --emit-inference: NAME_infer.h and NAME_infer.c with the parameters of --load FILE,
+ * by default those of the model's run folder, RUNS/NAME/model.ckpt */
+static int emit_inference(const rf_model *m, const cli *c)
+{
+    char err[4096] = "", ckpt[4096];
+    const char *path = c->train.load_path;
+    if (!path) {
+        snprintf(ckpt, sizeof ckpt, "%s/%s/model.ckpt", c->train.runs_dir ? c->train.runs_dir : "runs", m->name);
+        path = ckpt;
+    }
+    int written;
+    if (rf_emit_infer_files(m, path, c->out_dir, &written, err, sizeof err) != 0) {
+        fprintf(stderr, "regfitc: error: %s\n", err);
+        if (!c->train.load_path)
+            fprintf(stderr, "regfitc: (the default checkpoint is the model's run's; train it first, or give "
+                            "--load FILE)\n");
+        return 1;
+    }
+    return report_written(m, c, written, "_infer");
+}
+
 int main(int argc, char **argv)
 {
     cli c;
@@ -351,7 +425,6 @@ int main(int argc, char **argv)
     if (c.has_seed)
         m.train.seed = c.seed; /* before the data: the seed also draws synthetic data */
 
-    char err[2048] = "";
     switch (c.mode) {
     case MODE_CHECK:
         rc = m.data.kind == RF_DATA_NONE ? -1 : preflight(&m, &c.train, NULL);
@@ -360,18 +433,10 @@ int main(int argc, char **argv)
             rc = 0;
         }
         break;
-    case MODE_EMIT: {
-        int written;
-        if (rf_emit_files(&m, c.out_dir, &written, err, sizeof err) != 0) {
-            fprintf(stderr, "regfitc: error: %s\n", err);
-            rc = 1;
-        } else {
-            printf("%s %s/%s.h and %s/%s.c\n", written ? "wrote" : "unchanged:", c.out_dir, m.name, c.out_dir,
-                   m.name);
-            rc = 0;
-        }
+    case MODE_EMIT:
+    case MODE_EMIT_INFER:
+        rc = c.print_outputs ? print_outputs(&m, &c) : c.mode == MODE_EMIT ? emit(&m, &c) : emit_inference(&m, &c);
         break;
-    }
     case MODE_BENCH:
         rc = rf_bench_run(&m, &(rf_bench_options){.steps = c.bench_steps,
                                                   .threads = c.train.threads,

@@ -65,6 +65,16 @@ void rf_emit_dense_transposes(rf_codebuf *cb, const rf_plan *p);
 /* emit_dropout.c: the ports of a dropout's mask in a training pass: key, threshold, scale. */
 void rf_dropout_mask_ports(rf_ports *ps, const rf_plan *p, const rf_plan_op *drop);
 
+/* emit_model.c, shared with the inference file (emit_infer.c): */
+/* the OMP_* macros (OpenMP pragmas when p->parallel and compiled with -fopenmp, else empty) */
+void rf_emit_openmp_macros(rf_codebuf *cb, const rf_plan *p);
+/* the layers' helpers and functions, NAME_LAYER_forward and (with_backward) NAME_LAYER_backward */
+void rf_emit_layers(rf_codebuf *cb, const rf_plan *p, int with_backward);
+/* " * 784 inputs -> dense1 256 -> relu -> ...", wrapped comment lines */
+void rf_emit_layer_list(rf_codebuf *cb, const rf_plan *p);
+/* the headers' comment on the compiler flags that make the code fast */
+void rf_emit_flags_comment(rf_codebuf *cb);
+
 /* The table (emit_common.c): the emitter of a layer kind. */
 const rf_layer_emitter *rf_layer_emitter_of(rf_layer_kind kind);
 
@@ -83,6 +93,9 @@ void rf_emit_init(rf_codebuf *cb, const rf_plan *p);
 /* emit_rng.c: the copy of rf_random.h functions this model needs
  * (NAME_-prefixed and static). */
 void rf_emit_rng(rf_codebuf *cb, const rf_plan *p);
+/* Only the mask bits (NAME_hash32, NAME_dropout_bits) the kernels name, for the inference
+ * file, which never draws a mask; nothing without dropout. */
+void rf_emit_rng_dropout_bits(rf_codebuf *cb, const rf_plan *p);
 
 /* The code templates (compiler/emit/templates/vector.h, product.h), embedded at build time,
  * and one section of one copied with NAME_ renamed, followed by an empty line

@@ -30,7 +30,7 @@ static const char *const key[] = {
     NULL,
 };
 
-static const char *const dropout[] = {
+static const char *const hash32[] = {
     "/* A 32-bit integer hash (Wellons' lowbias32): cheap, and it vectorises. */",
     "static inline uint32_t {n}_hash32(uint32_t x)",
     "{",
@@ -41,13 +41,19 @@ static const char *const dropout[] = {
     "    x ^= x >> 16;",
     "    return x;",
     "}",
-    "",
+    NULL,
+};
+
+static const char *const dropout_key[] = {
     "/* The key of one dropout layer's masks at one step. */",
     "static inline uint64_t {n}_dropout_key(uint64_t seed, uint64_t step, uint64_t layer)",
     "{",
     "    return {n}_key(seed, {N}_STREAM_DROPOUT, step, layer);",
     "}",
-    "",
+    NULL,
+};
+
+static const char *const dropout_bits[] = {
     "/* The random bits of element index (row * units + unit) of a mask. */",
     "static inline uint32_t {n}_dropout_bits(uint64_t key, uint32_t index)",
     "{",
@@ -128,10 +134,23 @@ void rf_emit_rng(rf_codebuf *cb, const rf_plan *p)
         rf_cb_line(cb, "enum { %s_STREAM_INIT = 1 };", p->macro);
     rf_cb_line(cb, "");
     rf_emit_lines(cb, p, key);
-    if (p->has_dropout)
-        rf_emit_lines(cb, p, dropout);
+    if (p->has_dropout) {
+        rf_emit_lines(cb, p, hash32);
+        rf_emit_lines(cb, p, dropout_key);
+        rf_emit_lines(cb, p, dropout_bits);
+    }
     if (need_uniform)
         rf_emit_lines(cb, p, uniform);
     if (need_normal)
         rf_emit_lines(cb, p, normal);
+}
+
+void rf_emit_rng_dropout_bits(rf_codebuf *cb, const rf_plan *p)
+{
+    if (!p->has_dropout)
+        return;
+    rf_cb_line(cb, "/* ---- The dropout mask bits of regfitc's rf_random.h, which the shared kernels name ---- */");
+    rf_cb_line(cb, "");
+    rf_emit_lines(cb, p, hash32);
+    rf_emit_lines(cb, p, dropout_bits);
 }
