@@ -16,7 +16,7 @@
 # (--print-outputs), and the model file is a configure dependency, so a changed `name:` is
 # picked up by the next build.
 #
-# Compile flags: t links OpenMP::OpenMP_C publicly and gets -O3 -march=native privately (the
+# Compile flags: t links OpenMP::OpenMP_C (and libm) publicly and gets -O3 -march=native privately (the
 # generated code runs 10-30x slower without them), except what the user already chose:
 # -march=native is left out when CMAKE_C_FLAGS has -march= or -mcpu=, -O3 when it has -O.
 # REGFITC_GENERATE_FLAGS (a list) replaces the pair altogether: set it to "" for none.
@@ -94,6 +94,9 @@ function(regfitc_generate)
   add_library(${RG_TARGET} STATIC "${source}" "${header}" "${stamp}")
   target_include_directories(${RG_TARGET} PUBLIC "${out_dir}")
   target_link_libraries(${RG_TARGET} PUBLIC OpenMP::OpenMP_C)
+  if(NOT WIN32)
+    target_link_libraries(${RG_TARGET} PUBLIC m) # expf, sqrtf, ...
+  endif()
   if(DEFINED REGFITC_GENERATE_FLAGS)
     set(flags ${REGFITC_GENERATE_FLAGS})
   else()
