@@ -29,6 +29,10 @@ target_include_directories(regfitc_runtime PUBLIC
   $<BUILD_INTERFACE:${CMAKE_SOURCE_DIR}/compiler/front>
   $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}/regfitc>)
 target_link_libraries(regfitc_runtime PUBLIC ZLIB::ZLIB m)
+# never the sanitizers of a REGFIT_SANITIZE or REGFIT_FUZZ build: users link it without them
+get_target_property(RF_USER_RUNTIME_OPTIONS regfitc_runtime COMPILE_OPTIONS)
+list(FILTER RF_USER_RUNTIME_OPTIONS EXCLUDE REGEX "^-f(no-)?sanitize")
+set_target_properties(regfitc_runtime PROPERTIES COMPILE_OPTIONS "${RF_USER_RUNTIME_OPTIONS}")
 
 install(TARGETS regfitc EXPORT regfitcTargets RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(TARGETS regfitc_runtime EXPORT regfitcTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})

@@ -6,9 +6,10 @@
 #                      (the forward pass with the checkpoint's parameters compiled in, SPEC 7).
 # NAME is the model file's `name:`. The files go to d (default: a folder per target in the
 # current binary dir), which is t's PUBLIC include folder, so `#include "NAME.h"` works in
-# whatever links t. Relative MODEL, CHECKPOINT and OUTPUT_DIR paths are taken from the current
-# source dir, binary dir and binary dir respectively (a checkpoint the build makes is an
-# absolute path in the binary dir, or relative to it).
+# whatever links t. A relative MODEL is the current source dir's, a relative OUTPUT_DIR the
+# current binary dir's, and a relative CHECKPOINT the source dir's when it exists there at
+# configure time, else the binary dir's (a checkpoint the build makes: an add_custom_command
+# OUTPUT in the same directory, as in examples/cmake, orders the build by itself).
 #
 # The code is regenerated when the model file, the checkpoint or the regfitc program changes,
 # and not otherwise; regfitc rewrites a file only when its content changes, so nothing
@@ -54,7 +55,12 @@ function(regfitc_generate)
   get_target_property(regfitc_exe regfitc::regfitc LOCATION)
 
   if(RG_INFERENCE)
-    get_filename_component(ckpt "${RG_CHECKPOINT}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_BINARY_DIR}")
+    # a relative checkpoint: the source dir's when it is there (one kept with the project),
+    # else the binary dir's (one the build makes)
+    get_filename_component(ckpt "${RG_CHECKPOINT}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
+    if(NOT IS_ABSOLUTE "${RG_CHECKPOINT}" AND NOT EXISTS "${ckpt}")
+      get_filename_component(ckpt "${RG_CHECKPOINT}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_BINARY_DIR}")
+    endif()
     set(emit --emit-inference --load "${ckpt}")
   else()
     set(ckpt "")

@@ -23,6 +23,7 @@
 
 static char prefix[4200]; /* the moved prefix, once the first case has made it */
 static char *log_text;    /* output of the last sh() */
+static int failure_expected; /* sh() keeps a failure's output to itself */
 
 /* Runs a shell command (printf-style) with stdout and stderr into log_text.
  * Returns its exit status; on failure the output goes to stderr. */
@@ -42,7 +43,7 @@ static int sh(const char *fmt, ...)
     log_text = rf_test_read_file(log, NULL);
     if (!log_text)
         log_text = calloc(1, 1);
-    if (rc != 0)
+    if (rc != 0 && !failure_expected)
         fprintf(stderr, "\n$ %s\n%s(exit %d)\n", cmd, log_text, rc);
     return rc;
 }
@@ -266,6 +267,51 @@ static void test_cmake_example(void)
     assert_built_nothing();
 }
 
+/* A project of one regfitc_generate call in T/NAME (CMakeLists.txt from body), configured
+ * against the prefix: returns cmake's exit status, its output in log_text. */
+static int configure_project(const char *name, const char *body)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/CMakeLists.txt", name);
+    char text[4096];
+    snprintf(text, sizeof text, "cmake_minimum_required(VERSION 3.20)\nproject(%s C)\n"
+             "find_package(regfitc REQUIRED)\n%s\n", name, body);
+    sh("mkdir -p '%s/%s'", rf_test_tmpdir(), name);
+    rf_test_write(path, text);
+    return sh("'%s' -S '%s/%s' -B '%s/%s/build' -DCMAKE_PREFIX_PATH='%s'", RF_CMAKE, rf_test_tmpdir(), name,
+              rf_test_tmpdir(), name, prefix);
+}
+
+static void test_generate_checkpoint_and_errors(void)
+{
+    CU_ASSERT_FATAL(prefix[0] != '\0');
+    const char *t = rf_test_tmpdir();
+    /* a checkpoint kept beside the model in the source folder, named relative to it */
+    CU_ASSERT_EQUAL_FATAL(sh("mkdir -p '%s/kept' && cp '%s/cm/linreg.yaml' '%s/cm/build/linreg.ckpt' '%s/kept/'", t,
+                             t, t, t),
+                          0);
+    CU_ASSERT_EQUAL_FATAL(configure_project("kept", "regfitc_generate(TARGET shipped MODEL linreg.yaml INFERENCE "
+                                                    "CHECKPOINT linreg.ckpt OUTPUT_DIR gen)"),
+                          0);
+    CU_ASSERT_EQUAL(sh("'%s' --build '%s/kept/build'", RF_CMAKE, t), 0);
+    RF_ASSERT_CONTAINS(log_text, "Linking C static library libshipped.a");
+    CU_ASSERT(exists(t, "kept/build/gen/linreg_infer.h"));
+
+    /* errors at configure time, naming what is wrong */
+    failure_expected = 1;
+    CU_ASSERT_EQUAL(sh("mkdir -p '%s/bad'", t), 0);
+    rf_test_write("bad/bad.yaml", "name: bad\ninput: -3\nlayers: [dense: 1]\nloss: squared\n"
+                                  "optimizer: {sgd: {lr: 0.1}}\n");
+    CU_ASSERT_NOT_EQUAL(configure_project("bad", "regfitc_generate(TARGET b MODEL bad.yaml)"), 0);
+    RF_ASSERT_CONTAINS(log_text, "regfitc cannot read");
+    RF_ASSERT_CONTAINS(log_text, "bad.yaml:2");
+    CU_ASSERT_NOT_EQUAL(configure_project("bad", "regfitc_generate(TARGET b MODEL missing.yaml)"), 0);
+    RF_ASSERT_CONTAINS(log_text, "no model file");
+    CU_ASSERT_NOT_EQUAL(configure_project("bad", "regfitc_generate(TARGET b MODEL bad.yaml INFERENCE)"), 0);
+    RF_ASSERT_CONTAINS(log_text, "INFERENCE needs CHECKPOINT");
+    failure_expected = 0;
+}
+
 int main(int argc, char **argv)
 {
     static const rf_test_case cases[] = {
@@ -274,6 +320,8 @@ int main(int argc, char **argv)
         {"pkg-config --cflags --libs regfitc", test_pkg_config},
         {"examples/make: built with pkg-config, run, no-op make", test_make_example},
         {"examples/cmake: regfitc_generate, rebuilds only on change", test_cmake_example},
+        {"regfitc_generate: a checkpoint in the source folder; configure-time errors",
+         test_generate_checkpoint_and_errors},
         {NULL, NULL}};
     int rc = rf_test_main("install", cases, argc, argv);
     free(log_text);
