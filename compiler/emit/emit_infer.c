@@ -197,7 +197,7 @@ static void emit_header(rf_codebuf *cb, const rf_plan *p, const rf_infer_params 
         rf_cb_line(cb, "void %s_infer_classify(const float *x, int n, int32_t *label, float *workspace);", n);
     } else {
         rf_cb_line(cb, "");
-        rf_cb_line(cb, "/* (No %s_infer_classify: a %s model predicts values, not classes.) */", n,
+        rf_cb_line(cb, "/* (No %s_infer_classify: with %s loss the model predicts values, not classes.) */", n,
                    rf_loss_name(p->loss));
     }
     rf_cb_line(cb, "");
@@ -391,13 +391,15 @@ static int emit_source(rf_codebuf *cb, const rf_plan *p, const rf_infer_params *
         rf_layer_emitter_of(p->ops[i].kind)->shapes(cb, p, &p->ops[i]);
     rf_cb_line(cb, "");
     rf_emit_openmp_macros(cb, p);
-    if (p->has_dropout) {
-        rf_cb_line(cb, "/* The dropout layers are off here (training = 0 in every call): the kernels shared with");
-        rf_cb_line(cb, " * the training code name their mask functions, which are never called. */");
-        rf_cb_line(cb, "");
-    }
+    rf_cb_line(cb, "/* The layers' code below is the training code's, forward only: the helpers come whole,");
+    rf_cb_line(cb, " * so some (gradients, mask bits: dropout is off here) are never called. */");
+    rf_cb_line(cb, "#pragma GCC diagnostic push");
+    rf_cb_line(cb, "#pragma GCC diagnostic ignored \"-Wunused-function\"");
+    rf_cb_line(cb, "");
     rf_emit_rng_dropout_bits(cb, p);
     rf_emit_layers(cb, p, 0);
+    rf_cb_line(cb, "#pragma GCC diagnostic pop");
+    rf_cb_line(cb, "");
     rf_cb_line(cb, "/* ---- The parameters of the checkpoint, exact to the bit ---- */");
     rf_cb_line(cb, "");
     for (int i = 0; i < p->n_params; i++)
