@@ -51,6 +51,7 @@ static const char usage_text[] =
     "  --runs DIR      folder for run outputs (default: runs/); files go to DIR/NAME/\n"
     "  --save FILE     also write the final parameters to checkpoint FILE\n"
     "  --load FILE     start from the parameters (and optimizer state) in checkpoint FILE\n"
+    "                  (--emit-inference: the checkpoint whose parameters it compiles in)\n"
     "  --resume        continue the run in RUNS/NAME/ from its checkpoint\n"
     "  --set KEY=VALUE override one value of the model file (repeatable), e.g.\n"
     "                  --set optimizer.sgd.lr=0.1 --set decay.0.l2=3 --set train.validation=0.1\n"
@@ -267,7 +268,8 @@ static int parse_args(int argc, char **argv, cli *c, const char **sets, const ch
         return usage_error("%s", "--print-outputs goes with --emit or --emit-inference");
     if (c->n_sweeps > 0) {
         if (modes > 0)
-            return usage_error("%s", "--sweep trains: it does not go with --emit, --emit-inference, --check or --bench");
+            return usage_error("%s", "--sweep trains: it does not go with --emit, --emit-inference, --check or "
+                                     "--bench");
         if (c->train.resume || c->train.load_path || c->train.save_path)
             return usage_error("%s", "--sweep keeps each point in its own folder and resumes them itself (run the "
                                      "same command again); it takes no --resume, --load or --save");
