@@ -11,6 +11,7 @@
 #include "bench.h"
 #include "build.h"
 #include "emit.h"
+#include "emit_infer_files.h"
 #include "frontend.h"
 #include "model_id.h"
 #include "sweep.h"

@@ -48,12 +48,6 @@ typedef struct {
 int rf_emit_infer_source(const rf_model *m, const rf_infer_params *w, char **h_text, char **c_text, char *err,
                          size_t errlen);
 
-/* Reads checkpoint ckpt_path (checked against the model's parameter names and sizes) and
-   writes DIR/NAME_infer.h and DIR/NAME_infer.c as rf_write_file_pair does. Returns 0, or -1
-   with a message naming the file in err. */
-int rf_emit_infer_files(const rf_model *m, const char *ckpt_path, const char *dir, int *written, char *err,
-                        size_t errlen);
-
 /* The glue C file for the dlopen ABI: defines `const rf_compiled rf_compiled_model` (runtime/rf_abi.h) with
    wrappers over NAME_*; includes "NAME.h" and "rf_abi.h". Returns 0 or -1 (out of memory). */
 int rf_emit_glue(const rf_model *m, char **text);

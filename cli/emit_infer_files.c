@@ -1,7 +1,7 @@
-/* regfitc --emit-inference: reads the checkpoint, checks it belongs to the
+/* regfitc --emit-inference (emit_infer_files.h): reads the checkpoint, checks it belongs to the
  * model, and writes NAME_infer.h and NAME_infer.c (both or neither, a file
  * already holding its text left alone). */
-#include "emit.h"
+#include "emit_infer_files.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "checkpoint.h"
+#include "emit.h"
 #include "file_read.h"
 #include "hash.h"
 #include "model_tensors.h"
