@@ -8,11 +8,15 @@ Runs only where Debian's python3-torch is installed; exits 0 with a note
 otherwise. PyTorch is given its best setting: each combination of
 torch.set_num_threads and OpenBLAS threads is measured (OpenBLAS's count is
 fixed at load, so each runs in a child process) and the fastest is compared.
+A last row runs PyTorch's forward and loss under
+torch.autocast('cpu', dtype=torch.bfloat16) at that best setting: the peer
+of a bf16 step (its products run in oneDNN's bf16 kernels, which are fast
+only where the CPU has AVX512_BF16; the line says whether it has).
 
 The generated code is built like regfitc builds it: clang (or $CC) with
 -O3 -march=native -fopenmp, or $REGFIT_CFLAGS.
 
-usage: bench/torch_peer.py [--regfitc build/regfitc] [--steps 50] [--threads 2] [MODEL.yaml]
+usage: bench/torch_peer.py [--regfitc build/regfitc] [--steps 50] [--threads 2] [--no-bf16] [MODEL.yaml]
 """
 import argparse
 import ctypes
@@ -135,7 +139,11 @@ def child(args):
 
         def torch_step(k):
             opt.zero_grad()
-            loss = lossf(net(x[k]), y[k])
+            if args.autocast:
+                with torch.autocast("cpu", dtype=torch.bfloat16):
+                    loss = lossf(net(x[k]), y[k])
+            else:
+                loss = lossf(net(x[k]), y[k])
             loss.backward()
             opt.step()
 
@@ -172,6 +180,8 @@ def main():
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--torch-threads", type=int, default=1, help=argparse.SUPPRESS)
     ap.add_argument("--blas-threads", type=int, default=1, help=argparse.SUPPRESS)
+    ap.add_argument("--autocast", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--no-bf16", action="store_true", help="skip the bf16 autocast row")
     args = ap.parse_args()
     if args.child:
         return child(args)
@@ -180,22 +190,33 @@ def main():
     except ImportError:
         print("torch_peer: python3-torch is not installed; skipping the PyTorch comparison")
         return 0
+    def run_child(tthreads, bthreads, autocast):
+        env = dict(os.environ, OPENBLAS_NUM_THREADS=str(bthreads), OMP_NUM_THREADS=str(args.threads))
+        out = subprocess.run([sys.executable, __file__, "--child", "--regfitc", args.regfitc,
+                              "--steps", str(args.steps), "--threads", str(args.threads),
+                              "--torch-threads", str(tthreads), "--blas-threads", str(bthreads), args.model]
+                             + (["--autocast"] if autocast else []),
+                             env=env, check=True, capture_output=True, text=True).stdout.split()
+        return float(out[2]), float(out[3])
+
     results = []
     for tthreads in sorted({1, args.threads}):
         for bthreads in sorted({1, args.threads}):
-            env = dict(os.environ, OPENBLAS_NUM_THREADS=str(bthreads), OMP_NUM_THREADS=str(args.threads))
-            out = subprocess.run([sys.executable, __file__, "--child", "--regfitc", args.regfitc,
-                                  "--steps", str(args.steps), "--threads", str(args.threads),
-                                  "--torch-threads", str(tthreads), "--blas-threads", str(bthreads), args.model],
-                                 env=env, check=True, capture_output=True, text=True).stdout.split()
-            t, b, pt, gc = int(out[0]), int(out[1]), float(out[2]), float(out[3])
-            results.append((pt, gc, t, b))
+            pt, gc = run_child(tthreads, bthreads, False)
+            results.append((pt, gc, tthreads, bthreads))
             print("torch threads %d, OpenBLAS threads %d: PyTorch %.3f ms, generated %.3f ms, ratio %.2fx"
-                  % (t, b, pt * 1e3, gc * 1e3, pt / gc))
+                  % (tthreads, bthreads, pt * 1e3, gc * 1e3, pt / gc))
     best = min(results)
     print("PyTorch at its best (torch threads %d, OpenBLAS threads %d): %.3f ms per step; generated %.3f ms"
           % (best[2], best[3], best[0] * 1e3, best[1] * 1e3))
     print("generated/PyTorch speedup: %.2fx" % (best[0] / best[1]))
+    if not args.no_bf16:
+        with open("/proc/cpuinfo") as f:
+            has = " avx512_bf16" in f.read()
+        pt, gc = run_child(best[2], best[3], True)
+        print("PyTorch bf16 autocast (torch threads %d, OpenBLAS threads %d; this CPU %s AVX512_BF16): %.3f ms"
+              " per step; generated fp32 %.3f ms; ratio %.2fx"
+              % (best[2], best[3], "has" if has else "has no", pt * 1e3, gc * 1e3, pt / gc))
     return 0
 
 

@@ -4,11 +4,21 @@
  *   labels: magic 0x00000801, u32 count, count bytes
  * The header is checked first (magic, sane sizes), then that the file holds
  * exactly the bytes it announces; only then is anything allocated. */
+#define _DEFAULT_SOURCE /* madvise */
 #include "dataset.h"
 #include "file_read.h"
 
+#include <sys/mman.h>
+
 #include <stdio.h>
 #include <stdlib.h>
+
+#ifdef RF_HAVE_LIBDEFLATE
+#include <fcntl.h>
+#include <libdeflate.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#endif
 
 #define IDX_IMAGES_MAGIC 0x00000803u
 #define IDX_LABELS_MAGIC 0x00000801u
@@ -122,6 +132,26 @@ static int check_length(size_t len, size_t header, size_t payload, int count, co
     return 0;
 }
 
+/* n floats for the images, freed with free(). A large block is asked for in 2 MiB
+ * pages where the kernel gives them on request (transparent huge pages in "madvise"
+ * mode): the 188 MB of Fashion-MNIST's training images otherwise cost 46,000 page
+ * faults as they are first written, a third of the loading time. */
+static float *alloc_floats(size_t n)
+{
+    size_t bytes = n * sizeof(float);
+#if defined(MADV_HUGEPAGE)
+    enum { HUGE_PAGE = 2 << 20 };
+    if (bytes >= 4 * (size_t)HUGE_PAGE) {
+        bytes = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE; /* aligned_alloc wants a multiple */
+        float *p = aligned_alloc(HUGE_PAGE, bytes);
+        if (p)
+            madvise(p, bytes, MADV_HUGEPAGE); /* a hint: if refused, 4 KiB pages as before */
+        return p;
+    }
+#endif
+    return malloc(bytes);
+}
+
 int rf_idx_parse_images(const unsigned char *buf, size_t len, const char *name, float **x, int *n, int *rows,
                         int *cols, char *err, size_t errlen)
 {
@@ -130,14 +160,23 @@ int rf_idx_parse_images(const unsigned char *buf, size_t len, const char *name, 
     size_t values = check_images_header(buf, len, name, &count, &r, &c, err, errlen);
     if (values == 0 || check_length(len, 16, values, count, "images", name, err, errlen) != 0)
         return -1;
-    float *out = malloc(values * sizeof *out);
+    float *out = alloc_floats(values);
     if (!out) {
         snprintf(err, errlen, "%s: out of memory for %zu pixels", name, values);
         return -1;
     }
+    /* a table of the 256 values: the same floats as dividing each byte by 255, but
+     * without a division per pixel (gcc -O2 keeps that loop scalar) */
+    float scaled[256];
+    for (int v = 0; v < 256; v++)
+        scaled[v] = (float)v / 255.0f;
+    /* a large file on every core: the first writes, where the kernel clears the new pages,
+     * are most of this loop's time; each value is independent, so the threads change nothing */
     const unsigned char *pixels = buf + 16;
-    for (size_t i = 0; i < values; i++)
-        out[i] = (float)pixels[i] / 255.0f;
+    const long long total = (long long)values;
+#pragma omp parallel for schedule(static) if (total >= (1LL << 22))
+    for (long long i = 0; i < total; i++)
+        out[i] = scaled[pixels[i]];
     *x = out;
     *n = count;
     *rows = r;
@@ -165,12 +204,76 @@ int rf_idx_parse_labels(const unsigned char *buf, size_t len, const char *name, 
     return 0;
 }
 
+#ifdef RF_HAVE_LIBDEFLATE
+/* The fast path for a well-formed gzip file: the compressed file read whole and
+ * decompressed in one call by libdeflate, into a buffer of the size the gzip trailer
+ * announces (ISIZE), about 3x faster than zlib's streaming inflate. It takes only a
+ * file that is one gzip member, whose trailer is plausible (at most `limit` bytes, and
+ * at most deflate's largest ratio of 1032:1 to the compressed size) and which
+ * decompresses to exactly that many bytes with a good CRC. Anything else (a plain
+ * file, several members, corrupt or truncated data, a lying trailer) returns 0 with
+ * nothing allocated, and the zlib reader then reads the file and says what is wrong,
+ * so the messages are the same with or without libdeflate. Returns 1 with the data in
+ * *buf (one spare byte after it), or 0. */
+static int inflate_whole(const char *path, size_t limit, unsigned char **buf, size_t *len)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return 0;
+    struct stat st;
+    unsigned char *in = NULL, *out = NULL;
+    int ok = 0;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 18 || (uint64_t)st.st_size > limit)
+        goto done;
+    size_t in_len = (size_t)st.st_size, got = 0;
+    in = malloc(in_len);
+    if (!in)
+        goto done;
+    while (got < in_len) {
+        ssize_t r = read(fd, in + got, in_len - got);
+        if (r <= 0)
+            goto done;
+        got += (size_t)r;
+    }
+    if (in[0] != 0x1f || in[1] != 0x8b)
+        goto done;
+    const unsigned char *t = in + in_len - 4; /* ISIZE: the length mod 2^32, little-endian */
+    size_t out_len = (size_t)t[0] | (size_t)t[1] << 8 | (size_t)t[2] << 16 | (size_t)t[3] << 24;
+    if (out_len == 0 || out_len > limit || out_len / 1032 > in_len)
+        goto done;
+    out = malloc(out_len + 1);
+    struct libdeflate_decompressor *d = out ? libdeflate_alloc_decompressor() : NULL;
+    if (!d)
+        goto done;
+    size_t used_in = 0, used_out = 0;
+    enum libdeflate_result r = libdeflate_gzip_decompress_ex(d, in, in_len, out, out_len, &used_in, &used_out);
+    libdeflate_free_decompressor(d);
+    ok = r == LIBDEFLATE_SUCCESS && used_in == in_len && used_out == out_len;
+done:
+    close(fd);
+    free(in);
+    if (!ok) {
+        free(out);
+        return 0;
+    }
+    out[out_len] = '\0';
+    *buf = out;
+    *len = out_len;
+    return 1;
+}
+#endif
+
 /* Reads the header, then at most one byte more than the header announces
  * (enough to tell "trailing bytes"), so a lying header costs nothing. */
 static int read_idx(const char *path, size_t header, int images, unsigned char **buf, size_t *len, char *err,
                     size_t errlen)
 {
     int more, count, r, c;
+#ifdef RF_HAVE_LIBDEFLATE
+    if (inflate_whole(path, header + (images ? (size_t)RF_DATA_MAX_VALUES : (size_t)RF_DATA_MAX_SAMPLES), buf,
+                      len))
+        return 0;
+#endif
     if (rf_read_file(path, header, buf, len, &more, err, errlen) != 0)
         return -1;
     size_t payload = images ? check_images_header(*buf, *len, path, &count, &r, &c, err, errlen)
