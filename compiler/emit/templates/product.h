@@ -4,6 +4,10 @@
  * least `transposed`), NAME_epilogue_v and NAME_epilogue_1. */
 /*@ section product @*/
 /* ---- Matrix products: C = A B, then the epilogue, A(i, p) = a[i * a_row + p * a_step] ---- */
+#if BF16_INPUTS
+/* precision bf16: every element of A and B is rounded to bfloat16 as it is loaded
+ * (round_bf16, vround_bf16); the sums stay float32. */
+#endif
 
 /* The micro-kernel: acc[i][v] = sum over p < depth of A(i, p) * b[p * b_row + v * VL + lane]
  * for i < rows and v < nv, p ascending (one FMA chain per element). rows, nv and the
@@ -18,9 +22,17 @@ ALWAYS_INLINE void NAME_kernel(
     for (int p = 0; p < depth; p++) {
         vf b_row_p[NV];
         UNROLL for (int v = 0; v < nv; v++)
+#if BF16_INPUTS
+            b_row_p[v] = vround_bf16(vload(b + p * b_row + v * VL));
+#else
             b_row_p[v] = vload(b + p * b_row + v * VL);
+#endif
         UNROLL for (int i = 0; i < rows; i++) {
+#if BF16_INPUTS
+            const vf a_ip = vsplat(round_bf16(a[i * a_row + p * a_step]));
+#else
             const vf a_ip = vsplat(a[i * a_row + p * a_step]);
+#endif
             UNROLL for (int v = 0; v < nv; v++)
                 acc[i][v] = vfma(a_ip, b_row_p[v], acc[i][v]);
         }
@@ -49,11 +61,20 @@ ALWAYS_INLINE void NAME_kernel_columns(
                 int p = 0;
                 for (; p + SPLIT <= depth; p += SPLIT)
                     for (int s = 0; s < SPLIT; s++)
+#if BF16_INPUTS
+                        part[s] += round_bf16(a[i * a_row + (p + s) * a_step]) *
+                                   round_bf16(b[(p + s) * b_row + j]);
+#else
                         part[s] += a[i * a_row + (p + s) * a_step] * b[(p + s) * b_row + j];
+#endif
                 float sum = ((part[0] + part[1]) + (part[2] + part[3])) +
                             ((part[4] + part[5]) + (part[6] + part[7]));
                 for (; p < depth; p++)
+#if BF16_INPUTS
+                    sum += round_bf16(a[i * a_row + p * a_step]) * round_bf16(b[p * b_row + j]);
+#else
                     sum += a[i * a_row + p * a_step] * b[p * b_row + j];
+#endif
                 acc[i][j] = sum;
             }
         return;
@@ -62,7 +83,11 @@ ALWAYS_INLINE void NAME_kernel_columns(
         for (int p = 0; p < depth; p++)
             for (int i = 0; i < rows; i++)
                 for (int j = 0; j < cols; j++)
+#if BF16_INPUTS
+                    acc[i][j] += round_bf16(a[i * a_row + p * a_step]) * round_bf16(b[p * b_row + j]);
+#else
                     acc[i][j] += a[i * a_row + p * a_step] * b[p * b_row + j];
+#endif
         return;
     }
     const ptrdiff_t end = depth * b_row - c0; /* floats of the matrix from b on */
@@ -79,8 +104,14 @@ ALWAYS_INLINE void NAME_kernel_columns(
         else
             for (int j = 0; j < cols; j++)
                 b_p[j] = b[p * b_row + j];
+#if BF16_INPUTS
+        b_p = vround_bf16(b_p);
+        UNROLL for (int i = 0; i < rows; i++)
+            sum[i] = vfma(vsplat(round_bf16(a[i * a_row + p * a_step])), b_p, sum[i]);
+#else
         UNROLL for (int i = 0; i < rows; i++)
             sum[i] = vfma(vsplat(a[i * a_row + p * a_step]), b_p, sum[i]);
+#endif
     }
     for (int i = 0; i < rows; i++)
         for (int j = 0; j < cols; j++)
