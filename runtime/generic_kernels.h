@@ -42,11 +42,9 @@ static inline float rf_gk_round_bf16(float x)
         float f;
         uint32_t bits;
     } u = {x};
-    if ((u.bits & 0x7FFFFFFFu) > 0x7F800000u) /* NaN: made quiet, never carried */
-        u.bits |= 0x00400000u;
-    else
-        u.bits += 0x7FFFu + ((u.bits >> 16) & 1u);
-    u.bits &= 0xFFFF0000u;
+    const uint32_t rounded = u.bits + 0x7FFFu + ((u.bits >> 16) & 1u);
+    /* a NaN is made quiet, never carried into infinity or zero */
+    u.bits = ((u.bits & 0x7FFFFFFFu) > 0x7F800000u ? u.bits | 0x00400000u : rounded) & 0xFFFF0000u;
     return u.f;
 }
 

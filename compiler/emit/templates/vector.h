@@ -119,11 +119,8 @@ ALWAYS_INLINE float round_bf16(float x)
         float f;
         uint32_t bits;
     } u = {x};
-    if ((u.bits & 0x7FFFFFFFu) > 0x7F800000u) /* NaN */
-        u.bits |= 0x00400000u;
-    else
-        u.bits += 0x7FFFu + ((u.bits >> 16) & 1u);
-    u.bits &= 0xFFFF0000u;
+    const uint32_t rounded = u.bits + 0x7FFFu + ((u.bits >> 16) & 1u);
+    u.bits = ((u.bits & 0x7FFFFFFFu) > 0x7F800000u ? u.bits | 0x00400000u : rounded) & 0xFFFF0000u;
     return u.f;
 }
 
