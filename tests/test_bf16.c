@@ -68,6 +68,25 @@ static void test_precision_key(void)
     free(explicit_id);
 }
 
+/* --check names bf16, and says nothing new for fp32 */
+static void test_precision_in_summary(void)
+{
+    char text[8192];
+    for (int bf16 = 0; bf16 < 2; bf16++) {
+        EXPECT_CLEAN(fe_check(bf16 ? BF16_MODEL "precision: bf16\n" : BF16_MODEL));
+        FILE *f = tmpfile();
+        CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+        rf_print_summary(&fe_model, f);
+        rewind(f);
+        const size_t len = fread(text, 1, sizeof text - 1, f);
+        text[len] = '\0';
+        fclose(f);
+        const char *named = strstr(text, bf16 ? "loss squared, precision bf16" : "precision");
+        CU_ASSERT_EQUAL(named != NULL, bf16);
+    }
+    fe_done();
+}
+
 /* The build's shape-only copy keeps the precision: it is compiled in. */
 static void test_precision_in_build_copy(void)
 {
@@ -460,6 +479,7 @@ int main(int argc, char **argv)
     static const rf_test_case cases[] = {
         {"precision: the default, bf16, errors at their position, --set, the identity", test_precision_key},
         {"precision is kept in the build's shape-only copy", test_precision_in_build_copy},
+        {"--check names the precision bf16", test_precision_in_summary},
         {"bf16 gradients and outputs vs the rounded double reference and the generic kernels, small shapes",
          test_small_models},
         {"bf16 gradients vs the rounded double reference and the generic kernels, the seed MLP's shape",
