@@ -119,7 +119,6 @@ typedef struct {
     rf_optimizer_kind optimizer;
     int nesterov;
     rf_precision precision;           /* bf16: every product rounds its inputs (SPEC 1c) */
-    int precision_line;               /* 0: the default or no file */
     rf_plan_hparams defaults;
     int n_dropout;                    /* dropout layers */
     double train_flops;               /* of one training step at a full batch */
