@@ -318,7 +318,26 @@ ALWAYS_INLINE void mlp_dropout_bf16_kernel(
     UNROLL for (int i = 0; i < MR; i++)
         UNROLL for (int v = 0; v < NV; v++)
             acc[i][v] = (vf){0};
-    for (int p = 0; p < depth; p++) {
+    int p = 0;
+    /* A's rows contiguous along p (the forward and input-gradient products): VL elements of
+     * each row rounded at once, as a vector, then taken one by one as the FMAs need them */
+    if (a_step == 1)
+        for (; p + VL <= depth; p += VL) {
+            float a_bf16[MR][VL];
+            UNROLL for (int i = 0; i < rows; i++)
+                vstore(a_bf16[i], vround_bf16(vload(a + i * a_row + p)));
+            for (int q = 0; q < VL; q++) {
+                vf b_row_p[NV];
+                UNROLL for (int v = 0; v < nv; v++)
+                    b_row_p[v] = vround_bf16(vload(b + (p + q) * b_row + v * VL));
+                UNROLL for (int i = 0; i < rows; i++) {
+                    const vf a_ip = vsplat(a_bf16[i][q]);
+                    UNROLL for (int v = 0; v < nv; v++)
+                        acc[i][v] = vfma(a_ip, b_row_p[v], acc[i][v]);
+                }
+            }
+        }
+    for (; p < depth; p++) { /* the rest, each element of A rounded alone */
         vf b_row_p[NV];
         UNROLL for (int v = 0; v < nv; v++)
             b_row_p[v] = vround_bf16(vload(b + p * b_row + v * VL));
