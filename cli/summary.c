@@ -142,8 +142,13 @@ void rf_print_summary(const rf_model *m, FILE *out)
 {
     char a[64], b[64];
     fprintf(out, "model %s (%s): ok\n", m->name, m->path ? m->path : "?");
-    fprintf(out, "  input %d, batch %d, outputs %d, loss %s\n", m->input, m->batch, m->outputs,
+    fprintf(out, "  input %d, batch %d, outputs %d, loss %s", m->input, m->batch, m->outputs,
             rf_loss_name(m->loss));
+    /* the default (fp32) is not named, so fp32 summaries read as before SPEC 1c */
+    if (m->precision != RF_PRECISION_FP32)
+        fprintf(out, ", precision %s (products of bf16-rounded inputs, fp32 sums)",
+                rf_precision_name(m->precision));
+    fprintf(out, "\n");
     if (m->optimizer == RF_OPT_SGD)
         fprintf(out, "  sgd lr %g, momentum %g, dampening %g%s", m->lr, m->momentum, m->dampening,
                 m->nesterov ? ", nesterov" : "");

@@ -45,6 +45,7 @@ typedef struct {
 struct rf_generic {
     int batch, inputs, outputs;
     rf_loss_kind loss;
+    int bf16;            /* precision bf16: the products round their inputs */
     rf_gk_optimizer opt;
     uint64_t seed, step; /* step: training forwards since init */
     uint64_t updates;    /* updates since init: t of SPEC 1a is updates + 1 during one */
@@ -141,6 +142,7 @@ rf_generic *rf_generic_new(const rf_model *m)
     g->inputs = m->input;
     g->outputs = m->outputs;
     g->loss = m->loss;
+    g->bf16 = m->precision == RF_PRECISION_BF16;
     g->opt = (rf_gk_optimizer){.kind = m->optimizer, .lr = m->lr, .momentum = m->momentum,
                                .dampening = m->dampening, .beta1 = m->beta1,
                                .beta2 = m->beta2, .eps = m->eps, .nesterov = m->nesterov};
@@ -316,7 +318,7 @@ static const float *forward(rf_generic *g, const float *x, int n, int training)
         switch (L->kind) {
         case RF_LAYER_DENSE:
             rf_gk_dense_forward(in, g->values + g->params[L->weight].offset,
-                                g->values + g->params[L->bias].offset, L->buf, n, L->in, L->out);
+                                g->values + g->params[L->bias].offset, L->buf, n, L->in, L->out, g->bf16);
             L->y = L->buf;
             break;
         case RF_LAYER_DROPOUT:
@@ -348,9 +350,9 @@ static void backward(rf_generic *g, const float *x, const float *dz, int n)
         case RF_LAYER_DENSE: {
             const generic_param *W = &g->params[L->weight], *b = &g->params[L->bias];
             rf_gk_dense_backward_params(in, dy, g->grads + W->offset, g->grads + b->offset,
-                                        n, L->in, L->out);
+                                        n, L->in, L->out, g->bf16);
             if (i > g->first_dense)
-                rf_gk_dense_backward_input(dy, g->values + W->offset, dx, n, L->in, L->out);
+                rf_gk_dense_backward_input(dy, g->values + W->offset, dx, n, L->in, L->out, g->bf16);
             break;
         }
         case RF_LAYER_DROPOUT:

@@ -1,14 +1,17 @@
 /* The code templates of compiler/emit/templates/ compiled and tested on their own, as
  * real C: the product driver (micro-kernel, column tails, last rows, the
  * transposed store) against a double-precision product over shapes that reach
- * every path, and the vector dropout bits against runtime/rf_random.h. This
+ * every path, the vector dropout bits against runtime/rf_random.h, and the
+ * bfloat16 rounding (scalar and vector) against a reference by nearest value. This
  * file is built three times (CMakeLists.txt): for the build's default target
  * (4-float vectors) and, where the CPU has them, with AVX2 + FMA (8) and with
  * AVX-512 (16); a build whose instructions the CPU lacks passes without running. */
+#include <float.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "rf_random.h"
 #include "rftest.h"
@@ -128,11 +131,103 @@ static void test_dropout_bits(void)
     CU_ASSERT_EQUAL(wrong, 0);
 }
 
+static float from_bits(uint32_t bits)
+{
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+static uint32_t to_bits(float f)
+{
+    uint32_t bits;
+    memcpy(&bits, &f, sizeof bits);
+    return bits;
+}
+
+/* The bfloat16 nearest to x, by value rather than by bit trick: the two bf16 neighbours of x
+ * (its top 16 bits, and one bf16 step away from zero; past the largest bf16 that step is
+ * 2^128, which rounds to infinity), the nearer one, on a tie the one with an even last bit. */
+static uint32_t reference_bf16(float x)
+{
+    if (isnan(x) || isinf(x) || x == 0)
+        return isnan(x) ? 0x7FC00000u : to_bits(x);
+    const uint32_t low = to_bits(x) & 0xFFFF0000u, high = low + 0x10000u;
+    const double lo = from_bits(low), x_d = x;
+    const double hi = (high & 0x7FFFFFFFu) == 0x7F800000u ? copysign(ldexp(1.0, 128), x_d) : from_bits(high);
+    const double below = fabs(x_d - lo), above = fabs(hi - x_d);
+    if (below < above || (below == above && (low & 0x10000u) == 0))
+        return low;
+    return high;
+}
+
+/* round_bf16 and vround_bf16 against the reference, NaN as any NaN: hand-picked values (ties
+ * to even both ways, just off a tie, the largest floats, NaNs, infinities, zeros, denormals)
+ * and random bit patterns, each in every lane. */
+static void test_round_bf16(void)
+{
+    if (!cpu_ok())
+        return;
+    static const uint32_t picked[] = {
+        0x3F800000u, 0x3F808000u, 0x3F818000u, 0x3F808001u, 0x3F807FFFu, /* 1, ties down/up, off a tie */
+        0xBF808000u, 0xBF818000u, 0xBF80FFFFu, 0x40490FDBu,              /* negative ties, pi */
+        0x7F7FFFFFu, 0x7F7F7FFFu, 0x7F7F8000u, 0x7F7E8000u, 0xFF7FFFFFu, /* the largest floats */
+        0x7F800000u, 0xFF800000u,                                        /* infinities */
+        0x7FC00000u, 0x7F800001u, 0x7FFFFFFFu, 0xFFFFFFFFu, 0xFF80FFFFu, /* NaNs (quiet, signalling) */
+        0x00000000u, 0x80000000u,                                        /* zeros */
+        0x00000001u, 0x00008000u, 0x00018000u, 0x007FFFFFu, 0x807FFFFFu, /* denormals */
+        0x00800000u, 0x0080FFFFu,                                        /* the smallest normals */
+    };
+    enum { PICKED = sizeof picked / sizeof *picked, RANDOM = 100000 };
+    int wrong = 0, checked = 0;
+    uint64_t state = 99;
+    for (int k = 0; k < PICKED + RANDOM; k++) {
+        uint32_t bits;
+        if (k < PICKED)
+            bits = picked[k];
+        else {
+            state = state * 6364136223846793005ull + 1442695040888963407ull;
+            bits = (uint32_t)(state >> 32);
+            if (k % 4 == 0) /* a tie */
+                bits = (bits & 0xFFFF0000u) | 0x8000u;
+        }
+        const float x = from_bits(bits);
+        const uint32_t want = reference_bf16(x);
+        vf lanes;
+        for (int lane = 0; lane < VL; lane++)
+            lanes[lane] = lane == k % VL ? x : from_bits(0x3F808000u); /* x among others */
+        const vf v = vround_bf16(lanes);
+        const float got[2] = {round_bf16(x), v[k % VL]};
+        for (int form = 0; form < 2; form++) {
+            const int ok = isnan(x) ? isnan(got[form]) && (to_bits(got[form]) & 0xFFFFu) == 0
+                                    : to_bits(got[form]) == want;
+            if (!ok && wrong++ < 5)
+                fprintf(stderr, "\n  %s of 0x%08X: 0x%08X, want 0x%08X", form ? "vround_bf16" : "round_bf16",
+                        (unsigned)bits, (unsigned)to_bits(got[form]), (unsigned)want);
+            checked++;
+        }
+        for (int lane = 0; lane < VL; lane++)
+            if (lane != k % VL)
+                wrong += to_bits(v[lane]) != 0x3F800000u; /* the others' tie, down to even */
+    }
+    /* the hand-picked values' expected bits, spelled out where the rule is easy to get wrong */
+    CU_ASSERT_EQUAL(to_bits(round_bf16(from_bits(0x3F808000u))), 0x3F800000u); /* tie, even below */
+    CU_ASSERT_EQUAL(to_bits(round_bf16(from_bits(0x3F818000u))), 0x3F820000u); /* tie, even above */
+    CU_ASSERT_EQUAL(to_bits(round_bf16(FLT_MAX)), 0x7F800000u);                /* to infinity */
+    CU_ASSERT(isnan(round_bf16(from_bits(0x7F800001u))));                      /* not to infinity */
+    CU_ASSERT(isnan(round_bf16(from_bits(0x7FFFFFFFu))));                      /* not to -0 */
+    CU_ASSERT_EQUAL(to_bits(round_bf16(-0.0f)), 0x80000000u);
+    CU_ASSERT_EQUAL(to_bits(round_bf16(from_bits(0x007FFFFFu))), 0x00800000u); /* up to FLT_MIN */
+    fprintf(stderr, "\n    VL %d: %d roundings ", VL, checked);
+    CU_ASSERT_EQUAL(wrong, 0);
+}
+
 int main(int argc, char **argv)
 {
     static const rf_test_case cases[] = {
         {"the product driver against double sums: tiles, tails, transposed A and C", test_product_shapes},
         {"the vector dropout bits are rf_random.h's", test_dropout_bits},
+        {"round_bf16 and vround_bf16: nearest bfloat16, ties to even, NaN kept", test_round_bf16},
         {NULL, NULL},
     };
     if (!cpu_ok())

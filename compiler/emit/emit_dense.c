@@ -186,8 +186,10 @@ static void dense_helpers(rf_codebuf *cb, const rf_plan *p)
     for (int i = 0; i < p->n_ops; i++)
         fused |= p->ops[i].fused;
     rf_emit_template(cb, p, rf_template_vector, "isa");
-    if (fused)
+    if (fused || p->precision == RF_PRECISION_BF16)
         rf_emit_template(cb, p, rf_template_vector, "lanes");
+    if (p->precision == RF_PRECISION_BF16) /* the products' rounding of their inputs */
+        rf_emit_template(cb, p, rf_template_vector, "bf16");
     if (e.drop) /* the mask bits on vectors (they use the rng's dropout functions) */
         rf_emit_template(cb, p, rf_template_vector, "dropout_bits");
     rf_emit_activation_vectors(cb, p);

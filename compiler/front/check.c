@@ -1,5 +1,5 @@
 /* The checker, top level: name, input, batch, layers, loss, optimizer,
- * decay, train; then data (check_data.c) and the cross checks
+ * precision, decay, train; then data (check_data.c) and the cross checks
  * (check_cross.c). Every section is checked even after an error in
  * another, so one run reports every problem of the file. */
 #include "check_internal.h"
@@ -11,7 +11,7 @@
 #include <string.h>
 
 static const char *const top_keys[] = {"name", "input", "batch", "layers", "loss",
-                                       "optimizer", "decay", "train", "data", NULL};
+                                       "optimizer", "decay", "train", "data", "precision", NULL};
 static const char *const top_required[] = {"name", "input", "batch", "layers", "loss",
                                            "optimizer", NULL};
 
@@ -22,6 +22,7 @@ static const char *const optimizer_kinds[] = {RF_OPTIMIZERS(NAME) NULL};
 #undef NAME
 static const char *const init_kinds[] = {"normal", "uniform", "constant", NULL};
 static const char *const loss_names[] = {"squared", "softmax_cross_entropy", NULL};
+static const char *const precision_names[] = {"fp32", "bf16", NULL}; /* by rf_precision */
 
 static void set_pos(rf_pos *p, const rf_ynode *n)
 {
@@ -226,6 +227,23 @@ static void check_loss(rf_checker *c, const rf_ynode *n)
     c->m->loss = k == 0 ? RF_LOSS_SQUARED : RF_LOSS_SOFTMAX_CE;
     set_pos(&c->m->loss_pos, n);
     c->loss_ok = 1;
+}
+
+/* precision: fp32 (the default) or bf16, compiled in (SPEC 1c) */
+static void check_precision(rf_checker *c, const rf_ynode *n)
+{
+    const char *v;
+    if (ck_string(c, n, "precision", &v) < 0)
+        return;
+    int k = ck_index_of(v, precision_names);
+    if (k < 0) {
+        char hint[96];
+        ck_hint(hint, sizeof hint, v, precision_names);
+        ck_error(c, n, "unknown precision '%.60s'%s (expected fp32 or bf16)", v, hint);
+        return;
+    }
+    c->m->precision = (rf_precision)k;
+    set_pos(&c->m->precision_pos, n);
 }
 
 /* lr: a run-time float of the generated code, 0 or a normal float */
@@ -521,6 +539,8 @@ void rf_check_tree(const rf_ynode *root, const char *path, rf_model *m, rf_diag_
         check_loss(c, c->loss_node);
     if ((n = rf_ynode_get(root, "optimizer")))
         check_optimizer(c, n);
+    if ((n = rf_ynode_get(root, "precision")))
+        check_precision(c, n);
     c->decay_ok = 1;
     if ((c->decay_node = rf_ynode_get(root, "decay")))
         check_decay(c, c->decay_node);

@@ -48,6 +48,11 @@ const char *rf_loss_name(rf_loss_kind k)
     return k == RF_LOSS_SQUARED ? "squared" : "softmax_cross_entropy";
 }
 
+const char *rf_precision_name(rf_precision k)
+{
+    return k == RF_PRECISION_BF16 ? "bf16" : "fp32";
+}
+
 int rf_glob_match(const char *pattern, const char *name)
 {
     /* Iterative matcher with one backtrack point: linear in practice and
@@ -238,7 +243,7 @@ int rf_model_for_build(const rf_model *m, rf_model *out)
     out->beta2 = 0.999;
     out->eps = 1e-8;
     out->train = (rf_train){0};
-    out->loss_pos = out->optimizer_pos = nowhere;
+    out->loss_pos = out->optimizer_pos = out->precision_pos = nowhere;
     return 0;
 }
 

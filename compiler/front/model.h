@@ -58,6 +58,10 @@ typedef struct {
 
 typedef enum { RF_LOSS_SQUARED, RF_LOSS_SOFTMAX_CE } rf_loss_kind;
 
+/* precision (SPEC 1c): bf16 rounds the two inputs of every matrix product to bfloat16
+ * (round to nearest even) and accumulates in float32; everything else stays float32. */
+typedef enum { RF_PRECISION_FP32, RF_PRECISION_BF16 } rf_precision;
+
 /* One weight-decay group: params is a list of globs (*, ?) over parameter
  * names; the first group a parameter matches decides its decay. */
 typedef struct {
@@ -141,6 +145,8 @@ typedef struct {
     double lr, momentum, dampening, beta1, beta2, eps;
     int nesterov;
     rf_pos optimizer_pos;
+    rf_precision precision; /* compiled in: the products' input rounding */
+    rf_pos precision_pos;
     rf_decay_group *groups;
     int n_groups;
     rf_param *params; /* in layer order: weight, bias, weight, bias, ... */
@@ -187,6 +193,7 @@ const char *rf_model_state_suffix(const rf_model *m, int k);
 /* 1 when the kind is an elementwise activation (RF_ACTIVATIONS). */
 int rf_layer_is_activation(rf_layer_kind k);
 const char *rf_loss_name(rf_loss_kind k);
+const char *rf_precision_name(rf_precision k); /* "fp32", "bf16" */
 
 /* The shape-only copy of a model that a training run compiles: the same
  * layers, shapes, inits, loss, optimizer kind and nesterov, with every

@@ -129,6 +129,8 @@ char *rf_model_identity(const rf_model *m, rf_id_scope scope)
     line(&b, "optimizer: %s lr %.17g momentum %.17g dampening %.17g nesterov %d betas %.17g %.17g eps %.17g",
          rf_optimizer_name(m->optimizer), m->lr, m->momentum, m->dampening, m->nesterov, m->beta1, m->beta2,
          m->eps);
+    if (m->precision != RF_PRECISION_FP32) /* absent for fp32: older runs keep their identity */
+        line(&b, "precision: %s", rf_precision_name(m->precision));
     for (int i = 0; i < m->n_params; i++) {
         const rf_param *p = &m->params[i];
         line(&b, "param %s: l2 %.17g l1 %.17g l1_prox %.17g", p->name, p->l2, p->l1, p->l1_prox);

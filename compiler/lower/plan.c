@@ -208,6 +208,7 @@ int rf_plan_build(const rf_model *m, rf_plan *p)
     p->outputs = m->outputs;
     p->loss = m->loss;
     p->loss_line = m->loss_pos.line;
+    p->precision = m->precision;
     p->optimizer = m->optimizer;
     p->nesterov = m->nesterov;
     p->defaults = (rf_plan_hparams){m->lr, m->momentum, m->dampening, m->beta1, m->beta2, m->eps};

@@ -118,6 +118,7 @@ typedef struct {
     int loss_line;
     rf_optimizer_kind optimizer;
     int nesterov;
+    rf_precision precision;           /* bf16: every product rounds its inputs (SPEC 1c) */
     rf_plan_hparams defaults;
     int n_dropout;                    /* dropout layers */
     double train_flops;               /* of one training step at a full batch */

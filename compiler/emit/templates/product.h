@@ -4,6 +4,10 @@
  * least `transposed`), NAME_epilogue_v and NAME_epilogue_1. */
 /*@ section product @*/
 /* ---- Matrix products: C = A B, then the epilogue, A(i, p) = a[i * a_row + p * a_step] ---- */
+#if BF16_INPUTS
+/* precision bf16: every element of A and B is rounded to bfloat16 as it is loaded
+ * (round_bf16, vround_bf16); the sums stay float32. */
+#endif
 
 /* The micro-kernel: acc[i][v] = sum over p < depth of A(i, p) * b[p * b_row + v * VL + lane]
  * for i < rows and v < nv, p ascending (one FMA chain per element). rows, nv and the
@@ -15,6 +19,37 @@ ALWAYS_INLINE void NAME_kernel(
     UNROLL for (int i = 0; i < MR; i++)
         UNROLL for (int v = 0; v < NV; v++)
             acc[i][v] = (vf){0};
+#if BF16_INPUTS
+    int p = 0;
+    /* A's rows contiguous along p (the forward and input-gradient products): VL elements of
+     * each row rounded at once, as a vector, then taken one by one as the FMAs need them */
+    if (a_step == 1)
+        for (; p + VL <= depth; p += VL) {
+            float a_bf16[MR][VL];
+            UNROLL for (int i = 0; i < rows; i++)
+                vstore(a_bf16[i], vround_bf16(vload(a + i * a_row + p)));
+            for (int q = 0; q < VL; q++) {
+                vf b_row_p[NV];
+                UNROLL for (int v = 0; v < nv; v++)
+                    b_row_p[v] = vround_bf16(vload(b + (p + q) * b_row + v * VL));
+                UNROLL for (int i = 0; i < rows; i++) {
+                    const vf a_ip = vsplat(a_bf16[i][q]);
+                    UNROLL for (int v = 0; v < nv; v++)
+                        acc[i][v] = vfma(a_ip, b_row_p[v], acc[i][v]);
+                }
+            }
+        }
+    for (; p < depth; p++) { /* the rest, each element of A rounded alone */
+        vf b_row_p[NV];
+        UNROLL for (int v = 0; v < nv; v++)
+            b_row_p[v] = vround_bf16(vload(b + p * b_row + v * VL));
+        UNROLL for (int i = 0; i < rows; i++) {
+            const vf a_ip = vsplat(round_bf16(a[i * a_row + p * a_step]));
+            UNROLL for (int v = 0; v < nv; v++)
+                acc[i][v] = vfma(a_ip, b_row_p[v], acc[i][v]);
+        }
+    }
+#else
     for (int p = 0; p < depth; p++) {
         vf b_row_p[NV];
         UNROLL for (int v = 0; v < nv; v++)
@@ -25,6 +60,7 @@ ALWAYS_INLINE void NAME_kernel(
                 acc[i][v] = vfma(a_ip, b_row_p[v], acc[i][v]);
         }
     }
+#endif
 }
 
 /* The same for the last cols < VL columns of b, which starts at column c0 of a matrix of
@@ -49,11 +85,20 @@ ALWAYS_INLINE void NAME_kernel_columns(
                 int p = 0;
                 for (; p + SPLIT <= depth; p += SPLIT)
                     for (int s = 0; s < SPLIT; s++)
+#if BF16_INPUTS
+                        part[s] += round_bf16(a[i * a_row + (p + s) * a_step]) *
+                                   round_bf16(b[(p + s) * b_row + j]);
+#else
                         part[s] += a[i * a_row + (p + s) * a_step] * b[(p + s) * b_row + j];
+#endif
                 float sum = ((part[0] + part[1]) + (part[2] + part[3])) +
                             ((part[4] + part[5]) + (part[6] + part[7]));
                 for (; p < depth; p++)
+#if BF16_INPUTS
+                    sum += round_bf16(a[i * a_row + p * a_step]) * round_bf16(b[p * b_row + j]);
+#else
                     sum += a[i * a_row + p * a_step] * b[p * b_row + j];
+#endif
                 acc[i][j] = sum;
             }
         return;
@@ -62,7 +107,11 @@ ALWAYS_INLINE void NAME_kernel_columns(
         for (int p = 0; p < depth; p++)
             for (int i = 0; i < rows; i++)
                 for (int j = 0; j < cols; j++)
+#if BF16_INPUTS
+                    acc[i][j] += round_bf16(a[i * a_row + p * a_step]) * round_bf16(b[p * b_row + j]);
+#else
                     acc[i][j] += a[i * a_row + p * a_step] * b[p * b_row + j];
+#endif
         return;
     }
     const ptrdiff_t end = depth * b_row - c0; /* floats of the matrix from b on */
@@ -79,8 +128,14 @@ ALWAYS_INLINE void NAME_kernel_columns(
         else
             for (int j = 0; j < cols; j++)
                 b_p[j] = b[p * b_row + j];
+#if BF16_INPUTS
+        b_p = vround_bf16(b_p);
+        UNROLL for (int i = 0; i < rows; i++)
+            sum[i] = vfma(vsplat(round_bf16(a[i * a_row + p * a_step])), b_p, sum[i]);
+#else
         UNROLL for (int i = 0; i < rows; i++)
             sum[i] = vfma(vsplat(a[i * a_row + p * a_step]), b_p, sum[i]);
+#endif
     }
     for (int i = 0; i < rows; i++)
         for (int j = 0; j < cols; j++)

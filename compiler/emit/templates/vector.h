@@ -4,7 +4,11 @@
  * embeds this file in regfitc (CMakeLists.txt, cmake/embed.cmake), and the
  * dense emitter copies its sections into every generated file, NAME_ renamed
  * to the model's prefix. A section runs from its marker comment to the next;
- * the text before the first marker (this comment) is not copied. */
+ * the text before the first marker (this comment) is not copied. A block
+ * `#if BF16_INPUTS` ... [`#else` ...] `#endif` is resolved when it is copied: a
+ * model of precision bf16 gets the first branch, any other the second, and the
+ * directives themselves are not copied (compiled here, BF16_INPUTS is 0 unless
+ * defined). */
 /*@ section isa @*/
 /* ---- Vectors and the register tile, chosen by the compiler's target ----
  * VL floats per vector (GNU vector extensions): 16 with AVX-512, 8 with AVX, else 4.
@@ -97,4 +101,34 @@ ALWAYS_INLINE vu NAME_dropout_bits_v(uint64_t key, uint32_t index)
             x += (uint32_t)(key >> 32);
     }
     return x;
+}
+
+/*@ section bf16 @*/
+/* ---- bfloat16 inputs (precision: bf16, SPEC 1c) ----
+ * Every matrix product takes its two inputs rounded to bfloat16 (the top 16 bits of a float:
+ * 8 bits of significand) and sums in float32; parameters, gradients, losses and all the
+ * elementwise math stay float32. The products below round each operand as they load it, in
+ * float32 arithmetic: the results a bf16 dot-product instruction would give, without its
+ * speed. Round to nearest, ties to even: add 0x7FFF plus the lowest kept bit, then clear the
+ * 16 bits below it (a carry into the exponent is right: the largest floats round to
+ * infinity). A NaN cannot take the add (it could carry into infinity or wrap to zero): it
+ * keeps its sign and top bits and is made quiet, so it stays a NaN. */
+ALWAYS_INLINE float round_bf16(float x)
+{
+    union {
+        float f;
+        uint32_t bits;
+    } u = {x};
+    const uint32_t rounded = u.bits + 0x7FFFu + ((u.bits >> 16) & 1u);
+    u.bits = ((u.bits & 0x7FFFFFFFu) > 0x7F800000u ? u.bits | 0x00400000u : rounded) & 0xFFFF0000u;
+    return u.f;
+}
+
+/* The same lane by lane. */
+ALWAYS_INLINE vf vround_bf16(vf x)
+{
+    const vu bits = (vu)x;
+    const vu nan = (vu)((vi)(bits & 0x7FFFFFFFu) > 0x7F800000); /* all ones in a NaN lane */
+    const vu rounded = bits + 0x7FFFu + ((bits >> 16) & 1u);
+    return (vf)(((rounded & ~nan) | ((bits | 0x00400000u) & nan)) & 0xFFFF0000u);
 }
