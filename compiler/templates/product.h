@@ -1,7 +1,8 @@
 /* Template: the register-blocked micro-kernel and the product driver of the
  * generated file (see vector.h for how templates are used). It calls the
  * epilogue the emitter generates for the model: NAME_epilogue (a struct with at
- * least `transposed`), NAME_epilogue_v and NAME_epilogue_1. */
+ * least `transposed`), NAME_epilogue_v and NAME_epilogue_1, and reads the row
+ * shards of a pass, NAME_shards (the header's: lo, hi, start[]). */
 /*@ section product @*/
 /* ---- Matrix products: C = A B, then the epilogue, A(i, p) = a[i * a_row + p * a_step] ---- */
 
@@ -87,13 +88,120 @@ ALWAYS_INLINE void NAME_kernel_columns(
             acc[i][j] = sum[i][j];
 }
 
+/* ---- Row shards: the fixed reduction tree of every sum over the batch rows ----
+ * A weight gradient sums over the rows of the batch (its depth). Shard k of a batch of n
+ * rows is rows [k n / 4, (k + 1) n / 4); each shard is summed in row order by the kernels
+ * above, and the four shard sums are added as ((s0 + s1) + (s2 + s3)). A pass that holds
+ * only shards [lo, hi) (a rank of a data-parallel run) leaves the others out of the tree,
+ * so the partial sums of the ranks, added in the same tree, give the one-process sum bit
+ * for bit. The tile stays tile-local: two more tiles of accumulators, no scratch. */
+#define SHARD_TREE_ADD(sum, part, rows, cols)                                                \
+    for (int i_ = 0; i_ < (rows); i_++)                                                      \
+        for (int j_ = 0; j_ < (cols); j_++)                                                  \
+            (sum)[i_][j_] = (sum)[i_][j_] + (part)[i_][j_]
+
+/* acc = the tile of NAME_kernel over the pass's shards, added in the tree. */
+ALWAYS_INLINE void NAME_kernel_shards(
+        int rows, int nv, const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step,
+        const float *restrict b, ptrdiff_t b_row, const NAME_shards *sh, vf acc[MR][NV])
+{
+    vf pair[MR][NV], part[MR][NV];
+    int have = 0;
+    for (int h = 0; h < 4; h += 2) { /* the pairs (s0, s1) and (s2, s3) */
+        int in_pair = 0;
+        for (int k = h; k < h + 2; k++) {
+            if (k < sh->lo || k >= sh->hi)
+                continue;
+            const int p0 = sh->start[k - sh->lo], depth = sh->start[k - sh->lo + 1] - p0;
+            NAME_kernel(rows, nv, a + p0 * a_step, a_row, a_step, b + p0 * b_row, b_row,
+                    depth, in_pair ? part : pair);
+            if (in_pair)
+                SHARD_TREE_ADD(pair, part, MR, NV);
+            in_pair = 1;
+        }
+        if (in_pair && have)
+            SHARD_TREE_ADD(acc, pair, MR, NV);
+        else if (in_pair)
+            memcpy(acc, pair, sizeof pair);
+        have |= in_pair;
+    }
+    if (!have) /* no shard: an empty range */
+        memset(acc, 0, sizeof pair);
+}
+
+/* The same for NAME_kernel_columns. */
+ALWAYS_INLINE void NAME_kernel_columns_shards(
+        int rows, int cols, const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step,
+        const float *restrict b, ptrdiff_t b_row, int c0, const NAME_shards *sh,
+        float acc[MR][VL])
+{
+    float pair[MR][VL], part[MR][VL];
+    int have = 0;
+    for (int h = 0; h < 4; h += 2) {
+        int in_pair = 0;
+        for (int k = h; k < h + 2; k++) {
+            if (k < sh->lo || k >= sh->hi)
+                continue;
+            const int p0 = sh->start[k - sh->lo], depth = sh->start[k - sh->lo + 1] - p0;
+            NAME_kernel_columns(rows, cols, a + p0 * a_step, a_row, a_step,
+                    b + p0 * b_row, b_row, depth, c0, in_pair ? part : pair);
+            if (in_pair)
+                SHARD_TREE_ADD(pair, part, MR, VL);
+            in_pair = 1;
+        }
+        if (in_pair && have)
+            SHARD_TREE_ADD(acc, pair, MR, VL);
+        else if (in_pair)
+            memcpy(acc, pair, sizeof pair);
+        have |= in_pair;
+    }
+    if (!have)
+        memset(acc, 0, sizeof pair);
+}
+
+/* sum[j] = the column sums of g over the pass's rows, j < cols <= 32 (g_row floats a row):
+ * each shard's rows in order, the shards added in the tree, as above (the bias gradient). */
+ALWAYS_INLINE void NAME_column_sums(
+        float sum[32], const float *restrict g, ptrdiff_t g_row, int cols,
+        const NAME_shards *sh)
+{
+    float pair[1][32], part[1][32];
+    int have = 0;
+    for (int j = 0; j < 32; j++)
+        sum[j] = 0.0f;
+    for (int h = 0; h < 4; h += 2) {
+        int in_pair = 0;
+        for (int k = h; k < h + 2; k++) {
+            if (k < sh->lo || k >= sh->hi)
+                continue;
+            float (*to)[32] = in_pair ? part : pair;
+            for (int j = 0; j < 32; j++)
+                to[0][j] = 0.0f;
+            for (int r = sh->start[k - sh->lo]; r < sh->start[k - sh->lo + 1]; r++)
+                for (int j = 0; j < cols; j++)
+                    to[0][j] += g[r * g_row + j];
+            if (in_pair)
+                SHARD_TREE_ADD(pair, part, 1, cols);
+            in_pair = 1;
+        }
+        if (in_pair && have)
+            for (int j = 0; j < cols; j++)
+                sum[j] = sum[j] + pair[0][j];
+        else if (in_pair)
+            for (int j = 0; j < cols; j++)
+                sum[j] = pair[0][j];
+        have |= in_pair;
+    }
+}
+
 /* Rows r0 .. r0 + rows - 1 and the panel from column c0 of C: the kernel, then C = the
  * epilogue of acc. The panel is NR columns, or the whole vectors left, or the last
- * cols % VL. */
+ * cols % VL. With shards (a weight gradient) the depth is the pass's rows, summed
+ * shard by shard in the tree; without (NULL), one chain over the depth. */
 ALWAYS_INLINE void NAME_tile(
         int rows, float *restrict c, ptrdiff_t c_row, NAME_epilogue e,
         const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step, const float *restrict b,
-        ptrdiff_t b_row, int cols, int depth, int r0, int c0)
+        ptrdiff_t b_row, int cols, int depth, const NAME_shards *shards, int r0, int c0)
 {
     const int vector_cols = cols - cols % VL, vectors_left = vector_cols % NR / VL;
     a += r0 * a_row;
@@ -101,7 +209,12 @@ ALWAYS_INLINE void NAME_tile(
     if (c0 + NR <= vector_cols || c0 < vector_cols) {
         const int nv = c0 + NR <= vector_cols ? NV : vectors_left;
         vf acc[MR][NV];
-        if (nv == NV)
+        if (shards && nv == NV)
+            NAME_kernel_shards(rows, NV, a, a_row, a_step, b, b_row, shards, acc);
+        else if (shards)
+            NAME_kernel_shards(rows, vectors_left, a, a_row, a_step, b, b_row, shards,
+                    acc);
+        else if (nv == NV)
             NAME_kernel(rows, NV, a, a_row, a_step, b, b_row, depth, acc);
         else
             NAME_kernel(rows, vectors_left, a, a_row, a_step, b, b_row, depth, acc);
@@ -121,7 +234,12 @@ ALWAYS_INLINE void NAME_tile(
                     }
     } else {
         float acc[MR][VL];
-        NAME_kernel_columns(rows, cols % VL, a, a_row, a_step, b, b_row, depth, c0, acc);
+        if (shards)
+            NAME_kernel_columns_shards(rows, cols % VL, a, a_row, a_step, b, b_row, c0,
+                    shards, acc);
+        else
+            NAME_kernel_columns(rows, cols % VL, a, a_row, a_step, b, b_row, depth, c0,
+                    acc);
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < cols % VL; j++) {
                 const ptrdiff_t at = e.transposed ? (ptrdiff_t)(c0 + j) * c_row + r0 + i
@@ -134,11 +252,13 @@ ALWAYS_INLINE void NAME_tile(
 /* C (rows x cols) = the epilogue of A B, B depth x cols, shared among the threads in fixed
  * work tiles of tile_rows rows x one panel: panel by panel when panel_major (a thread's
  * tiles then reuse one panel of B), else row tile by row tile. The tiles never depend on
- * the number of threads. No barrier at the end. */
+ * the number of threads. shards: NULL, or the row shards of a depth that is the batch
+ * rows (NAME_tile). No barrier at the end. */
 ALWAYS_INLINE void NAME_product(
         float *restrict c, ptrdiff_t c_row, NAME_epilogue e,
         const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step, const float *restrict b,
-        ptrdiff_t b_row, int rows, int cols, int depth, int tile_rows, int panel_major)
+        ptrdiff_t b_row, int rows, int cols, int depth, const NAME_shards *shards,
+        int tile_rows, int panel_major)
 {
     const int vector_cols = cols - cols % VL;
     const int panels = (vector_cols + NR - 1) / NR + (cols % VL != 0);
@@ -153,21 +273,21 @@ ALWAYS_INLINE void NAME_product(
         for (int r0 = row_tile * tile_rows; r0 < row_end; r0 += MR) {
             if (r0 + MR <= row_end)
                 NAME_tile(MR, c, c_row, e, a, a_row, a_step, b, b_row, cols, depth,
-                        r0, c0);
+                        shards, r0, c0);
             else /* the last rows (fewer than MR <= 8): 4, 2 and 1 at a time, as a row
                   * alone has only NV chains of dependent FMAs, too few for the FMA units */
                 for (int r = r0; r < row_end;) {
                     if (row_end - r >= 4) {
                         NAME_tile(4, c, c_row, e, a, a_row, a_step, b, b_row, cols, depth,
-                                r, c0);
+                                shards, r, c0);
                         r += 4;
                     } else if (row_end - r >= 2) {
                         NAME_tile(2, c, c_row, e, a, a_row, a_step, b, b_row, cols, depth,
-                                r, c0);
+                                shards, r, c0);
                         r += 2;
                     } else {
                         NAME_tile(1, c, c_row, e, a, a_row, a_step, b, b_row, cols, depth,
-                                r, c0);
+                                shards, r, c0);
                         r += 1;
                     }
                 }
