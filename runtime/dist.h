@@ -11,6 +11,10 @@
 
 #include <stddef.h>
 
+/* The most ranks of a data-parallel training run: the generated code's row
+ * shards of a batch (NAME_GRAD_SHARDS); a sweep may use any number. */
+#define RF_DIST_MAX_RANKS 4
+
 typedef struct {
     int size;       /* ranks: 1 without mpirun */
     int rank;       /* 0 .. size - 1 */
