@@ -31,10 +31,12 @@ ALWAYS_INLINE void NAME_kernel(
 /* The same for the last cols < VL columns of b, which starts at column c0 of a matrix of
  * depth rows of b_row floats: one vector per row of b all the same, its lanes past cols
  * read from the next row and never stored; the last rows of b, where a vector would pass
- * its end, lane by lane. One or two columns go one float at a time, and a tile of one or
- * two sums (a layer of one or two units) would then be one long chain of dependent adds,
- * as slow as the add latency: it is split into SPLIT partial sums over p, added in a fixed
- * order (it vectorises where A and B are contiguous along p, as in a 1-unit layer). */
+ * its end, lane by lane. One or two columns go one float at a time, each sum split into
+ * SPLIT partial sums over p, added in a fixed order: a single chain of dependent adds
+ * would be as slow as the add latency (it vectorises where A and B are contiguous along
+ * p, as in a 1-unit layer). The way a row is summed never depends on how many rows its
+ * tile has, so a row's result does not depend on where it stands in the batch (a rank
+ * of a data-parallel run holds other rows than one process, SPEC 9). */
 #define SPLIT 8 /* the pairwise sum below adds exactly 8 parts */
 ALWAYS_INLINE void NAME_kernel_columns(
         int rows, int cols, const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step,
@@ -43,7 +45,7 @@ ALWAYS_INLINE void NAME_kernel_columns(
     for (int i = 0; i < MR; i++)
         for (int j = 0; j < VL; j++)
             acc[i][j] = 0.0f;
-    if (rows * cols <= 2) {
+    if (cols <= 2) { /* a vector would be mostly waste */
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < cols; j++) {
                 float part[SPLIT] = {0};
@@ -57,13 +59,6 @@ ALWAYS_INLINE void NAME_kernel_columns(
                     sum += a[i * a_row + p * a_step] * b[p * b_row + j];
                 acc[i][j] = sum;
             }
-        return;
-    }
-    if (cols <= 2) { /* a vector would be mostly waste */
-        for (int p = 0; p < depth; p++)
-            for (int i = 0; i < rows; i++)
-                for (int j = 0; j < cols; j++)
-                    acc[i][j] += a[i * a_row + p * a_step] * b[p * b_row + j];
         return;
     }
     const ptrdiff_t end = depth * b_row - c0; /* floats of the matrix from b on */
