@@ -343,9 +343,10 @@ static int start_ranks(const cli *c, rf_dist *d)
     if (d->size == 1)
         return -1; /* not under mpirun (or one rank): no MPI start-up at all */
     if (!rf_dist_built_with_mpi()) {
-        fprintf(stderr, "regfitc: error: started by mpirun with %d ranks, but this regfitc was built without "
-                "MPI (configure with libopenmpi-dev installed and -DREGFIT_MPI=ON); refusing to run %d copies "
-                "that would overwrite each other's files\n", d->size, d->size);
+        if (d->rank == 0) /* the launcher's rank: one message, not one per rank */
+                fprintf(stderr, "regfitc: error: started by mpirun with %d ranks, but this regfitc was built "
+                    "without MPI (configure with libopenmpi-dev installed and -DREGFIT_MPI=ON); refusing to "
+                    "run %d copies that would overwrite each other's files\n", d->size, d->size);
         return 2;
     }
     if (c->mode == MODE_RUN && d->size > RF_DIST_MAX_RANKS) {

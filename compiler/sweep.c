@@ -12,8 +12,7 @@
 
 /* Under mpirun, after this rank's points: MPI starts (no point forks after it),
  * the ranks meet at a barrier, and rank 0 reads the points the others ran.
- * Returns rank 0's exit code, or minus the exit code of another rank (whose
- * part is then over). */
+ * Returns the rank's exit code (rank 0's includes the others' points). */
 static int sw_gather_ranks(sweep *s, int rc)
 {
     const rf_sweep_options *o = s->o;
@@ -23,11 +22,11 @@ static int sw_gather_ranks(sweep *s, int rc)
     if (rf_dist_init(&d, err, sizeof err) != 0 || rf_dist_barrier(&d) != 0) {
         fprintf(stderr, "regfitc: error: rank %d: %s\n", o->rank, err[0] ? err : "MPI_Barrier failed");
         rf_dist_finalize(&d);
-        return o->rank == 0 ? 1 : -1;
+        return 1;
     }
     rf_dist_finalize(&d);
     if (o->rank != 0)
-        return -rc;
+        return rc;
     for (int i = 0; i < s->n_points; i++) {
         point *p = &s->points[i];
         if (p->status != 3)
@@ -90,9 +89,10 @@ int rf_sweep_run(const rf_sweep_options *o)
         sw_print_point_line(&s, p, i, " (done before)");
     }
     rc = sw_run_points(&s, &base_opt);
-    if (o->ranks > 1 && (rc = sw_gather_ranks(&s, rc)) < 0) {
-        rc = -rc; /* a rank other than 0: its points are done */
-        goto done;
+    if (o->ranks > 1) {
+        rc = sw_gather_ranks(&s, rc);
+        if (o->rank != 0) /* its points are done; rank 0 writes the results */
+            goto done;
     }
     if (sw_write_results(&s, err, sizeof err) != 0 || sw_write_plots(&s, err, sizeof err) != 0) {
         fprintf(stderr, "regfitc: error: %s\n", err);
