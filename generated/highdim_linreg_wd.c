@@ -236,38 +236,46 @@ ALWAYS_INLINE void highdim_linreg_wd_kernel_columns(
  * only shards [lo, hi) (a rank of a data-parallel run) leaves the others out of the tree,
  * so the partial sums of the ranks, added in the same tree, give the one-process sum bit
  * for bit. The tile stays tile-local: two more tiles of accumulators, no scratch. */
-#define SHARD_TREE_ADD(sum, part, rows, cols)                                                \
-    for (int i_ = 0; i_ < (rows); i_++)                                                      \
-        for (int j_ = 0; j_ < (cols); j_++)                                                  \
-            (sum)[i_][j_] = (sum)[i_][j_] + (part)[i_][j_]
+/* sum = part, or sum += part when `add` (rows x cols of either type) */
+#define SHARD_TREE_PUT(sum, part, add, rows, cols)                                           \
+    do {                                                                                     \
+        if (add)                                                                             \
+            UNROLL for (int i_ = 0; i_ < (rows); i_++)                                       \
+                UNROLL for (int j_ = 0; j_ < (cols); j_++)                                   \
+                    (sum)[i_][j_] = (sum)[i_][j_] + (part)[i_][j_];                          \
+        else                                                                                 \
+            UNROLL for (int i_ = 0; i_ < (rows); i_++)                                       \
+                UNROLL for (int j_ = 0; j_ < (cols); j_++)                                   \
+                    (sum)[i_][j_] = (part)[i_][j_];                                          \
+    } while (0)
 
-/* acc = the tile of highdim_linreg_wd_kernel over the pass's shards, added in the tree. */
+/* acc = the tile of highdim_linreg_wd_kernel over the pass's shards, added in the tree.
+ * Each shard's kernel writes the same local tile, so it stays in registers. */
 ALWAYS_INLINE void highdim_linreg_wd_kernel_shards(
         int rows, int nv, const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step,
-        const float *restrict b, ptrdiff_t b_row, const highdim_linreg_wd_shards *sh, vf acc[MR][NV])
+        const float *restrict b, ptrdiff_t b_row, const highdim_linreg_wd_shards *sh,
+        vf acc[MR][NV])
 {
     vf pair[MR][NV], part[MR][NV];
     int have = 0;
+    UNROLL for (int i = 0; i < MR; i++) /* zeros for an empty range (and for gcc's -Wmaybe- */
+        UNROLL for (int v = 0; v < NV; v++) /* uninitialized, which cannot see `have`) */
+            acc[i][v] = (vf){0};
     for (int h = 0; h < 4; h += 2) { /* the pairs (s0, s1) and (s2, s3) */
         int in_pair = 0;
         for (int k = h; k < h + 2; k++) {
             if (k < sh->lo || k >= sh->hi)
                 continue;
             const int p0 = sh->start[k - sh->lo], depth = sh->start[k - sh->lo + 1] - p0;
-            highdim_linreg_wd_kernel(rows, nv, a + p0 * a_step, a_row, a_step, b + p0 * b_row, b_row,
-                    depth, in_pair ? part : pair);
-            if (in_pair)
-                SHARD_TREE_ADD(pair, part, MR, NV);
+            highdim_linreg_wd_kernel(rows, nv, a + p0 * a_step, a_row, a_step, b + p0 * b_row,
+                    b_row, depth, part);
+            SHARD_TREE_PUT(pair, part, in_pair, MR, NV);
             in_pair = 1;
         }
-        if (in_pair && have)
-            SHARD_TREE_ADD(acc, pair, MR, NV);
-        else if (in_pair)
-            memcpy(acc, pair, sizeof pair);
+        if (in_pair)
+            SHARD_TREE_PUT(acc, pair, have, MR, NV);
         have |= in_pair;
     }
-    if (!have) /* no shard: an empty range */
-        memset(acc, 0, sizeof pair);
 }
 
 /* The same for highdim_linreg_wd_kernel_columns. */
@@ -276,8 +284,11 @@ ALWAYS_INLINE void highdim_linreg_wd_kernel_columns_shards(
         const float *restrict b, ptrdiff_t b_row, int c0, const highdim_linreg_wd_shards *sh,
         float acc[MR][VL])
 {
-    float pair[MR][VL], part[MR][VL];
+    float pair[MR][VL] = {{0}}, part[MR][VL]; /* zeros: gcc cannot see `have` */
     int have = 0;
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < VL; j++)
+            acc[i][j] = 0.0f;
     for (int h = 0; h < 4; h += 2) {
         int in_pair = 0;
         for (int k = h; k < h + 2; k++) {
@@ -285,19 +296,14 @@ ALWAYS_INLINE void highdim_linreg_wd_kernel_columns_shards(
                 continue;
             const int p0 = sh->start[k - sh->lo], depth = sh->start[k - sh->lo + 1] - p0;
             highdim_linreg_wd_kernel_columns(rows, cols, a + p0 * a_step, a_row, a_step,
-                    b + p0 * b_row, b_row, depth, c0, in_pair ? part : pair);
-            if (in_pair)
-                SHARD_TREE_ADD(pair, part, MR, VL);
+                    b + p0 * b_row, b_row, depth, c0, part);
+            SHARD_TREE_PUT(pair, part, in_pair, MR, VL);
             in_pair = 1;
         }
-        if (in_pair && have)
-            SHARD_TREE_ADD(acc, pair, MR, VL);
-        else if (in_pair)
-            memcpy(acc, pair, sizeof pair);
+        if (in_pair)
+            SHARD_TREE_PUT(acc, pair, have, MR, VL);
         have |= in_pair;
     }
-    if (!have)
-        memset(acc, 0, sizeof pair);
 }
 
 /* sum[j] = the column sums of g over the pass's rows, j < cols <= 32 (g_row floats a row):
@@ -315,22 +321,17 @@ ALWAYS_INLINE void highdim_linreg_wd_column_sums(
         for (int k = h; k < h + 2; k++) {
             if (k < sh->lo || k >= sh->hi)
                 continue;
-            float (*to)[32] = in_pair ? part : pair;
             for (int j = 0; j < 32; j++)
-                to[0][j] = 0.0f;
+                part[0][j] = 0.0f;
             for (int r = sh->start[k - sh->lo]; r < sh->start[k - sh->lo + 1]; r++)
                 for (int j = 0; j < cols; j++)
-                    to[0][j] += g[r * g_row + j];
-            if (in_pair)
-                SHARD_TREE_ADD(pair, part, 1, cols);
+                    part[0][j] += g[r * g_row + j];
+            SHARD_TREE_PUT(pair, part, in_pair, 1, 32);
             in_pair = 1;
         }
-        if (in_pair && have)
+        if (in_pair)
             for (int j = 0; j < cols; j++)
-                sum[j] = sum[j] + pair[0][j];
-        else if (in_pair)
-            for (int j = 0; j < cols; j++)
-                sum[j] = pair[0][j];
+                sum[j] = have ? sum[j] + pair[0][j] : pair[0][j];
         have |= in_pair;
     }
 }

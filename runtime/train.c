@@ -167,6 +167,7 @@ typedef struct {
     size_t part_bytes;    /* one rank's partial: the gradients, then loss sum and correct count */
     char *part, *parts;   /* this rank's partial, and all ranks' (allgather) */
     double comm_seconds;  /* time in the collective */
+    double step_seconds;  /* time in whole data-parallel steps */
     long comm_steps;
 } run;
 
@@ -323,6 +324,7 @@ static float dist_step(run *t, const subset *s, int n, long *correct)
 {
     const rf_compiled *c = t->c;
     const int G = c->grad_shards;
+    const double start = now_seconds();
     const int row0 = t->shard_lo * n / G, rows = t->shard_hi * n / G - row0;
     gather(s->d, t->rows + row0, rows, t->xb, t->lb, t->yb);
     double sum = c->loss_grad_shards(t->model, t->xb, s->d->labels ? (const void *)t->lb : (const void *)t->yb, n,
@@ -358,6 +360,7 @@ static float dist_step(run *t, const subset *s, int n, long *correct)
     rf_dist_tree_add_d(tail, t->parts + t->part_bytes - sizeof tail, t->part_bytes, 2, t->dist->size, G);
     *correct += (long)tail[1];
     c->update(t->model);
+    t->step_seconds += now_seconds() - start;
     return (float)(tail[0] / n);
 }
 
@@ -746,8 +749,9 @@ int rf_train_run(const rf_model *m, const rf_compiled *c, const rf_datasets *dat
     if (lead)
         print_norms(c, t.model);
     if (lead && dist->size > 1 && !opt->quiet && t.comm_steps > 0)
-        fprintf(stderr, "regfitc: %d ranks: the step's allgather (%zu bytes a rank) took %.3f ms a step over %ld "
-                "steps\n", dist->size, t.part_bytes, 1e3 * t.comm_seconds / (double)t.comm_steps, t.comm_steps);
+        fprintf(stderr, "regfitc: %d ranks: a step took %.3f ms, of which the allgather (%zu bytes a rank) %.3f ms "
+                "(mean of %ld steps)\n", dist->size, 1e3 * t.step_seconds / (double)t.comm_steps, t.part_bytes,
+                1e3 * t.comm_seconds / (double)t.comm_steps, t.comm_steps);
     if (lead && opt->save_path) {
         rf_ckpt ck = run_ckpt(&t, t.data, (uint32_t)n_rows);
         if (rf_ckpt_save(opt->save_path, &ck, err, sizeof err) != 0)
