@@ -12,7 +12,11 @@
  * layer's functions call the driver with its constant shapes, so the code
  * grows with the number of layers, not with their width. A tile sums over
  * the depth in order in registers and belongs to one thread, so results do
- * not depend on the number of threads. Columns past the last whole vector
+ * not depend on the number of threads. Where the depth is the batch rows
+ * (the weight gradient) a tile sums each of the 4 row shards in order and
+ * adds them in a fixed tree (product.h), as does the bias gradient, so that
+ * data-parallel ranks holding some shards each can add their partial sums
+ * to the one-process result bit for bit (SPEC 9, NAME_loss_grad_shards). Columns past the last whole vector
  * (fewer than VL) take a scalar tile; rows past the last whole block of MR
  * take one-row tiles. The kernels themselves are real C in
  * compiler/templates/ (vector.h, product.h), copied section by section. */

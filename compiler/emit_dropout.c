@@ -2,7 +2,9 @@
  * hyperparameter (hparams.dropout[k]).
  *
  * In training, element (r, j) of a batch survives when
- * rf_dropout_bits(key, r * UNITS + j) >= threshold = floor(p * 2^32), with
+ * rf_dropout_bits(key, r * UNITS + j) >= threshold = floor(p * 2^32) (r the
+ * row's index in the global batch: a pass over some row shards of it starts
+ * at row0 = m->shards.row0), with
  * key = rf_dropout_key(seed, step, layer) (runtime/rf_random.h): the mask
  * is a pure function of (seed, step, layer, row, unit), whatever thread
  * computes it, and the loop over a row is plain 32-bit integer arithmetic
