@@ -45,14 +45,16 @@ int rf_dist_ranges_are_nodes(int size, int shards)
 }
 
 /* The plan of the additions: node k of the tree (k = 1 the root, 2k and 2k + 1 its
- * halves) is rank who[k] >= 0, or the sum of its halves. */
+ * halves) is rank who[k] >= 0, or (-1) the sum of its halves. 4 shards need
+ * nodes 1 .. 7; MAX_NODES leaves room for 32. */
+enum { MAX_NODES = 64 };
 typedef struct {
-    int who[64];
+    int who[MAX_NODES];
 } tree_plan;
 
 static void plan_node(tree_plan *t, int k, int a, int b, int size, int shards)
 {
-    if (k >= 64)
+    if (k >= MAX_NODES)
         return;
     t->who[k] = rank_of_node(a, b, size, shards);
     if (t->who[k] < 0 && b - a >= 2) {
@@ -61,17 +63,20 @@ static void plan_node(tree_plan *t, int k, int a, int b, int size, int shards)
     }
 }
 
-#define TREE_ADD(T, name)                                                                           \
-    static T name##_node(const tree_plan *t, int k, const char *parts, size_t stride, size_t i)    \
-    {                                                                                               \
-        if (k >= 32 || t->who[k] >= 0) {                                                            \
-            T v;                                                                                    \
-            memcpy(&v, parts + (size_t)(k < 32 ? t->who[k] : 0) * stride + i * sizeof(T), sizeof v); \
-            return v;                                                                               \
-        }                                                                                           \
-        T left = name##_node(t, 2 * k, parts, stride, i);                                           \
-        T right = name##_node(t, 2 * k + 1, parts, stride, i);                                      \
-        return left + right;                                                                        \
+/* The value of node k for element i: a rank's, or left + right (callers check
+ * rf_dist_ranges_are_nodes, so every node reached is one or the other). */
+#define TREE_ADD(T, name)                                                                  \
+    static T name##_node(const tree_plan *t, int k, const char *parts, size_t stride, size_t i) \
+    {                                                                                      \
+        if (2 * k + 1 >= MAX_NODES || t->who[k] >= 0) {                                    \
+            T v;                                                                           \
+            const int r = t->who[k] >= 0 ? t->who[k] : 0;                                  \
+            memcpy(&v, parts + (size_t)r * stride + i * sizeof(T), sizeof v);              \
+            return v;                                                                      \
+        }                                                                                  \
+        T left = name##_node(t, 2 * k, parts, stride, i);                                  \
+        T right = name##_node(t, 2 * k + 1, parts, stride, i);                             \
+        return left + right;                                                               \
     }
 
 TREE_ADD(float, tree_f)

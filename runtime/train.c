@@ -627,6 +627,12 @@ int rf_train_run(const rf_model *m, const rf_compiled *c, const rf_datasets *dat
         snprintf(err, sizeof err, "out of memory");
         goto fail;
     }
+    if (dist->size > 1 && !rf_dist_ranges_are_nodes(dist->size, c->grad_shards)) {
+        snprintf(err, sizeof err, "a data-parallel run of %s takes 1 to %d ranks (its row shards), not %d", m->name,
+                 c->grad_shards, dist->size);
+        common_fail = 1;
+        goto fail;
+    }
     t.threads = opt->threads;
     t.threads_live = opt->threads_live;
     if (rf_train_dir(m, opt, t.dir, sizeof t.dir) != 0) {
