@@ -10,6 +10,7 @@
  * Exit codes: 0 success, 1 a run failed, 2 bad model file or usage. */
 #include "bench.h"
 #include "build.h"
+#include "dist.h"
 #include "emit.h"
 #include "emit_infer_files.h"
 #include "frontend.h"
@@ -330,7 +331,14 @@ static int run_model(const rf_model *m, const cli *c)
     char err[2048] = "";
     rf_built built;
     rf_build_options bo = {.cflags = env_cflags()};
-    if (rf_build(m, &bo, &built, err, sizeof err) != 0) {
+    /* under mpirun rank 0 compiles first; the others then find the build in the cache */
+    const rf_dist *d = rf_dist_self();
+    if (d->rank != 0)
+        rf_dist_barrier(d);
+    int built_rc = rf_build(m, &bo, &built, err, sizeof err);
+    if (d->rank == 0)
+        rf_dist_barrier(d);
+    if (built_rc != 0) {
         fprintf(stderr, "regfitc: error: %s\n", err);
         rf_datasets_free(&data);
         free(identity);
@@ -407,6 +415,44 @@ static int emit_inference(const rf_model *m, const cli *c)
     return report_written(m, c, written, "_infer");
 }
 
+
+static int run_command(const cli *c, const rf_dist *d);
+
+/* Under mpirun (SPEC 9): refuses what cannot run on these ranks, before any file is
+ * touched; else starts MPI for a training run (a sweep starts it after its points, as
+ * they fork), and leaves only rank 0 a stdout. Returns -1 to go on, else an exit code. */
+static int start_ranks(const cli *c, rf_dist *d)
+{
+    rf_dist_from_env(d);
+    if (d->size == 1)
+        return -1; /* not under mpirun (or one rank): no MPI start-up at all */
+    if (!rf_dist_built_with_mpi()) {
+        if (d->rank == 0) /* the launcher's rank: one message, not one per rank */
+                fprintf(stderr, "regfitc: error: started by mpirun with %d ranks, but this regfitc was built "
+                    "without MPI (configure with libopenmpi-dev installed and -DREGFIT_MPI=ON); refusing to "
+                    "run %d copies that would overwrite each other's files\n", d->size, d->size);
+        return 2;
+    }
+    if (c->mode == MODE_RUN && d->size > RF_DIST_MAX_RANKS) {
+        if (d->rank == 0)
+            fprintf(stderr, "regfitc: error: a data-parallel run takes at most %d ranks (each rank computes "
+                    "whole row shards of a batch, and a batch has %d); mpirun -np %d is too many (a --sweep "
+                    "may use any number)\n", RF_DIST_MAX_RANKS, RF_DIST_MAX_RANKS, d->size);
+        return 2;
+    }
+    if (d->rank != 0 && !freopen("/dev/null", "w", stdout))
+        return 1;
+    if (c->mode == MODE_RUN) {
+        char err[256];
+        if (rf_dist_init(d, err, sizeof err) != 0) {
+            fprintf(stderr, "regfitc: error: rank %d: %s\n", d->rank, err);
+            return 1;
+        }
+        rf_dist_set_self(d);
+    }
+    return -1;
+}
+
 int main(int argc, char **argv)
 {
     cli c;
@@ -414,6 +460,22 @@ int main(int argc, char **argv)
     int rc = parse_args(argc, argv, &c, sets, sweeps);
     if (rc >= 0)
         return rc;
+    rf_dist dist;
+    if ((rc = start_ranks(&c, &dist)) >= 0)
+        return rc;
+    rc = dist.size > 1 && c.mode != MODE_RUN && c.mode != MODE_SWEEP && dist.rank != 0
+             ? 0 /* --emit, --check, --bench: rank 0 does it */
+             : run_command(&c, &dist);
+    rf_dist_finalize(&dist);
+    return rc;
+}
+
+/* The command of the line, after parse_args and start_ranks. */
+static int run_command(const cli *cl, const rf_dist *d)
+{
+    const cli c = *cl;
+    const rf_dist dist = *d;
+    int rc;
     if (c.mode == MODE_SWEEP)
         return rf_sweep_run(&(rf_sweep_options){.model_path = c.model_path,
                                                 .sets = c.sets,
@@ -425,7 +487,10 @@ int main(int argc, char **argv)
                                                 .has_seed = c.has_seed,
                                                 .seed = c.seed,
                                                 .cflags = env_cflags(),
-                                                .train = c.train});
+                                                .train = c.train,
+                                                .rank = dist.rank,
+                                                .ranks = dist.size,
+                                                .local_ranks = dist.local_size});
 
     rf_model m;
     rc = rf_load_model_set(c.model_path, c.sets, c.n_sets, &m, stderr, NULL);

@@ -4,10 +4,43 @@
  * gathers the results (sweep_results.c). */
 #include "sweep_internal.h"
 
+#include "dist.h"
 #include "frontend.h"
 
 #include <stdio.h>
 #include <string.h>
+
+/* Under mpirun, after this rank's points: MPI starts (no point forks after it),
+ * the ranks meet at a barrier, and rank 0 reads the points the others ran.
+ * Returns the rank's exit code (rank 0's includes the others' points). */
+static int sw_gather_ranks(sweep *s, int rc)
+{
+    const rf_sweep_options *o = s->o;
+    char err[ERRLEN] = "";
+    rf_dist d;
+    rf_dist_from_env(&d);
+    if (rf_dist_init(&d, err, sizeof err) != 0 || rf_dist_barrier(&d) != 0) {
+        fprintf(stderr, "regfitc: error: rank %d: %s\n", o->rank, err[0] ? err : "MPI_Barrier failed");
+        rf_dist_finalize(&d);
+        return 1;
+    }
+    rf_dist_finalize(&d);
+    if (o->rank != 0)
+        return rc;
+    for (int i = 0; i < s->n_points; i++) {
+        point *p = &s->points[i];
+        if (p->status != 3)
+            continue;
+        if (sw_read_result(p, err, sizeof err) == 0) {
+            p->status = 2;
+            sw_print_point_line(s, p, i, "");
+        } else {
+            p->status = -1; /* its rank reported the failure */
+            rc = 1;
+        }
+    }
+    return rc;
+}
 
 int rf_sweep_run(const rf_sweep_options *o)
 {
@@ -56,6 +89,11 @@ int rf_sweep_run(const rf_sweep_options *o)
         sw_print_point_line(&s, p, i, " (done before)");
     }
     rc = sw_run_points(&s, &base_opt);
+    if (o->ranks > 1) {
+        rc = sw_gather_ranks(&s, rc);
+        if (o->rank != 0) /* its points are done; rank 0 writes the results */
+            goto done;
+    }
     if (sw_write_results(&s, err, sizeof err) != 0 || sw_write_plots(&s, err, sizeof err) != 0) {
         fprintf(stderr, "regfitc: error: %s\n", err);
         rc = 1;

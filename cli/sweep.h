@@ -29,6 +29,10 @@ typedef struct {
     uint64_t seed;
     const char *cflags;        /* $REGFIT_CFLAGS or NULL */
     rf_train_options train;    /* --data, --epochs, --threads, --runs, --quiet */
+    int rank, ranks;           /* under mpirun: this rank of `ranks` runs points rank, rank + ranks, ...;
+                                  MPI starts only after its points, for the barrier before rank 0
+                                  gathers the results (no fork after MPI_Init) */
+    int local_ranks;           /* ranks on this machine: they share its cores */
 } rf_sweep_options;
 
 /* Runs the sweep. Returns the exit code: 0; 1 when a point failed (the

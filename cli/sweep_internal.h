@@ -36,7 +36,7 @@ typedef struct {
     char label[512];     /* "decay.0.l2=3, seed 1" */
     int data;            /* index into the sweep's data sets */
     int build;           /* index into the sweep's builds, -1: none needed */
-    int status;          /* 0 to run, 1 done before, 2 ran now, -1 failed */
+    int status;          /* 0 to run, 1 done before, 2 ran now, -1 failed, 3 another rank's (mpirun) */
     int resume;
     /* results */
     rf_metrics_row *rows;

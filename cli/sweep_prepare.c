@@ -83,6 +83,8 @@ int sw_prepare(sweep *s, rf_train_options *base)
         }
         p->status = same && finished ? 1 : 0;
         p->resume = same && !finished && done > 0;
+        if (p->status == 0 && o->ranks > 1 && i % o->ranks != o->rank)
+            p->status = 3; /* under mpirun, another rank's point */
     }
     /* the code, once per distinct shape */
     s->builds = calloc((size_t)s->n_points, sizeof *s->builds);

@@ -56,6 +56,8 @@ int sw_run_points(sweep *s, const rf_train_options *base)
 {
     const rf_sweep_options *o = s->o;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (o->local_ranks > 1) /* under mpirun: the ranks on this machine share its cores */
+        cores /= o->local_ranks;
     if (cores < 1)
         cores = 1;
     int todo = 0;

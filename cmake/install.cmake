@@ -21,7 +21,9 @@ include(CMakePackageConfigHelpers)
 # so the archive has no OpenMP in it and links with gcc's libgomp or clang's libomp alike.
 set(RF_USER_RUNTIME_SRC ${RF_RUNTIME_SRC})
 list(FILTER RF_USER_RUNTIME_SRC EXCLUDE REGEX "/runtime/(generic|bench_)[^/]*[.]c$")
-add_library(regfitc_runtime STATIC ${RF_USER_RUNTIME_SRC} ${RF_COMMON_SRC} ${CMAKE_SOURCE_DIR}/compiler/front/model.c)
+# runtime/dist.c without MPI: a user program is one process
+add_library(regfitc_runtime STATIC ${RF_USER_RUNTIME_SRC} ${CMAKE_SOURCE_DIR}/runtime/dist.c ${RF_COMMON_SRC}
+            ${CMAKE_SOURCE_DIR}/compiler/front/model.c)
 set_target_properties(regfitc_runtime PROPERTIES EXPORT_NAME runtime POSITION_INDEPENDENT_CODE ON)
 target_include_directories(regfitc_runtime PUBLIC
   $<BUILD_INTERFACE:${CMAKE_SOURCE_DIR}/runtime>

@@ -177,10 +177,12 @@ ALWAYS_INLINE void highdim_linreg_kernel(
 /* The same for the last cols < VL columns of b, which starts at column c0 of a matrix of
  * depth rows of b_row floats: one vector per row of b all the same, its lanes past cols
  * read from the next row and never stored; the last rows of b, where a vector would pass
- * its end, lane by lane. One or two columns go one float at a time, and a tile of one or
- * two sums (a layer of one or two units) would then be one long chain of dependent adds,
- * as slow as the add latency: it is split into SPLIT partial sums over p, added in a fixed
- * order (it vectorises where A and B are contiguous along p, as in a 1-unit layer). */
+ * its end, lane by lane. One or two columns go one float at a time, each sum split into
+ * SPLIT partial sums over p, added in a fixed order: a single chain of dependent adds
+ * would be as slow as the add latency (it vectorises where A and B are contiguous along
+ * p, as in a 1-unit layer). The way a row is summed never depends on how many rows its
+ * tile has, so a row's result does not depend on where it stands in the batch (a rank
+ * of a data-parallel run holds other rows than one process, SPEC 9). */
 #define SPLIT 8 /* the pairwise sum below adds exactly 8 parts */
 ALWAYS_INLINE void highdim_linreg_kernel_columns(
         int rows, int cols, const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step,
@@ -189,7 +191,7 @@ ALWAYS_INLINE void highdim_linreg_kernel_columns(
     for (int i = 0; i < MR; i++)
         for (int j = 0; j < VL; j++)
             acc[i][j] = 0.0f;
-    if (rows * cols <= 2) {
+    if (cols <= 2) { /* a vector would be mostly waste */
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < cols; j++) {
                 float part[SPLIT] = {0};
@@ -203,13 +205,6 @@ ALWAYS_INLINE void highdim_linreg_kernel_columns(
                     sum += a[i * a_row + p * a_step] * b[p * b_row + j];
                 acc[i][j] = sum;
             }
-        return;
-    }
-    if (cols <= 2) { /* a vector would be mostly waste */
-        for (int p = 0; p < depth; p++)
-            for (int i = 0; i < rows; i++)
-                for (int j = 0; j < cols; j++)
-                    acc[i][j] += a[i * a_row + p * a_step] * b[p * b_row + j];
         return;
     }
     const ptrdiff_t end = depth * b_row - c0; /* floats of the matrix from b on */
@@ -234,13 +229,121 @@ ALWAYS_INLINE void highdim_linreg_kernel_columns(
             acc[i][j] = sum[i][j];
 }
 
+/* ---- Row shards: the fixed reduction tree of every sum over the batch rows ----
+ * A weight gradient sums over the rows of the batch (its depth). Shard k of a batch of n
+ * rows is rows [k n / 4, (k + 1) n / 4); each shard is summed in row order by the kernels
+ * above, and the four shard sums are added as ((s0 + s1) + (s2 + s3)). A pass that holds
+ * only shards [lo, hi) (a rank of a data-parallel run) leaves the others out of the tree,
+ * so the partial sums of the ranks, added in the same tree, give the one-process sum bit
+ * for bit. The tile stays tile-local: two more tiles of accumulators, no scratch. */
+/* sum = part, or sum += part when `add` (rows x cols of either type) */
+#define SHARD_TREE_PUT(sum, part, add, rows, cols)                                           \
+    do {                                                                                     \
+        if (add)                                                                             \
+            UNROLL for (int i_ = 0; i_ < (rows); i_++)                                       \
+                UNROLL for (int j_ = 0; j_ < (cols); j_++)                                   \
+                    (sum)[i_][j_] = (sum)[i_][j_] + (part)[i_][j_];                          \
+        else                                                                                 \
+            UNROLL for (int i_ = 0; i_ < (rows); i_++)                                       \
+                UNROLL for (int j_ = 0; j_ < (cols); j_++)                                   \
+                    (sum)[i_][j_] = (part)[i_][j_];                                          \
+    } while (0)
+
+/* acc = the tile of highdim_linreg_kernel over the pass's shards, added in the tree.
+ * Each shard's kernel writes the same local tile, so it stays in registers. */
+ALWAYS_INLINE void highdim_linreg_kernel_shards(
+        int rows, int nv, const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step,
+        const float *restrict b, ptrdiff_t b_row, const highdim_linreg_shards *sh,
+        vf acc[MR][NV])
+{
+    vf pair[MR][NV], part[MR][NV];
+    int have = 0;
+    UNROLL for (int i = 0; i < MR; i++) /* zeros for an empty range (and for gcc's -Wmaybe- */
+        UNROLL for (int v = 0; v < NV; v++) /* uninitialized, which cannot see `have`) */
+            acc[i][v] = (vf){0};
+    for (int h = 0; h < 4; h += 2) { /* the pairs (s0, s1) and (s2, s3) */
+        int in_pair = 0;
+        for (int k = h; k < h + 2; k++) {
+            if (k < sh->lo || k >= sh->hi)
+                continue;
+            const int p0 = sh->start[k - sh->lo], depth = sh->start[k - sh->lo + 1] - p0;
+            highdim_linreg_kernel(rows, nv, a + p0 * a_step, a_row, a_step, b + p0 * b_row,
+                    b_row, depth, part);
+            SHARD_TREE_PUT(pair, part, in_pair, MR, NV);
+            in_pair = 1;
+        }
+        if (in_pair)
+            SHARD_TREE_PUT(acc, pair, have, MR, NV);
+        have |= in_pair;
+    }
+}
+
+/* The same for highdim_linreg_kernel_columns. */
+ALWAYS_INLINE void highdim_linreg_kernel_columns_shards(
+        int rows, int cols, const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step,
+        const float *restrict b, ptrdiff_t b_row, int c0, const highdim_linreg_shards *sh,
+        float acc[MR][VL])
+{
+    float pair[MR][VL] = {{0}}, part[MR][VL]; /* zeros: gcc cannot see `have` */
+    int have = 0;
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < VL; j++)
+            acc[i][j] = 0.0f;
+    for (int h = 0; h < 4; h += 2) {
+        int in_pair = 0;
+        for (int k = h; k < h + 2; k++) {
+            if (k < sh->lo || k >= sh->hi)
+                continue;
+            const int p0 = sh->start[k - sh->lo], depth = sh->start[k - sh->lo + 1] - p0;
+            highdim_linreg_kernel_columns(rows, cols, a + p0 * a_step, a_row, a_step,
+                    b + p0 * b_row, b_row, depth, c0, part);
+            SHARD_TREE_PUT(pair, part, in_pair, MR, VL);
+            in_pair = 1;
+        }
+        if (in_pair)
+            SHARD_TREE_PUT(acc, pair, have, MR, VL);
+        have |= in_pair;
+    }
+}
+
+/* sum[j] = the column sums of g over the pass's rows, j < cols <= 32 (g_row floats a row):
+ * each shard's rows in order, the shards added in the tree, as above (the bias gradient). */
+ALWAYS_INLINE void highdim_linreg_column_sums(
+        float sum[32], const float *restrict g, ptrdiff_t g_row, int cols,
+        const highdim_linreg_shards *sh)
+{
+    float pair[1][32], part[1][32];
+    int have = 0;
+    for (int j = 0; j < 32; j++)
+        sum[j] = 0.0f;
+    for (int h = 0; h < 4; h += 2) {
+        int in_pair = 0;
+        for (int k = h; k < h + 2; k++) {
+            if (k < sh->lo || k >= sh->hi)
+                continue;
+            for (int j = 0; j < 32; j++)
+                part[0][j] = 0.0f;
+            for (int r = sh->start[k - sh->lo]; r < sh->start[k - sh->lo + 1]; r++)
+                for (int j = 0; j < cols; j++)
+                    part[0][j] += g[r * g_row + j];
+            SHARD_TREE_PUT(pair, part, in_pair, 1, 32);
+            in_pair = 1;
+        }
+        if (in_pair)
+            for (int j = 0; j < cols; j++)
+                sum[j] = have ? sum[j] + pair[0][j] : pair[0][j];
+        have |= in_pair;
+    }
+}
+
 /* Rows r0 .. r0 + rows - 1 and the panel from column c0 of C: the kernel, then C = the
  * epilogue of acc. The panel is NR columns, or the whole vectors left, or the last
- * cols % VL. */
+ * cols % VL. With shards (a weight gradient) the depth is the pass's rows, summed
+ * shard by shard in the tree; without (NULL), one chain over the depth. */
 ALWAYS_INLINE void highdim_linreg_tile(
         int rows, float *restrict c, ptrdiff_t c_row, highdim_linreg_epilogue e,
         const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step, const float *restrict b,
-        ptrdiff_t b_row, int cols, int depth, int r0, int c0)
+        ptrdiff_t b_row, int cols, int depth, const highdim_linreg_shards *shards, int r0, int c0)
 {
     const int vector_cols = cols - cols % VL, vectors_left = vector_cols % NR / VL;
     a += r0 * a_row;
@@ -248,7 +351,12 @@ ALWAYS_INLINE void highdim_linreg_tile(
     if (c0 + NR <= vector_cols || c0 < vector_cols) {
         const int nv = c0 + NR <= vector_cols ? NV : vectors_left;
         vf acc[MR][NV];
-        if (nv == NV)
+        if (shards && nv == NV)
+            highdim_linreg_kernel_shards(rows, NV, a, a_row, a_step, b, b_row, shards, acc);
+        else if (shards)
+            highdim_linreg_kernel_shards(rows, vectors_left, a, a_row, a_step, b, b_row, shards,
+                    acc);
+        else if (nv == NV)
             highdim_linreg_kernel(rows, NV, a, a_row, a_step, b, b_row, depth, acc);
         else
             highdim_linreg_kernel(rows, vectors_left, a, a_row, a_step, b, b_row, depth, acc);
@@ -268,7 +376,12 @@ ALWAYS_INLINE void highdim_linreg_tile(
                     }
     } else {
         float acc[MR][VL];
-        highdim_linreg_kernel_columns(rows, cols % VL, a, a_row, a_step, b, b_row, depth, c0, acc);
+        if (shards)
+            highdim_linreg_kernel_columns_shards(rows, cols % VL, a, a_row, a_step, b, b_row, c0,
+                    shards, acc);
+        else
+            highdim_linreg_kernel_columns(rows, cols % VL, a, a_row, a_step, b, b_row, depth, c0,
+                    acc);
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < cols % VL; j++) {
                 const ptrdiff_t at = e.transposed ? (ptrdiff_t)(c0 + j) * c_row + r0 + i
@@ -281,11 +394,13 @@ ALWAYS_INLINE void highdim_linreg_tile(
 /* C (rows x cols) = the epilogue of A B, B depth x cols, shared among the threads in fixed
  * work tiles of tile_rows rows x one panel: panel by panel when panel_major (a thread's
  * tiles then reuse one panel of B), else row tile by row tile. The tiles never depend on
- * the number of threads. No barrier at the end. */
+ * the number of threads. shards: NULL, or the row shards of a depth that is the batch
+ * rows (highdim_linreg_tile). No barrier at the end. */
 ALWAYS_INLINE void highdim_linreg_product(
         float *restrict c, ptrdiff_t c_row, highdim_linreg_epilogue e,
         const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step, const float *restrict b,
-        ptrdiff_t b_row, int rows, int cols, int depth, int tile_rows, int panel_major)
+        ptrdiff_t b_row, int rows, int cols, int depth, const highdim_linreg_shards *shards,
+        int tile_rows, int panel_major)
 {
     const int vector_cols = cols - cols % VL;
     const int panels = (vector_cols + NR - 1) / NR + (cols % VL != 0);
@@ -300,21 +415,21 @@ ALWAYS_INLINE void highdim_linreg_product(
         for (int r0 = row_tile * tile_rows; r0 < row_end; r0 += MR) {
             if (r0 + MR <= row_end)
                 highdim_linreg_tile(MR, c, c_row, e, a, a_row, a_step, b, b_row, cols, depth,
-                        r0, c0);
+                        shards, r0, c0);
             else /* the last rows (fewer than MR <= 8): 4, 2 and 1 at a time, as a row
                   * alone has only NV chains of dependent FMAs, too few for the FMA units */
                 for (int r = r0; r < row_end;) {
                     if (row_end - r >= 4) {
                         highdim_linreg_tile(4, c, c_row, e, a, a_row, a_step, b, b_row, cols, depth,
-                                r, c0);
+                                shards, r, c0);
                         r += 4;
                     } else if (row_end - r >= 2) {
                         highdim_linreg_tile(2, c, c_row, e, a, a_row, a_step, b, b_row, cols, depth,
-                                r, c0);
+                                shards, r, c0);
                         r += 2;
                     } else {
                         highdim_linreg_tile(1, c, c_row, e, a, a_row, a_step, b, b_row, cols, depth,
-                                r, c0);
+                                shards, r, c0);
                         r += 1;
                     }
                 }
@@ -335,7 +450,7 @@ static void highdim_linreg_dense1_forward(
     const highdim_linreg_epilogue epilogue = {.bias = bias};
     highdim_linreg_product(out[0], HIGHDIM_LINREG_DENSE1_OUT, epilogue, in[0],
                            HIGHDIM_LINREG_DENSE1_IN, 1, weight[0], HIGHDIM_LINREG_DENSE1_OUT, n,
-                           HIGHDIM_LINREG_DENSE1_OUT, HIGHDIM_LINREG_DENSE1_IN, TILE_ROWS, 1);
+                           HIGHDIM_LINREG_DENSE1_OUT, HIGHDIM_LINREG_DENSE1_IN, NULL, TILE_ROWS, 1);
     OMP_BARRIER
 }
 
@@ -344,25 +459,25 @@ static void highdim_linreg_dense1_forward(
 static void highdim_linreg_dense1_backward(
         float (*restrict weight_grad)[HIGHDIM_LINREG_DENSE1_OUT], float *restrict bias_grad,
         const float (*restrict out_grad)[HIGHDIM_LINREG_DENSE1_OUT],
-        const float (*restrict in)[HIGHDIM_LINREG_DENSE1_IN], int n)
+        const float (*restrict in)[HIGHDIM_LINREG_DENSE1_IN], int n,
+        const highdim_linreg_shards *shards)
 {
-    /* weight_grad = in^T out_grad, summing the batch rows in order; work tiles of MR rows
-     * x NR columns, row block by row block (a thread keeps MR columns of in in cache) */
+    /* weight_grad = in^T out_grad, summing the batch rows shard by shard, each in row order,
+     * the shards added in the fixed tree (highdim_linreg_tile); work tiles of MR rows x NR columns,
+     * row block by row block (a thread keeps MR columns of in in cache) */
     const highdim_linreg_epilogue store = {0};
     highdim_linreg_product(weight_grad[0], HIGHDIM_LINREG_DENSE1_OUT, store, in[0], 1,
                            HIGHDIM_LINREG_DENSE1_IN, out_grad[0], HIGHDIM_LINREG_DENSE1_OUT,
-                           HIGHDIM_LINREG_DENSE1_IN, HIGHDIM_LINREG_DENSE1_OUT, n, MR, 0);
+                           HIGHDIM_LINREG_DENSE1_IN, HIGHDIM_LINREG_DENSE1_OUT, n, shards, MR, 0);
 
-    /* bias_grad = column sums of out_grad, rows in order, SUM_COLS columns at a time */
+    /* bias_grad = column sums of out_grad in the shards' tree, SUM_COLS columns at a time */
     enum { SUM_COLS = 32 };
     OMP_FOR_NOWAIT
     for (int c0 = 0; c0 < HIGHDIM_LINREG_DENSE1_OUT; c0 += SUM_COLS) {
         const int left = HIGHDIM_LINREG_DENSE1_OUT - c0;
         const int cols = left < SUM_COLS ? left : SUM_COLS;
-        float sum[SUM_COLS] = {0};
-        for (int r = 0; r < n; r++)
-            for (int j = 0; j < cols; j++)
-                sum[j] += out_grad[r][c0 + j];
+        float sum[SUM_COLS];
+        highdim_linreg_column_sums(sum, &out_grad[0][c0], HIGHDIM_LINREG_DENSE1_OUT, cols, shards);
         for (int j = 0; j < cols; j++)
             bias_grad[c0 + j] = sum[j];
     }
@@ -372,13 +487,14 @@ static void highdim_linreg_dense1_backward(
 /* ---- Loss: squared (highdim_linreg.yaml:11), the mean over the n rows ---- */
 
 /* row_loss[r] = sum over outputs of (yhat - y)^2 / 2;
- * yhat_grad[r][j] = (yhat[r][j] - y[r][j]) / n */
+ * yhat_grad[r][j] = (yhat[r][j] - y[r][j]) / n_global */
 static void highdim_linreg_loss(float *restrict row_loss,
                                 float (*restrict yhat_grad)[HIGHDIM_LINREG_OUTPUTS],
                                 const float (*restrict yhat)[HIGHDIM_LINREG_OUTPUTS],
-                                const float (*restrict y)[HIGHDIM_LINREG_OUTPUTS], int n)
+                                const float (*restrict y)[HIGHDIM_LINREG_OUTPUTS], int n,
+                                int n_global)
 {
-    const float inv_n = 1.0f / (float)n;
+    const float inv_n = 1.0f / (float)n_global; /* the mean is over the global batch */
     OMP_FOR
     for (int r = 0; r < n; r++) {
         float sum = 0.0f;
@@ -409,7 +525,7 @@ static void highdim_linreg_backward(highdim_linreg_model *m,
 {
     (void)training;
     highdim_linreg_dense1_backward(m->dense1_weight_grad, m->dense1_bias_grad, m->dense1_out_grad,
-                                   input, n);
+                                   input, n, &m->shards);
 }
 
 /* ---- Update: sgd (torch.optim.SGD), l2 coupled, one fused pass per parameter tensor ----
@@ -470,13 +586,42 @@ static int highdim_linreg_batch_ok(int n)
     return n >= 1 && n <= HIGHDIM_LINREG_BATCH;
 }
 
-/* The mean of the n rows' losses, summed in row order. */
-static float highdim_linreg_mean_loss(const highdim_linreg_model *m, int n)
+/* m->shards for shards [lo, hi) of a global batch of n rows. Returns the pass's row count. */
+static int highdim_linreg_set_shards(highdim_linreg_model *m, int n, int lo, int hi)
 {
+    m->shards.n = n;
+    m->shards.lo = lo;
+    m->shards.hi = hi;
+    m->shards.row0 = lo * n / HIGHDIM_LINREG_GRAD_SHARDS;
+    for (int k = 0; k <= hi - lo; k++)
+        m->shards.start[k] = (lo + k) * n / HIGHDIM_LINREG_GRAD_SHARDS - m->shards.row0;
+    return m->shards.start[hi - lo];
+}
+
+/* The sum of the pass's row losses: each shard's rows in order, the shards added in the
+ * tree ((s0 + s1) + (s2 + s3)) without those outside the pass, in double. */
+static double highdim_linreg_loss_sum(const highdim_linreg_model *m)
+{
+    const highdim_linreg_shards *sh = &m->shards;
     double sum = 0.0;
-    for (int r = 0; r < n; r++)
-        sum += m->row_loss[r];
-    return (float)(sum / n);
+    int have = 0;
+    for (int h = 0; h < HIGHDIM_LINREG_GRAD_SHARDS; h += 2) {
+        double pair = 0.0;
+        int in_pair = 0;
+        for (int k = h; k < h + 2; k++) {
+            if (k < sh->lo || k >= sh->hi)
+                continue;
+            double part = 0.0;
+            for (int r = sh->start[k - sh->lo]; r < sh->start[k - sh->lo + 1]; r++)
+                part += m->row_loss[r];
+            pair = in_pair ? pair + part : part;
+            in_pair = 1;
+        }
+        if (in_pair)
+            sum = have ? sum + pair : pair;
+        have |= in_pair;
+    }
+    return sum;
 }
 
 /* ---- Init ---- */
@@ -513,17 +658,18 @@ float highdim_linreg_train_step(highdim_linreg_model *m, const float *x, const f
     if (!highdim_linreg_batch_ok(n))
         return NAN;
     const float (*input)[HIGHDIM_LINREG_INPUTS] = (const float (*)[HIGHDIM_LINREG_INPUTS])x;
+    highdim_linreg_set_shards(m, n, 0, HIGHDIM_LINREG_GRAD_SHARDS);
     OMP_PARALLEL
     {
         highdim_linreg_forward(m, input, n, 1);
         highdim_linreg_loss(m->row_loss, m->dense1_out_grad, m->dense1_out,
-                            (const float (*)[HIGHDIM_LINREG_OUTPUTS])y, n);
+                            (const float (*)[HIGHDIM_LINREG_OUTPUTS])y, n, m->shards.n);
         highdim_linreg_backward(m, input, n, 1);
         highdim_linreg_update_params(m);
     }
     m->forward_steps++;
     m->updates++;
-    return highdim_linreg_mean_loss(m, n);
+    return (float)(highdim_linreg_loss_sum(m) / n);
 }
 
 float highdim_linreg_loss_grad(highdim_linreg_model *m, const float *x, const float *y, int n,
@@ -532,16 +678,40 @@ float highdim_linreg_loss_grad(highdim_linreg_model *m, const float *x, const fl
     if (!highdim_linreg_batch_ok(n))
         return NAN;
     const float (*input)[HIGHDIM_LINREG_INPUTS] = (const float (*)[HIGHDIM_LINREG_INPUTS])x;
+    highdim_linreg_set_shards(m, n, 0, HIGHDIM_LINREG_GRAD_SHARDS);
     OMP_PARALLEL
     {
         highdim_linreg_forward(m, input, n, training);
         highdim_linreg_loss(m->row_loss, m->dense1_out_grad, m->dense1_out,
-                            (const float (*)[HIGHDIM_LINREG_OUTPUTS])y, n);
+                            (const float (*)[HIGHDIM_LINREG_OUTPUTS])y, n, m->shards.n);
         highdim_linreg_backward(m, input, n, training);
     }
     if (training)
         m->forward_steps++;
-    return highdim_linreg_mean_loss(m, n);
+    return (float)(highdim_linreg_loss_sum(m) / n);
+}
+
+double highdim_linreg_loss_grad_shards(highdim_linreg_model *m, const float *x, const float *y,
+                                       int n, int shard_lo, int shard_hi, int training)
+{
+    if (n < 1 || n > HIGHDIM_LINREG_BATCH || shard_lo < 0 || shard_lo >= shard_hi ||
+        shard_hi > HIGHDIM_LINREG_GRAD_SHARDS)
+        return NAN;
+    const int row0 = shard_lo * n / HIGHDIM_LINREG_GRAD_SHARDS;
+    const int rows = shard_hi * n / HIGHDIM_LINREG_GRAD_SHARDS - row0; /* the range's rows */
+    const float (*input)[HIGHDIM_LINREG_INPUTS] = (const float (*)[HIGHDIM_LINREG_INPUTS])x;
+    highdim_linreg_set_shards(m, n, shard_lo, shard_hi);
+    n = rows; /* the pass runs on the range's rows */
+    OMP_PARALLEL
+    {
+        highdim_linreg_forward(m, input, n, training);
+        highdim_linreg_loss(m->row_loss, m->dense1_out_grad, m->dense1_out,
+                            (const float (*)[HIGHDIM_LINREG_OUTPUTS])y, n, m->shards.n);
+        highdim_linreg_backward(m, input, n, training);
+    }
+    if (training)
+        m->forward_steps++;
+    return highdim_linreg_loss_sum(m);
 }
 
 void highdim_linreg_update(highdim_linreg_model *m)
@@ -556,6 +726,7 @@ void highdim_linreg_predict(highdim_linreg_model *m, const float *x, int n, floa
     if (n < 1 || n > HIGHDIM_LINREG_BATCH)
         return;
     const float (*input)[HIGHDIM_LINREG_INPUTS] = (const float (*)[HIGHDIM_LINREG_INPUTS])x;
+    highdim_linreg_set_shards(m, n, 0, HIGHDIM_LINREG_GRAD_SHARDS);
     OMP_PARALLEL
     highdim_linreg_forward(m, input, n, 0);
     memcpy(out, m->dense1_out, (size_t)n * sizeof m->dense1_out[0]);

@@ -46,6 +46,19 @@ typedef struct highdim_linreg_wd_hparams {
     float dropout[HIGHDIM_LINREG_WD_NUM_DROPOUT > 0 ? HIGHDIM_LINREG_WD_NUM_DROPOUT : 1];
 } highdim_linreg_wd_hparams;
 
+/* The row shards of a batch: every sum over a batch's rows (the weight and bias gradients,
+ * the loss) sums each shard k = rows [k n / 4, (k + 1) n / 4) of the n rows in row order,
+ * then adds the 4 (GRAD_SHARDS) shards in a fixed tree, ((s0 + s1) + (s2 + s3)), so that
+ * processes holding some shards each (highdim_linreg_wd_loss_grad_shards) can add their partial
+ * sums in the same tree and get the one-process result bit for bit. */
+#define HIGHDIM_LINREG_WD_GRAD_SHARDS 4
+typedef struct highdim_linreg_wd_shards {
+    int n;      /* rows of the global batch */
+    int lo, hi; /* the pass holds shards [lo, hi) */
+    int row0;   /* the global index of the pass's first row (it keys the dropout masks) */
+    int start[HIGHDIM_LINREG_WD_GRAD_SHARDS + 1]; /* shard lo + k: the pass's rows start[k] .. */
+} highdim_linreg_wd_shards;
+
 typedef struct highdim_linreg_wd_model highdim_linreg_wd_model;
 
 /* Everything the model needs, in one block (the code never allocates): about 0.0 MB,
@@ -74,6 +87,7 @@ struct highdim_linreg_wd_model {
     /* Hyperparameters (highdim_linreg_wd_set_hparams) and what the code derives from them */
     highdim_linreg_wd_hparams hp;
 
+    highdim_linreg_wd_shards shards;       /* the rows of the pass running: set by each call */
     uint64_t seed;          /* of highdim_linreg_wd_init: also drives the dropout masks */
     uint64_t forward_steps; /* training-mode forward passes: the dropout masks' step */
     uint64_t updates;       /* updates applied: t of the optimizer */
@@ -99,6 +113,21 @@ float highdim_linreg_wd_train_step(highdim_linreg_wd_model *m, const float *x, c
  * off and leaves the step counter alone. NaN for a bad n, as above. */
 float highdim_linreg_wd_loss_grad(highdim_linreg_wd_model *m, const float *x, const float *y, int n,
                                   int training);
+
+/* Data parallelism: highdim_linreg_wd_loss_grad on the rows of shards [shard_lo, shard_hi) of a
+ * global batch of n rows (0 <= shard_lo < shard_hi <= GRAD_SHARDS = 4, 1 <= n <= BATCH);
+ * x and y hold only those rows, rows [lo n / 4, hi n / 4) of the batch (may be none).
+ * The dropout masks are those of the global rows; the
+ * gradients are of the mean over all n rows and hold the shards' sums added in the
+ * tree, the shards outside the range left out. Returns the sum (not the mean) of the
+ * range's row losses, added the same way. For ranges that are nodes of the tree ([0, 4),
+ * [0, 2), [2, 4) or one shard), adding the partial gradients and sums of ranges that
+ * cover [0, 4) in the tree's order (float and double adds) gives the
+ * gradients of highdim_linreg_wd_loss_grad(n rows) bit for bit, and its loss as (float)(sum / n).
+ * Returns NaN and changes nothing for a bad range, n. */
+double highdim_linreg_wd_loss_grad_shards(highdim_linreg_wd_model *m, const float *x,
+                                          const float *y, int n, int shard_lo, int shard_hi,
+                                          int training);
 
 /* The fused decay and sgd update from the current gradients (counts one update). */
 void highdim_linreg_wd_update(highdim_linreg_wd_model *m);

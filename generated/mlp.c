@@ -222,6 +222,7 @@ typedef struct {
     int drop;          /* dropout on (training): keep when bits >= threshold */
     uint64_t key;      /* the mask's mlp_dropout_key */
     uint32_t threshold;
+    uint32_t index0;   /* the mask index of C's row 0: its global batch row x units */
     float scale;       /* 1 / (1 - p) in training, else 1 */
     int transposed;    /* store C^T: element (i, j) of C at c[j * c_row + i] (no bias, act, gate) */
 } mlp_epilogue;
@@ -235,8 +236,8 @@ ALWAYS_INLINE vf mlp_epilogue_v(
         if (e.act == ACT_RELU)
             acc = mlp_relu_grad_v(gate, acc);
         if (e.drop) {
-            const vi keep = mlp_dropout_bits_v(e.key, (uint32_t)at) >= e.threshold;
-            acc = vand(acc, keep);
+            const vu bits = mlp_dropout_bits_v(e.key, e.index0 + (uint32_t)at);
+            acc = vand(acc, bits >= e.threshold);
         }
         return acc;
     }
@@ -244,8 +245,8 @@ ALWAYS_INLINE vf mlp_epilogue_v(
     if (e.act == ACT_RELU)
         y = mlp_relu_v(y);
     if (e.drop) {
-        const vi keep = mlp_dropout_bits_v(e.key, (uint32_t)at) >= e.threshold;
-        y = vand(y * e.scale, keep);
+        const vu bits = mlp_dropout_bits_v(e.key, e.index0 + (uint32_t)at);
+        y = vand(y * e.scale, bits >= e.threshold);
     }
     return y;
 }
@@ -260,8 +261,8 @@ ALWAYS_INLINE float mlp_epilogue_1(
         if (e.act == ACT_RELU)
             acc = mlp_relu_grad(gate, acc);
         if (e.drop) {
-            const int keep = mlp_dropout_bits(e.key, (uint32_t)at) >= e.threshold;
-            acc = keep ? acc : 0.0f;
+            const uint32_t bits = mlp_dropout_bits(e.key, e.index0 + (uint32_t)at);
+            acc = bits >= e.threshold ? acc : 0.0f;
         }
         return acc;
     }
@@ -269,8 +270,8 @@ ALWAYS_INLINE float mlp_epilogue_1(
     if (e.act == ACT_RELU)
         y = mlp_relu(y);
     if (e.drop) {
-        const int keep = mlp_dropout_bits(e.key, (uint32_t)at) >= e.threshold;
-        y = keep ? y * e.scale : 0.0f;
+        const uint32_t bits = mlp_dropout_bits(e.key, e.index0 + (uint32_t)at);
+        y = bits >= e.threshold ? y * e.scale : 0.0f;
     }
     return y;
 }
@@ -302,10 +303,12 @@ ALWAYS_INLINE void mlp_kernel(
 /* The same for the last cols < VL columns of b, which starts at column c0 of a matrix of
  * depth rows of b_row floats: one vector per row of b all the same, its lanes past cols
  * read from the next row and never stored; the last rows of b, where a vector would pass
- * its end, lane by lane. One or two columns go one float at a time, and a tile of one or
- * two sums (a layer of one or two units) would then be one long chain of dependent adds,
- * as slow as the add latency: it is split into SPLIT partial sums over p, added in a fixed
- * order (it vectorises where A and B are contiguous along p, as in a 1-unit layer). */
+ * its end, lane by lane. One or two columns go one float at a time, each sum split into
+ * SPLIT partial sums over p, added in a fixed order: a single chain of dependent adds
+ * would be as slow as the add latency (it vectorises where A and B are contiguous along
+ * p, as in a 1-unit layer). The way a row is summed never depends on how many rows its
+ * tile has, so a row's result does not depend on where it stands in the batch (a rank
+ * of a data-parallel run holds other rows than one process, SPEC 9). */
 #define SPLIT 8 /* the pairwise sum below adds exactly 8 parts */
 ALWAYS_INLINE void mlp_kernel_columns(
         int rows, int cols, const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step,
@@ -314,7 +317,7 @@ ALWAYS_INLINE void mlp_kernel_columns(
     for (int i = 0; i < MR; i++)
         for (int j = 0; j < VL; j++)
             acc[i][j] = 0.0f;
-    if (rows * cols <= 2) {
+    if (cols <= 2) { /* a vector would be mostly waste */
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < cols; j++) {
                 float part[SPLIT] = {0};
@@ -328,13 +331,6 @@ ALWAYS_INLINE void mlp_kernel_columns(
                     sum += a[i * a_row + p * a_step] * b[p * b_row + j];
                 acc[i][j] = sum;
             }
-        return;
-    }
-    if (cols <= 2) { /* a vector would be mostly waste */
-        for (int p = 0; p < depth; p++)
-            for (int i = 0; i < rows; i++)
-                for (int j = 0; j < cols; j++)
-                    acc[i][j] += a[i * a_row + p * a_step] * b[p * b_row + j];
         return;
     }
     const ptrdiff_t end = depth * b_row - c0; /* floats of the matrix from b on */
@@ -359,13 +355,121 @@ ALWAYS_INLINE void mlp_kernel_columns(
             acc[i][j] = sum[i][j];
 }
 
+/* ---- Row shards: the fixed reduction tree of every sum over the batch rows ----
+ * A weight gradient sums over the rows of the batch (its depth). Shard k of a batch of n
+ * rows is rows [k n / 4, (k + 1) n / 4); each shard is summed in row order by the kernels
+ * above, and the four shard sums are added as ((s0 + s1) + (s2 + s3)). A pass that holds
+ * only shards [lo, hi) (a rank of a data-parallel run) leaves the others out of the tree,
+ * so the partial sums of the ranks, added in the same tree, give the one-process sum bit
+ * for bit. The tile stays tile-local: two more tiles of accumulators, no scratch. */
+/* sum = part, or sum += part when `add` (rows x cols of either type) */
+#define SHARD_TREE_PUT(sum, part, add, rows, cols)                                           \
+    do {                                                                                     \
+        if (add)                                                                             \
+            UNROLL for (int i_ = 0; i_ < (rows); i_++)                                       \
+                UNROLL for (int j_ = 0; j_ < (cols); j_++)                                   \
+                    (sum)[i_][j_] = (sum)[i_][j_] + (part)[i_][j_];                          \
+        else                                                                                 \
+            UNROLL for (int i_ = 0; i_ < (rows); i_++)                                       \
+                UNROLL for (int j_ = 0; j_ < (cols); j_++)                                   \
+                    (sum)[i_][j_] = (part)[i_][j_];                                          \
+    } while (0)
+
+/* acc = the tile of mlp_kernel over the pass's shards, added in the tree.
+ * Each shard's kernel writes the same local tile, so it stays in registers. */
+ALWAYS_INLINE void mlp_kernel_shards(
+        int rows, int nv, const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step,
+        const float *restrict b, ptrdiff_t b_row, const mlp_shards *sh,
+        vf acc[MR][NV])
+{
+    vf pair[MR][NV], part[MR][NV];
+    int have = 0;
+    UNROLL for (int i = 0; i < MR; i++) /* zeros for an empty range (and for gcc's -Wmaybe- */
+        UNROLL for (int v = 0; v < NV; v++) /* uninitialized, which cannot see `have`) */
+            acc[i][v] = (vf){0};
+    for (int h = 0; h < 4; h += 2) { /* the pairs (s0, s1) and (s2, s3) */
+        int in_pair = 0;
+        for (int k = h; k < h + 2; k++) {
+            if (k < sh->lo || k >= sh->hi)
+                continue;
+            const int p0 = sh->start[k - sh->lo], depth = sh->start[k - sh->lo + 1] - p0;
+            mlp_kernel(rows, nv, a + p0 * a_step, a_row, a_step, b + p0 * b_row,
+                    b_row, depth, part);
+            SHARD_TREE_PUT(pair, part, in_pair, MR, NV);
+            in_pair = 1;
+        }
+        if (in_pair)
+            SHARD_TREE_PUT(acc, pair, have, MR, NV);
+        have |= in_pair;
+    }
+}
+
+/* The same for mlp_kernel_columns. */
+ALWAYS_INLINE void mlp_kernel_columns_shards(
+        int rows, int cols, const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step,
+        const float *restrict b, ptrdiff_t b_row, int c0, const mlp_shards *sh,
+        float acc[MR][VL])
+{
+    float pair[MR][VL] = {{0}}, part[MR][VL]; /* zeros: gcc cannot see `have` */
+    int have = 0;
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < VL; j++)
+            acc[i][j] = 0.0f;
+    for (int h = 0; h < 4; h += 2) {
+        int in_pair = 0;
+        for (int k = h; k < h + 2; k++) {
+            if (k < sh->lo || k >= sh->hi)
+                continue;
+            const int p0 = sh->start[k - sh->lo], depth = sh->start[k - sh->lo + 1] - p0;
+            mlp_kernel_columns(rows, cols, a + p0 * a_step, a_row, a_step,
+                    b + p0 * b_row, b_row, depth, c0, part);
+            SHARD_TREE_PUT(pair, part, in_pair, MR, VL);
+            in_pair = 1;
+        }
+        if (in_pair)
+            SHARD_TREE_PUT(acc, pair, have, MR, VL);
+        have |= in_pair;
+    }
+}
+
+/* sum[j] = the column sums of g over the pass's rows, j < cols <= 32 (g_row floats a row):
+ * each shard's rows in order, the shards added in the tree, as above (the bias gradient). */
+ALWAYS_INLINE void mlp_column_sums(
+        float sum[32], const float *restrict g, ptrdiff_t g_row, int cols,
+        const mlp_shards *sh)
+{
+    float pair[1][32], part[1][32];
+    int have = 0;
+    for (int j = 0; j < 32; j++)
+        sum[j] = 0.0f;
+    for (int h = 0; h < 4; h += 2) {
+        int in_pair = 0;
+        for (int k = h; k < h + 2; k++) {
+            if (k < sh->lo || k >= sh->hi)
+                continue;
+            for (int j = 0; j < 32; j++)
+                part[0][j] = 0.0f;
+            for (int r = sh->start[k - sh->lo]; r < sh->start[k - sh->lo + 1]; r++)
+                for (int j = 0; j < cols; j++)
+                    part[0][j] += g[r * g_row + j];
+            SHARD_TREE_PUT(pair, part, in_pair, 1, 32);
+            in_pair = 1;
+        }
+        if (in_pair)
+            for (int j = 0; j < cols; j++)
+                sum[j] = have ? sum[j] + pair[0][j] : pair[0][j];
+        have |= in_pair;
+    }
+}
+
 /* Rows r0 .. r0 + rows - 1 and the panel from column c0 of C: the kernel, then C = the
  * epilogue of acc. The panel is NR columns, or the whole vectors left, or the last
- * cols % VL. */
+ * cols % VL. With shards (a weight gradient) the depth is the pass's rows, summed
+ * shard by shard in the tree; without (NULL), one chain over the depth. */
 ALWAYS_INLINE void mlp_tile(
         int rows, float *restrict c, ptrdiff_t c_row, mlp_epilogue e,
         const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step, const float *restrict b,
-        ptrdiff_t b_row, int cols, int depth, int r0, int c0)
+        ptrdiff_t b_row, int cols, int depth, const mlp_shards *shards, int r0, int c0)
 {
     const int vector_cols = cols - cols % VL, vectors_left = vector_cols % NR / VL;
     a += r0 * a_row;
@@ -373,7 +477,12 @@ ALWAYS_INLINE void mlp_tile(
     if (c0 + NR <= vector_cols || c0 < vector_cols) {
         const int nv = c0 + NR <= vector_cols ? NV : vectors_left;
         vf acc[MR][NV];
-        if (nv == NV)
+        if (shards && nv == NV)
+            mlp_kernel_shards(rows, NV, a, a_row, a_step, b, b_row, shards, acc);
+        else if (shards)
+            mlp_kernel_shards(rows, vectors_left, a, a_row, a_step, b, b_row, shards,
+                    acc);
+        else if (nv == NV)
             mlp_kernel(rows, NV, a, a_row, a_step, b, b_row, depth, acc);
         else
             mlp_kernel(rows, vectors_left, a, a_row, a_step, b, b_row, depth, acc);
@@ -393,7 +502,12 @@ ALWAYS_INLINE void mlp_tile(
                     }
     } else {
         float acc[MR][VL];
-        mlp_kernel_columns(rows, cols % VL, a, a_row, a_step, b, b_row, depth, c0, acc);
+        if (shards)
+            mlp_kernel_columns_shards(rows, cols % VL, a, a_row, a_step, b, b_row, c0,
+                    shards, acc);
+        else
+            mlp_kernel_columns(rows, cols % VL, a, a_row, a_step, b, b_row, depth, c0,
+                    acc);
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < cols % VL; j++) {
                 const ptrdiff_t at = e.transposed ? (ptrdiff_t)(c0 + j) * c_row + r0 + i
@@ -406,11 +520,13 @@ ALWAYS_INLINE void mlp_tile(
 /* C (rows x cols) = the epilogue of A B, B depth x cols, shared among the threads in fixed
  * work tiles of tile_rows rows x one panel: panel by panel when panel_major (a thread's
  * tiles then reuse one panel of B), else row tile by row tile. The tiles never depend on
- * the number of threads. No barrier at the end. */
+ * the number of threads. shards: NULL, or the row shards of a depth that is the batch
+ * rows (mlp_tile). No barrier at the end. */
 ALWAYS_INLINE void mlp_product(
         float *restrict c, ptrdiff_t c_row, mlp_epilogue e,
         const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step, const float *restrict b,
-        ptrdiff_t b_row, int rows, int cols, int depth, int tile_rows, int panel_major)
+        ptrdiff_t b_row, int rows, int cols, int depth, const mlp_shards *shards,
+        int tile_rows, int panel_major)
 {
     const int vector_cols = cols - cols % VL;
     const int panels = (vector_cols + NR - 1) / NR + (cols % VL != 0);
@@ -425,21 +541,21 @@ ALWAYS_INLINE void mlp_product(
         for (int r0 = row_tile * tile_rows; r0 < row_end; r0 += MR) {
             if (r0 + MR <= row_end)
                 mlp_tile(MR, c, c_row, e, a, a_row, a_step, b, b_row, cols, depth,
-                        r0, c0);
+                        shards, r0, c0);
             else /* the last rows (fewer than MR <= 8): 4, 2 and 1 at a time, as a row
                   * alone has only NV chains of dependent FMAs, too few for the FMA units */
                 for (int r = r0; r < row_end;) {
                     if (row_end - r >= 4) {
                         mlp_tile(4, c, c_row, e, a, a_row, a_step, b, b_row, cols, depth,
-                                r, c0);
+                                shards, r, c0);
                         r += 4;
                     } else if (row_end - r >= 2) {
                         mlp_tile(2, c, c_row, e, a, a_row, a_step, b, b_row, cols, depth,
-                                r, c0);
+                                shards, r, c0);
                         r += 2;
                     } else {
                         mlp_tile(1, c, c_row, e, a, a_row, a_step, b, b_row, cols, depth,
-                                r, c0);
+                                shards, r, c0);
                         r += 1;
                     }
                 }
@@ -457,7 +573,7 @@ static void mlp_dense1_forward(float (*restrict out)[MLP_DENSE1_OUT],
                                const float (*restrict in)[MLP_DENSE1_IN],
                                const float (*restrict weight)[MLP_DENSE1_OUT],
                                const float *restrict bias, int n, uint64_t key, uint32_t threshold,
-                               float scale, int training)
+                               uint32_t index0, float scale, int training)
 {
     const mlp_epilogue epilogue = {
         .bias = bias,
@@ -465,10 +581,11 @@ static void mlp_dense1_forward(float (*restrict out)[MLP_DENSE1_OUT],
         .drop = training,
         .key = key,
         .threshold = threshold,
+        .index0 = index0,
         .scale = scale,
     };
     mlp_product(out[0], MLP_DENSE1_OUT, epilogue, in[0], MLP_DENSE1_IN, 1, weight[0],
-                MLP_DENSE1_OUT, n, MLP_DENSE1_OUT, MLP_DENSE1_IN, TILE_ROWS, 1);
+                MLP_DENSE1_OUT, n, MLP_DENSE1_OUT, MLP_DENSE1_IN, NULL, TILE_ROWS, 1);
     OMP_BARRIER
 }
 
@@ -477,22 +594,22 @@ static void mlp_dense1_forward(float (*restrict out)[MLP_DENSE1_OUT],
 static void mlp_dense1_backward(float (*restrict weight_grad)[MLP_DENSE1_OUT],
                                 float *restrict bias_grad,
                                 const float (*restrict out_grad)[MLP_DENSE1_OUT],
-                                const float (*restrict in)[MLP_DENSE1_IN], int n)
+                                const float (*restrict in)[MLP_DENSE1_IN], int n,
+                                const mlp_shards *shards)
 {
-    /* weight_grad = in^T out_grad, summing the batch rows in order; work tiles of MR rows
-     * x NR columns, row block by row block (a thread keeps MR columns of in in cache) */
+    /* weight_grad = in^T out_grad, summing the batch rows shard by shard, each in row order,
+     * the shards added in the fixed tree (mlp_tile); work tiles of MR rows x NR columns,
+     * row block by row block (a thread keeps MR columns of in in cache) */
     const mlp_epilogue store = {0};
     mlp_product(weight_grad[0], MLP_DENSE1_OUT, store, in[0], 1, MLP_DENSE1_IN, out_grad[0],
-                MLP_DENSE1_OUT, MLP_DENSE1_IN, MLP_DENSE1_OUT, n, MR, 0);
+                MLP_DENSE1_OUT, MLP_DENSE1_IN, MLP_DENSE1_OUT, n, shards, MR, 0);
 
-    /* bias_grad = column sums of out_grad, rows in order, SUM_COLS columns at a time */
+    /* bias_grad = column sums of out_grad in the shards' tree, SUM_COLS columns at a time */
     enum { SUM_COLS = 32 };
     OMP_FOR_NOWAIT
     for (int c0 = 0; c0 < MLP_DENSE1_OUT; c0 += SUM_COLS) {
-        float sum[SUM_COLS] = {0};
-        for (int r = 0; r < n; r++)
-            for (int j = 0; j < SUM_COLS; j++)
-                sum[j] += out_grad[r][c0 + j];
+        float sum[SUM_COLS];
+        mlp_column_sums(sum, &out_grad[0][c0], MLP_DENSE1_OUT, SUM_COLS, shards);
         for (int j = 0; j < SUM_COLS; j++)
             bias_grad[c0 + j] = sum[j];
     }
@@ -509,7 +626,7 @@ static void mlp_hidden2_forward(float (*restrict out)[MLP_HIDDEN2_OUT],
                                 const float (*restrict in)[MLP_HIDDEN2_IN],
                                 const float (*restrict weight)[MLP_HIDDEN2_OUT],
                                 const float *restrict bias, int n, uint64_t key, uint32_t threshold,
-                                float scale, int training)
+                                uint32_t index0, float scale, int training)
 {
     const mlp_epilogue epilogue = {
         .bias = bias,
@@ -517,10 +634,11 @@ static void mlp_hidden2_forward(float (*restrict out)[MLP_HIDDEN2_OUT],
         .drop = training,
         .key = key,
         .threshold = threshold,
+        .index0 = index0,
         .scale = scale,
     };
     mlp_product(out[0], MLP_HIDDEN2_OUT, epilogue, in[0], MLP_HIDDEN2_IN, 1, weight[0],
-                MLP_HIDDEN2_OUT, n, MLP_HIDDEN2_OUT, MLP_HIDDEN2_IN, TILE_ROWS, 1);
+                MLP_HIDDEN2_OUT, n, MLP_HIDDEN2_OUT, MLP_HIDDEN2_IN, NULL, TILE_ROWS, 1);
     OMP_BARRIER
 }
 
@@ -531,23 +649,22 @@ static void mlp_hidden2_backward(float (*restrict in_grad)[MLP_HIDDEN2_IN],
                                  float *restrict bias_grad,
                                  const float (*restrict weight_t)[MLP_HIDDEN2_IN],
                                  const float (*restrict out_grad)[MLP_HIDDEN2_OUT],
-                                 const float (*restrict in)[MLP_HIDDEN2_IN], int n, float scale,
-                                 int training)
+                                 const float (*restrict in)[MLP_HIDDEN2_IN], int n,
+                                 const mlp_shards *shards, float scale, int training)
 {
-    /* weight_grad = in^T out_grad, summing the batch rows in order; work tiles of MR rows
-     * x NR columns, row block by row block (a thread keeps MR columns of in in cache) */
+    /* weight_grad = in^T out_grad, summing the batch rows shard by shard, each in row order,
+     * the shards added in the fixed tree (mlp_tile); work tiles of MR rows x NR columns,
+     * row block by row block (a thread keeps MR columns of in in cache) */
     const mlp_epilogue store = {0};
     mlp_product(weight_grad[0], MLP_HIDDEN2_OUT, store, in[0], 1, MLP_HIDDEN2_IN, out_grad[0],
-                MLP_HIDDEN2_OUT, MLP_HIDDEN2_IN, MLP_HIDDEN2_OUT, n, MR, 0);
+                MLP_HIDDEN2_OUT, MLP_HIDDEN2_IN, MLP_HIDDEN2_OUT, n, shards, MR, 0);
 
-    /* bias_grad = column sums of out_grad, rows in order, SUM_COLS columns at a time */
+    /* bias_grad = column sums of out_grad in the shards' tree, SUM_COLS columns at a time */
     enum { SUM_COLS = 32 };
     OMP_FOR_NOWAIT
     for (int c0 = 0; c0 < MLP_HIDDEN2_OUT; c0 += SUM_COLS) {
-        float sum[SUM_COLS] = {0};
-        for (int r = 0; r < n; r++)
-            for (int j = 0; j < SUM_COLS; j++)
-                sum[j] += out_grad[r][c0 + j];
+        float sum[SUM_COLS];
+        mlp_column_sums(sum, &out_grad[0][c0], MLP_HIDDEN2_OUT, SUM_COLS, shards);
         for (int j = 0; j < SUM_COLS; j++)
             bias_grad[c0 + j] = sum[j];
     }
@@ -559,7 +676,7 @@ static void mlp_hidden2_backward(float (*restrict in_grad)[MLP_HIDDEN2_IN],
         .scale = training ? scale : 1.0f,
     };
     mlp_product(in_grad[0], MLP_HIDDEN2_IN, back, out_grad[0], MLP_HIDDEN2_OUT, 1, weight_t[0],
-                MLP_HIDDEN2_IN, n, MLP_HIDDEN2_IN, MLP_HIDDEN2_OUT, TILE_ROWS, 1);
+                MLP_HIDDEN2_IN, n, MLP_HIDDEN2_IN, MLP_HIDDEN2_OUT, NULL, TILE_ROWS, 1);
     OMP_BARRIER
 }
 
@@ -574,7 +691,7 @@ static void mlp_dense3_forward(float (*restrict out)[MLP_DENSE3_OUT],
 {
     const mlp_epilogue epilogue = {.bias = bias};
     mlp_product(out[0], MLP_DENSE3_OUT, epilogue, in[0], MLP_DENSE3_IN, 1, weight[0],
-                MLP_DENSE3_OUT, n, MLP_DENSE3_OUT, MLP_DENSE3_IN, TILE_ROWS, 1);
+                MLP_DENSE3_OUT, n, MLP_DENSE3_OUT, MLP_DENSE3_IN, NULL, TILE_ROWS, 1);
     OMP_BARRIER
 }
 
@@ -585,33 +702,32 @@ static void mlp_dense3_backward(float (*restrict in_grad)[MLP_DENSE3_IN],
                                 float *restrict bias_grad,
                                 const float (*restrict weight_t)[MLP_DENSE3_IN],
                                 const float (*restrict out_grad)[MLP_DENSE3_OUT],
-                                const float (*restrict in)[MLP_DENSE3_IN], int n, float scale,
-                                int training)
+                                const float (*restrict in)[MLP_DENSE3_IN], int n,
+                                const mlp_shards *shards, float scale, int training)
 {
-    /* weight_grad = in^T out_grad, summing the batch rows in order; work tiles of MR rows
-     * x NR columns, row block by row block (a thread keeps MR columns of in in cache) */
+    /* weight_grad = in^T out_grad, summing the batch rows shard by shard, each in row order,
+     * the shards added in the fixed tree (mlp_tile); work tiles of MR rows x NR columns,
+     * row block by row block (a thread keeps MR columns of in in cache) */
     if (MLP_DENSE3_OUT % VL != 0) {
         /* out_grad's rows are not whole vectors: computed as weight_grad^T = out_grad^T in,
          * the vectors running along in's rows, each tile stored transposed */
         const mlp_epilogue store_t = {.transposed = 1};
         mlp_product(weight_grad[0], MLP_DENSE3_OUT, store_t, out_grad[0], 1, MLP_DENSE3_OUT, in[0],
-                    MLP_DENSE3_IN, MLP_DENSE3_OUT, MLP_DENSE3_IN, n, MR, 0);
+                    MLP_DENSE3_IN, MLP_DENSE3_OUT, MLP_DENSE3_IN, n, shards, MR, 0);
     } else {
         const mlp_epilogue store = {0};
         mlp_product(weight_grad[0], MLP_DENSE3_OUT, store, in[0], 1, MLP_DENSE3_IN, out_grad[0],
-                    MLP_DENSE3_OUT, MLP_DENSE3_IN, MLP_DENSE3_OUT, n, MR, 0);
+                    MLP_DENSE3_OUT, MLP_DENSE3_IN, MLP_DENSE3_OUT, n, shards, MR, 0);
     }
 
-    /* bias_grad = column sums of out_grad, rows in order, SUM_COLS columns at a time */
+    /* bias_grad = column sums of out_grad in the shards' tree, SUM_COLS columns at a time */
     enum { SUM_COLS = 32 };
     OMP_FOR_NOWAIT
     for (int c0 = 0; c0 < MLP_DENSE3_OUT; c0 += SUM_COLS) {
         const int left = MLP_DENSE3_OUT - c0;
         const int cols = left < SUM_COLS ? left : SUM_COLS;
-        float sum[SUM_COLS] = {0};
-        for (int r = 0; r < n; r++)
-            for (int j = 0; j < cols; j++)
-                sum[j] += out_grad[r][c0 + j];
+        float sum[SUM_COLS];
+        mlp_column_sums(sum, &out_grad[0][c0], MLP_DENSE3_OUT, cols, shards);
         for (int j = 0; j < cols; j++)
             bias_grad[c0 + j] = sum[j];
     }
@@ -623,7 +739,7 @@ static void mlp_dense3_backward(float (*restrict in_grad)[MLP_DENSE3_IN],
         .scale = training ? scale : 1.0f,
     };
     mlp_product(in_grad[0], MLP_DENSE3_IN, back, out_grad[0], MLP_DENSE3_OUT, 1, weight_t[0],
-                MLP_DENSE3_IN, n, MLP_DENSE3_IN, MLP_DENSE3_OUT, TILE_ROWS, 1);
+                MLP_DENSE3_IN, n, MLP_DENSE3_IN, MLP_DENSE3_OUT, NULL, TILE_ROWS, 1);
     OMP_BARRIER
 }
 
@@ -631,12 +747,12 @@ static void mlp_dense3_backward(float (*restrict in_grad)[MLP_DENSE3_IN],
 
 /* row_loss[r] = logsumexp(logits[r]) - logits[r][label], with the row's maximum
  * subtracted before exp so it cannot overflow;
- * logits_grad[r][j] = (softmax(logits[r])[j] - [j == label]) / n */
+ * logits_grad[r][j] = (softmax(logits[r])[j] - [j == label]) / n_global */
 static void mlp_loss(float *restrict row_loss, float (*restrict logits_grad)[MLP_OUTPUTS],
                      const float (*restrict logits)[MLP_OUTPUTS], const int32_t *restrict labels,
-                     int n)
+                     int n, int n_global)
 {
-    const float inv_n = 1.0f / (float)n;
+    const float inv_n = 1.0f / (float)n_global; /* the mean is over the global batch */
     OMP_FOR
     for (int r = 0; r < n; r++) {
         float max = logits[r][0];
@@ -663,10 +779,12 @@ static void mlp_forward(mlp_model *m, const float (*input)[MLP_INPUTS], int n, i
     mlp_dense1_forward(m->dropout1_out, input, m->dense1_weight, m->dense1_bias, n,
                        mlp_dropout_key(m->seed, m->forward_steps, MLP_DROPOUT1_LAYER),
                        m->dropout_threshold[MLP_DROPOUT1_INDEX],
+                       (uint32_t)m->shards.row0 * MLP_DROPOUT1_UNITS,
                        m->dropout_scale[MLP_DROPOUT1_INDEX], training);
     mlp_hidden2_forward(m->dropout2_out, m->dropout1_out, m->hidden2_weight, m->hidden2_bias, n,
                         mlp_dropout_key(m->seed, m->forward_steps, MLP_DROPOUT2_LAYER),
                         m->dropout_threshold[MLP_DROPOUT2_INDEX],
+                        (uint32_t)m->shards.row0 * MLP_DROPOUT2_UNITS,
                         m->dropout_scale[MLP_DROPOUT2_INDEX], training);
     mlp_dense3_forward(m->dense3_out, m->dropout2_out, m->dense3_weight, m->dense3_bias, n);
 }
@@ -699,12 +817,13 @@ static void mlp_transpose_weights(mlp_model *m)
 static void mlp_backward(mlp_model *m, const float (*input)[MLP_INPUTS], int n, int training)
 {
     mlp_dense3_backward(m->hidden2_out_grad, m->dense3_weight_grad, m->dense3_bias_grad,
-                        m->dense3_weight_t, m->dense3_out_grad, m->dropout2_out, n,
+                        m->dense3_weight_t, m->dense3_out_grad, m->dropout2_out, n, &m->shards,
                         m->dropout_scale[MLP_DROPOUT2_INDEX], training);
     mlp_hidden2_backward(m->dense1_out_grad, m->hidden2_weight_grad, m->hidden2_bias_grad,
-                         m->hidden2_weight_t, m->hidden2_out_grad, m->dropout1_out, n,
+                         m->hidden2_weight_t, m->hidden2_out_grad, m->dropout1_out, n, &m->shards,
                          m->dropout_scale[MLP_DROPOUT1_INDEX], training);
-    mlp_dense1_backward(m->dense1_weight_grad, m->dense1_bias_grad, m->dense1_out_grad, input, n);
+    mlp_dense1_backward(m->dense1_weight_grad, m->dense1_bias_grad, m->dense1_out_grad, input, n,
+                        &m->shards);
 }
 
 /* ---- Update: sgd (torch.optim.SGD), l2 coupled, one fused pass per parameter tensor ----
@@ -778,13 +897,42 @@ static int mlp_batch_ok(const int32_t *labels, int n)
     return 1;
 }
 
-/* The mean of the n rows' losses, summed in row order. */
-static float mlp_mean_loss(const mlp_model *m, int n)
+/* m->shards for shards [lo, hi) of a global batch of n rows. Returns the pass's row count. */
+static int mlp_set_shards(mlp_model *m, int n, int lo, int hi)
 {
+    m->shards.n = n;
+    m->shards.lo = lo;
+    m->shards.hi = hi;
+    m->shards.row0 = lo * n / MLP_GRAD_SHARDS;
+    for (int k = 0; k <= hi - lo; k++)
+        m->shards.start[k] = (lo + k) * n / MLP_GRAD_SHARDS - m->shards.row0;
+    return m->shards.start[hi - lo];
+}
+
+/* The sum of the pass's row losses: each shard's rows in order, the shards added in the
+ * tree ((s0 + s1) + (s2 + s3)) without those outside the pass, in double. */
+static double mlp_loss_sum(const mlp_model *m)
+{
+    const mlp_shards *sh = &m->shards;
     double sum = 0.0;
-    for (int r = 0; r < n; r++)
-        sum += m->row_loss[r];
-    return (float)(sum / n);
+    int have = 0;
+    for (int h = 0; h < MLP_GRAD_SHARDS; h += 2) {
+        double pair = 0.0;
+        int in_pair = 0;
+        for (int k = h; k < h + 2; k++) {
+            if (k < sh->lo || k >= sh->hi)
+                continue;
+            double part = 0.0;
+            for (int r = sh->start[k - sh->lo]; r < sh->start[k - sh->lo + 1]; r++)
+                part += m->row_loss[r];
+            pair = in_pair ? pair + part : part;
+            in_pair = 1;
+        }
+        if (in_pair)
+            sum = have ? sum + pair : pair;
+        have |= in_pair;
+    }
+    return sum;
 }
 
 /* ---- Init ---- */
@@ -827,17 +975,18 @@ float mlp_train_step(mlp_model *m, const float *x, const int32_t *y, int n)
     if (!mlp_batch_ok(y, n))
         return NAN;
     const float (*input)[MLP_INPUTS] = (const float (*)[MLP_INPUTS])x;
+    mlp_set_shards(m, n, 0, MLP_GRAD_SHARDS);
     OMP_PARALLEL
     {
         mlp_transpose_weights(m);
         mlp_forward(m, input, n, 1);
-        mlp_loss(m->row_loss, m->dense3_out_grad, m->dense3_out, y, n);
+        mlp_loss(m->row_loss, m->dense3_out_grad, m->dense3_out, y, n, m->shards.n);
         mlp_backward(m, input, n, 1);
         mlp_update_params(m);
     }
     m->forward_steps++;
     m->updates++;
-    return mlp_mean_loss(m, n);
+    return (float)(mlp_loss_sum(m) / n);
 }
 
 float mlp_loss_grad(mlp_model *m, const float *x, const int32_t *y, int n, int training)
@@ -845,16 +994,43 @@ float mlp_loss_grad(mlp_model *m, const float *x, const int32_t *y, int n, int t
     if (!mlp_batch_ok(y, n))
         return NAN;
     const float (*input)[MLP_INPUTS] = (const float (*)[MLP_INPUTS])x;
+    mlp_set_shards(m, n, 0, MLP_GRAD_SHARDS);
     OMP_PARALLEL
     {
         mlp_transpose_weights(m);
         mlp_forward(m, input, n, training);
-        mlp_loss(m->row_loss, m->dense3_out_grad, m->dense3_out, y, n);
+        mlp_loss(m->row_loss, m->dense3_out_grad, m->dense3_out, y, n, m->shards.n);
         mlp_backward(m, input, n, training);
     }
     if (training)
         m->forward_steps++;
-    return mlp_mean_loss(m, n);
+    return (float)(mlp_loss_sum(m) / n);
+}
+
+double mlp_loss_grad_shards(mlp_model *m, const float *x, const int32_t *y, int n, int shard_lo,
+                            int shard_hi, int training)
+{
+    if (n < 1 || n > MLP_BATCH || shard_lo < 0 || shard_lo >= shard_hi ||
+        shard_hi > MLP_GRAD_SHARDS)
+        return NAN;
+    const int row0 = shard_lo * n / MLP_GRAD_SHARDS;
+    const int rows = shard_hi * n / MLP_GRAD_SHARDS - row0; /* the range's rows */
+    for (int r = 0; r < rows; r++)
+        if (y[r] < 0 || y[r] >= MLP_OUTPUTS)
+            return NAN;
+    const float (*input)[MLP_INPUTS] = (const float (*)[MLP_INPUTS])x;
+    mlp_set_shards(m, n, shard_lo, shard_hi);
+    n = rows; /* the pass runs on the range's rows */
+    OMP_PARALLEL
+    {
+        mlp_transpose_weights(m);
+        mlp_forward(m, input, n, training);
+        mlp_loss(m->row_loss, m->dense3_out_grad, m->dense3_out, y, n, m->shards.n);
+        mlp_backward(m, input, n, training);
+    }
+    if (training)
+        m->forward_steps++;
+    return mlp_loss_sum(m);
 }
 
 void mlp_update(mlp_model *m)
@@ -869,6 +1045,7 @@ void mlp_predict(mlp_model *m, const float *x, int n, float *out)
     if (n < 1 || n > MLP_BATCH)
         return;
     const float (*input)[MLP_INPUTS] = (const float (*)[MLP_INPUTS])x;
+    mlp_set_shards(m, n, 0, MLP_GRAD_SHARDS);
     OMP_PARALLEL
     mlp_forward(m, input, n, 0);
     memcpy(out, m->dense3_out, (size_t)n * sizeof m->dense3_out[0]);

@@ -63,6 +63,19 @@ typedef struct mlp_dropout_valid_hparams {
     float dropout[MLP_DROPOUT_VALID_NUM_DROPOUT > 0 ? MLP_DROPOUT_VALID_NUM_DROPOUT : 1];
 } mlp_dropout_valid_hparams;
 
+/* The row shards of a batch: every sum over a batch's rows (the weight and bias gradients,
+ * the loss) sums each shard k = rows [k n / 4, (k + 1) n / 4) of the n rows in row order,
+ * then adds the 4 (GRAD_SHARDS) shards in a fixed tree, ((s0 + s1) + (s2 + s3)), so that
+ * processes holding some shards each (mlp_dropout_valid_loss_grad_shards) can add their partial
+ * sums in the same tree and get the one-process result bit for bit. */
+#define MLP_DROPOUT_VALID_GRAD_SHARDS 4
+typedef struct mlp_dropout_valid_shards {
+    int n;      /* rows of the global batch */
+    int lo, hi; /* the pass holds shards [lo, hi) */
+    int row0;   /* the global index of the pass's first row (it keys the dropout masks) */
+    int start[MLP_DROPOUT_VALID_GRAD_SHARDS + 1]; /* shard lo + k: the pass's rows start[k] .. */
+} mlp_dropout_valid_shards;
+
 typedef struct mlp_dropout_valid_model mlp_dropout_valid_model;
 
 /* Everything the model needs, in one block (the code never allocates): about 3.5 MB,
@@ -122,6 +135,7 @@ struct mlp_dropout_valid_model {
     uint32_t dropout_threshold[MLP_DROPOUT_VALID_NUM_DROPOUT]; /* floor(p 2^32): keep when bits >= it */
     float dropout_scale[MLP_DROPOUT_VALID_NUM_DROPOUT];        /* 1 / (1 - p); 0 for p = 1 */
 
+    mlp_dropout_valid_shards shards;       /* the rows of the pass running: set by each call */
     uint64_t seed;          /* of mlp_dropout_valid_init: also drives the dropout masks */
     uint64_t forward_steps; /* training-mode forward passes: the dropout masks' step */
     uint64_t updates;       /* updates applied: t of the optimizer */
@@ -148,6 +162,21 @@ float mlp_dropout_valid_train_step(mlp_dropout_valid_model *m, const float *x, c
  * off and leaves the step counter alone. NaN for a bad n or label, as above. */
 float mlp_dropout_valid_loss_grad(mlp_dropout_valid_model *m, const float *x, const int32_t *y,
                                   int n, int training);
+
+/* Data parallelism: mlp_dropout_valid_loss_grad on the rows of shards [shard_lo, shard_hi) of a
+ * global batch of n rows (0 <= shard_lo < shard_hi <= GRAD_SHARDS = 4, 1 <= n <= BATCH);
+ * x and y hold only those rows, rows [lo n / 4, hi n / 4) of the batch (may be none).
+ * The dropout masks are those of the global rows; the
+ * gradients are of the mean over all n rows and hold the shards' sums added in the
+ * tree, the shards outside the range left out. Returns the sum (not the mean) of the
+ * range's row losses, added the same way. For ranges that are nodes of the tree ([0, 4),
+ * [0, 2), [2, 4) or one shard), adding the partial gradients and sums of ranges that
+ * cover [0, 4) in the tree's order (float and double adds) gives the
+ * gradients of mlp_dropout_valid_loss_grad(n rows) bit for bit, and its loss as (float)(sum / n).
+ * Returns NaN and changes nothing for a bad range, n or label. */
+double mlp_dropout_valid_loss_grad_shards(mlp_dropout_valid_model *m, const float *x,
+                                          const int32_t *y, int n, int shard_lo, int shard_hi,
+                                          int training);
 
 /* The fused decay and sgd update from the current gradients (counts one update). */
 void mlp_dropout_valid_update(mlp_dropout_valid_model *m);

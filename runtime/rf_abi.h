@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RF_ABI_VERSION 2
+#define RF_ABI_VERSION 3
 #define RF_ABI_SYMBOL "rf_compiled_model"
 
 /* The run-time hyperparameters as the runtime hands them to a compiled model
@@ -38,6 +38,10 @@ typedef struct rf_compiled {
     void (*init)(void *m, uint64_t seed);
     float (*train_step)(void *m, const float *x, const void *y, int n);
     float (*loss_grad)(void *m, const float *x, const void *y, int n, int training);
+    /* NAME_loss_grad_shards: the rows of shards [lo, hi) of a global batch of n rows;
+     * gradients of the global mean in the shards' tree, returns the range's loss sum */
+    double (*loss_grad_shards)(void *m, const float *x, const void *y, int n, int lo, int hi, int training);
+    int grad_shards;            /* NAME_GRAD_SHARDS */
     void (*update)(void *m);
     void (*predict)(void *m, const float *x, int n, float *out);
     const char *(*param_name)(int i);

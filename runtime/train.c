@@ -7,11 +7,21 @@
  * Everything an epoch depends on is a function of the model file and of
  * what model.ckpt holds (parameters, optimizer state, the generated code's
  * update and forward-step counters, epochs completed), so --resume
- * continues bit for bit where the checkpoint left off. */
+ * continues bit for bit where the checkpoint left off.
+ *
+ * Under mpirun (SPEC 9, dist.h) each rank of R computes the gradients of
+ * its shards of every global batch (loss_grad_shards), the ranks exchange
+ * their partial gradients and loss sums in one allgather, and every rank
+ * adds them in the shard tree and applies the same update: the parameters
+ * after each step are those of one process, bit for bit (R = 1 to 4).
+ * Every rank evaluates the whole sets itself (so every rank has the same
+ * metrics and the same early-stopping decisions); rank 0 alone prints and
+ * writes the run files. */
 #include "train.h"
 
 #include "atomic_file.h"
 #include "checkpoint.h"
+#include "dist.h"
 #include "hparams.h"
 #include "metrics_csv.h"
 #include "plot_svg.h"
@@ -150,6 +160,15 @@ typedef struct {
     const volatile int *threads_live; /* see rf_train_options */
     int threads;          /* the count set last, 0: OpenMP's default */
     double write_end, write_cost; /* when the run files were last written, and how long that took */
+    const rf_dist *dist;  /* the ranks of a data-parallel run (size 1: one process) */
+    int lead;             /* rank 0: prints and writes the run files */
+    int shard_lo, shard_hi; /* the shards of each batch this rank computes */
+    size_t grad_floats;   /* floats of all the gradients */
+    size_t part_bytes;    /* one rank's partial: the gradients, then loss sum and correct count */
+    char *part, *parts;   /* this rank's partial, and all ranks' (allgather) */
+    double comm_seconds;  /* time in the collective */
+    double step_seconds;  /* time in whole data-parallel steps */
+    long comm_steps;
 } run;
 
 /* Mean loss and accuracy of a set under predict (dropout off). */
@@ -204,6 +223,8 @@ static rf_ckpt run_ckpt(const run *t, float *const *data, uint32_t epochs)
 
 static int save_run_ckpt(const run *t, const char *file, float *const *data, int epochs, char *err, size_t errlen)
 {
+    if (!t->lead) /* rank 0 alone writes the run files */
+        return 0;
     char path[RF_PATH_MAX + 64];
     rf_run_path(path, sizeof path, t->dir, file);
     rf_ckpt ck = run_ckpt(t, data, (uint32_t)epochs);
@@ -221,6 +242,8 @@ static int write_run_files(run *t, const rf_metrics_row *rows, int n_rows, char 
 {
     double t0 = now_seconds();
     t->written = rows[n_rows - 1].epoch;
+    if (!t->lead)
+        return 0;
     int rc = 0;
     char path[RF_PATH_MAX + 64];
     rf_run_path(path, sizeof path, t->dir, "metrics.csv");
@@ -293,6 +316,54 @@ static void print_norms(const rf_compiled *c, void *model)
 
 /* ---- epochs ---- */
 
+/* One data-parallel step on the global batch t->rows[0..n): this rank's shards
+ * through loss_grad_shards, the partials of all ranks gathered and added in the
+ * shard tree into the gradient buffers, then the update. Returns the mean loss
+ * of the n rows (as train_step would) and adds the batch's correct count. */
+static float dist_step(run *t, const subset *s, int n, long *correct)
+{
+    const rf_compiled *c = t->c;
+    const int G = c->grad_shards;
+    const double start = now_seconds();
+    const int row0 = t->shard_lo * n / G, rows = t->shard_hi * n / G - row0;
+    gather(s->d, t->rows + row0, rows, t->xb, t->lb, t->yb);
+    double sum = c->loss_grad_shards(t->model, t->xb, s->d->labels ? (const void *)t->lb : (const void *)t->yb, n,
+                                     t->shard_lo, t->shard_hi, 1);
+    long ok = 0;
+    if (s->d->labels) {
+        const float *out = c->last_output(t->model);
+        for (int r = 0; r < rows; r++)
+            ok += argmax(out + (size_t)r * c->outputs, c->outputs) == t->lb[r];
+    }
+    /* pack: every gradient, then (aligned) the loss sum and the correct count */
+    float *g = (float *)t->part;
+    for (int i = 0; i < c->num_params; i++) {
+        memcpy(g, c->grad(t->model, i), sizeof(float) * (size_t)t->sizes[i]);
+        g += t->sizes[i];
+    }
+    double tail[2] = {sum, (double)ok};
+    memcpy(t->part + t->part_bytes - sizeof tail, tail, sizeof tail);
+    double t0 = now_seconds();
+    if (rf_dist_allgather(t->dist, t->part, t->parts, t->part_bytes) != 0) {
+        fprintf(stderr, "regfitc: error: rank %d: the allgather of a step failed\n", t->dist->rank);
+        rf_dist_abort(t->dist, 1);
+    }
+    t->comm_seconds += now_seconds() - t0;
+    t->comm_steps++;
+    /* unpack in the tree, straight into the gradient buffers */
+    size_t at = 0;
+    for (int i = 0; i < c->num_params; i++) {
+        rf_dist_tree_add_f(c->grad(t->model, i), t->parts + at * sizeof(float), t->part_bytes,
+                           (size_t)t->sizes[i], t->dist->size, G);
+        at += (size_t)t->sizes[i];
+    }
+    rf_dist_tree_add_d(tail, t->parts + t->part_bytes - sizeof tail, t->part_bytes, 2, t->dist->size, G);
+    *correct += (long)tail[1];
+    c->update(t->model);
+    t->step_seconds += now_seconds() - start;
+    return (float)(tail[0] / n);
+}
+
 /* One epoch of training. Returns 0, or -1 when the loss stopped being
  * finite (message in err). */
 static int train_epoch(run *t, int epoch, int epochs, int show_progress, rf_metrics_row *row, char *err,
@@ -309,10 +380,20 @@ static int train_epoch(run *t, int epoch, int epochs, int show_progress, rf_metr
         int n = s->n - start < c->batch ? s->n - start : c->batch;
         for (int r = 0; r < n; r++)
             t->rows[r] = subset_row(s, t->perm[start + r]);
-        gather(s->d, t->rows, n, t->xb, t->lb, t->yb);
         if (t->threads_live && *t->threads_live > 0 && *t->threads_live != t->threads)
             c->set_threads(t->threads = *t->threads_live);
-        float loss = c->train_step(t->model, t->xb, s->d->labels ? (const void *)t->lb : (const void *)t->yb, n);
+        float loss;
+        if (t->dist->size > 1) {
+            loss = dist_step(t, s, n, &correct);
+        } else {
+            gather(s->d, t->rows, n, t->xb, t->lb, t->yb);
+            loss = c->train_step(t->model, t->xb, s->d->labels ? (const void *)t->lb : (const void *)t->yb, n);
+            if (s->d->labels) {
+                const float *out = c->last_output(t->model);
+                for (int r = 0; r < n; r++)
+                    correct += argmax(out + (size_t)r * c->outputs, c->outputs) == t->lb[r];
+            }
+        }
         if (!isfinite(loss)) {
             if (show_progress)
                 clear_progress();
@@ -327,11 +408,6 @@ static int train_epoch(run *t, int epoch, int epochs, int show_progress, rf_metr
             return -1;
         }
         loss_sum += (double)loss * n;
-        if (s->d->labels) {
-            const float *out = c->last_output(t->model);
-            for (int r = 0; r < n; r++)
-                correct += argmax(out + (size_t)r * c->outputs, c->outputs) == t->lb[r];
-        }
         if (show_progress && (k % 8 == 0 || k + 1 == steps))
             progress(epoch, epochs, k + 1, steps);
     }
@@ -389,6 +465,18 @@ static int alloc_run(run *t, const rf_model *m, const rf_compiled *c, const rf_d
         t->sizes[c->num_params + i] = c->state_size(i);
         t->data[c->num_params + i] = c->state(t->model, i);
     }
+    t->dist = rf_dist_self();
+    t->lead = t->dist->rank == 0;
+    rf_dist_shard_range(t->dist->rank, t->dist->size, c->grad_shards, &t->shard_lo, &t->shard_hi);
+    if (t->dist->size > 1) {
+        for (int i = 0; i < c->num_params; i++)
+            t->grad_floats += (size_t)t->sizes[i];
+        t->part_bytes = (t->grad_floats * sizeof(float) + 7) / 8 * 8 + 2 * sizeof(double);
+        t->part = malloc(t->part_bytes);
+        t->parts = malloc(t->part_bytes * (size_t)t->dist->size);
+        if (!t->part || !t->parts)
+            return -1;
+    }
     rf_split(n_train, m->train.validation, m->train.seed, train_idx, &t->train.n, valid_idx, &t->valid.n);
     rf_early_stop_init(&t->es, &m->train);
     return rf_hparams_from_model(m, &t->hp);
@@ -409,6 +497,8 @@ static void free_run(run *t)
     free(t->lb);
     free(t->rows);
     free(t->perm);
+    free(t->part);
+    free(t->parts);
     free((void *)t->train.idx);
     free((void *)t->valid.idx);
     rf_model_release(t->model);
@@ -517,16 +607,30 @@ int rf_train_run(const rf_model *m, const rf_compiled *c, const rf_datasets *dat
     char err[ERRLEN] = "";
     int rc = 1;
     int epochs = rf_train_epochs(m, opt);
-    int show_progress = !opt->quiet && isatty(STDERR_FILENO);
+    const rf_dist *dist = rf_dist_self();
+    const int lead = dist->rank == 0;
+    int show_progress = lead && !opt->quiet && isatty(STDERR_FILENO);
+    int common_fail = 0; /* a failure every rank has alike: rank 0 alone reports it */
     int es_on = m->train.early_stopping;
     rf_metrics_row *rows = NULL;
     int n_rows = 0;
     run t;
 
-    if (opt->threads > 0)
+    if (opt->threads > 0) {
         c->set_threads(opt->threads);
+    } else if (dist->size > 1) { /* the ranks on a machine share its cores */
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        int per = (int)(cores / dist->local_size);
+        c->set_threads(per > 0 ? per : 1);
+    }
     if (alloc_run(&t, m, c, data) != 0) {
         snprintf(err, sizeof err, "out of memory");
+        goto fail;
+    }
+    if (dist->size > 1 && !rf_dist_ranges_are_nodes(dist->size, c->grad_shards)) {
+        snprintf(err, sizeof err, "a data-parallel run of %s takes 1 to %d ranks (its row shards), not %d", m->name,
+                 c->grad_shards, dist->size);
+        common_fail = 1;
         goto fail;
     }
     t.threads = opt->threads;
@@ -540,12 +644,13 @@ int rf_train_run(const rf_model *m, const rf_compiled *c, const rf_datasets *dat
     c->set_hparams(t.model, &t.hp.in);
 
     if (opt->resume) {
-        rf_remove_stale_temps(t.dir);
+        if (lead)
+            rf_remove_stale_temps(t.dir);
         if (resume_run(&t, epochs, &rows, &n_rows, err, sizeof err) != 0)
             goto fail;
         t.written = n_rows;
         int finished = n_rows >= epochs || (es_on && rf_early_stop_done(&t.es, n_rows));
-        if (finished && !opt->quiet)
+        if (finished && !opt->quiet && lead)
             fprintf(stderr, "regfitc: the run in %s had already finished (epoch %d); nothing left to train\n", t.dir,
                     n_rows);
     } else {
@@ -571,8 +676,9 @@ int rf_train_run(const rf_model *m, const rf_compiled *c, const rf_datasets *dat
             if (t.valid.n > 0)
                 evaluate(&t, &t.valid, &r.valid_loss, &r.valid_acc);
             evaluate(&t, &t.test, &r.test_loss, &r.test_acc);
-            print_evaluation_line(m, &r);
-        } else {
+            if (lead)
+                print_evaluation_line(m, &r);
+        } else if (lead) {
             if (rf_make_dirs(t.dir, err, sizeof err) != 0)
                 goto fail;
             rf_remove_stale_temps(t.dir);
@@ -596,8 +702,10 @@ int rf_train_run(const rf_model *m, const rf_compiled *c, const rf_datasets *dat
         r->epoch = epoch;
         r->lr = rf_schedule_lr(&m->train, m->lr, epoch);
         set_epoch_lr(&t, r->lr);
-        if (train_epoch(&t, epoch, epochs, show_progress, r, err, sizeof err) != 0)
+        if (train_epoch(&t, epoch, epochs, show_progress, r, err, sizeof err) != 0) {
+            common_fail = 1;
             goto fail;
+        }
         double acc_unused;
         if (m->loss == RF_LOSS_SQUARED)
             evaluate(&t, &t.train, &r->train_loss, &acc_unused);
@@ -611,9 +719,11 @@ int rf_train_run(const rf_model *m, const rf_compiled *c, const rf_datasets *dat
         if ((!isfinite(r->test_loss) && t.test.n > 0) || (!isfinite(r->valid_loss) && t.valid.n > 0)) {
             snprintf(err, sizeof err, "training diverged: the %s loss is not finite after epoch %d",
                      !isfinite(r->test_loss) && t.test.n > 0 ? "test" : "validation", epoch);
+            common_fail = 1;
             goto fail;
         }
-        print_epoch_line(m, r);
+        if (lead)
+            print_epoch_line(m, r);
         int improved = es_on && rf_early_stop_update(&t.es, epoch, rf_early_stop_value(&m->train, r));
         int last = epoch == epochs || (es_on && rf_early_stop_done(&t.es, epoch));
         /* An improving epoch is always written, so best.ckpt holds whatever
@@ -621,14 +731,15 @@ int rf_train_run(const rf_model *m, const rf_compiled *c, const rf_datasets *dat
          * names this epoch the best, it holds its parameters itself, so
          * best.ckpt may lag behind it (RELIABILITY.md). */
         if ((epoch == 1 || last || improved || write_due(&t)) && write_run_files(&t, rows, n_rows, err, sizeof err) != 0)
-            goto fail;
+            goto fail_lead;
         if (improved) {
             copy_params(&t, t.best, t.data);
             if (save_run_ckpt(&t, "best.ckpt", t.data, epoch, err, sizeof err) != 0)
-                goto fail;
+                goto fail_lead;
         }
         if (es_on && rf_early_stop_done(&t.es, epoch)) {
-            printf("early stopping at epoch %d, best epoch %d\n", epoch, t.es.best_epoch);
+            if (lead)
+                printf("early stopping at epoch %d, best epoch %d\n", epoch, t.es.best_epoch);
             stopped = 1;
         }
     }
@@ -636,22 +747,37 @@ int rf_train_run(const rf_model *m, const rf_compiled *c, const rf_datasets *dat
         /* The best epoch's parameters become the run's result. The last
          * epoch's whole state goes to last.ckpt first, for --resume. */
         if (save_run_ckpt(&t, "last.ckpt", t.data, n_rows, err, sizeof err) != 0)
-            goto fail;
+            goto fail_lead;
         copy_params(&t, t.data, t.best);
         if (save_run_ckpt(&t, "model.ckpt", t.data, n_rows, err, sizeof err) != 0)
-            goto fail;
+            goto fail_lead;
     }
-    print_norms(c, t.model);
-    if (opt->save_path) {
+    if (lead)
+        print_norms(c, t.model);
+    if (lead && dist->size > 1 && !opt->quiet && t.comm_steps > 0)
+        fprintf(stderr, "regfitc: %d ranks: a step took %.3f ms, of which the allgather (%zu bytes a rank) %.3f ms "
+                "(mean of %ld steps)\n", dist->size, 1e3 * t.step_seconds / (double)t.comm_steps, t.part_bytes,
+                1e3 * t.comm_seconds / (double)t.comm_steps, t.comm_steps);
+    if (lead && opt->save_path) {
         rf_ckpt ck = run_ckpt(&t, t.data, (uint32_t)n_rows);
         if (rf_ckpt_save(opt->save_path, &ck, err, sizeof err) != 0)
             goto fail;
     }
     rc = 0;
     goto done;
+fail_lead:
+    /* only rank 0 writes: the other ranks would wait for it in the next step */
+    if (dist->size > 1) {
+        fflush(stdout);
+        fprintf(stderr, "regfitc: error: %s\n", err);
+        rf_dist_abort(dist, 1);
+    }
 fail:
     fflush(stdout);
-    fprintf(stderr, "regfitc: error: %s\n", err);
+    if (lead)
+        fprintf(stderr, "regfitc: error: %s\n", err);
+    else if (!common_fail)
+        fprintf(stderr, "regfitc: error: rank %d: %s\n", dist->rank, err);
 done:
     free(rows);
     free_run(&t);

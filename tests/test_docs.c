@@ -27,7 +27,7 @@
 static const char *const not_built_yet[] = {NULL};
 
 /* Pages linked from the manual that another branch writes. */
-static const char *const pages_written_elsewhere[] = {"mpi.md", NULL};
+static const char *const pages_written_elsewhere[] = {NULL};
 
 /* The environment variables regfitc honours (command-line.md, --help). */
 static const char *const environment[] = {"REGFIT_HOME", "REGFIT_CACHE", "XDG_CACHE_HOME",

@@ -26,6 +26,12 @@ typedef struct {
     int transposed;
 } NAME_epilogue;
 
+/* the row shards of a weight gradient (the header's type; NULL here: one chain over the depth) */
+typedef struct {
+    int n, lo, hi, row0;
+    int start[5];
+} NAME_shards;
+
 ALWAYS_INLINE vf NAME_epilogue_v(NAME_epilogue e, vf acc, ptrdiff_t at, int col)
 {
     (void)at;
@@ -85,7 +91,7 @@ static void test_product_shapes(void)
                     const ptrdiff_t a_row = form == 1 ? 1 : depth, a_step = form == 1 ? rows : 1;
                     NAME_epilogue e = {.bias = form == 0 ? bias : NULL, .transposed = form == 2};
                     NAME_product(c, form == 2 ? rows : cols, e, a, a_row, a_step, b, cols, rows, cols, depth,
-                                 form == 1 ? MR : TILE_ROWS, form != 1);
+                                 NULL, form == 1 ? MR : TILE_ROWS, form != 1);
                     for (int i = 0; i < rows; i++)
                         for (int j = 0; j < cols; j++) {
                             double want = form == 0 ? bias[j] : 0, scale = fabs(want) + 1e-30;

@@ -12,7 +12,11 @@
  * layer's functions call the driver with its constant shapes, so the code
  * grows with the number of layers, not with their width. A tile sums over
  * the depth in order in registers and belongs to one thread, so results do
- * not depend on the number of threads. Columns past the last whole vector
+ * not depend on the number of threads. Where the depth is the batch rows
+ * (the weight gradient) a tile sums each of the 4 row shards in order and
+ * adds them in a fixed tree (product.h), as does the bias gradient, so that
+ * data-parallel ranks holding some shards each can add their partial sums
+ * to the one-process result bit for bit (SPEC 9, NAME_loss_grad_shards). Columns past the last whole vector
  * (fewer than VL) take a scalar tile; rows past the last whole block of MR
  * take one-row tiles. The kernels themselves are real C in
  * compiler/emit/templates/ (vector.h, product.h), copied section by section. */
@@ -120,6 +124,7 @@ static void emit_epilogues(rf_codebuf *cb, const rf_plan *p)
         rf_cb_line(cb, "    int drop;          /* dropout on (training): keep when bits >= threshold */");
         rf_cb_line(cb, "    uint64_t key;      /* the mask's %s_dropout_key */", n);
         rf_cb_line(cb, "    uint32_t threshold;");
+        rf_cb_line(cb, "    uint32_t index0;   /* the mask index of C's row 0: its global batch row x units */");
         rf_cb_line(cb, "    float scale;       /* 1 / (1 - p) in training, else 1 */");
     }
     rf_cb_line(cb, "    int transposed;    /* store C^T: element (i, j) of C at c[j * c_row + i] (no bias, act, gate) */");
@@ -146,11 +151,11 @@ static void emit_epilogues(rf_codebuf *cb, const rf_plan *p)
             if (e.drop) {
                 rf_cb_open(cb, "if (e.drop) {");
                 if (vector) {
-                    rf_cb_line(cb, "const vi keep = %s_dropout_bits_v(e.key, (uint32_t)at) >= e.threshold;", n);
-                    rf_cb_line(cb, "acc = vand(acc, keep);");
+                    rf_cb_line(cb, "const vu bits = %s_dropout_bits_v(e.key, e.index0 + (uint32_t)at);", n);
+                    rf_cb_line(cb, "acc = vand(acc, bits >= e.threshold);");
                 } else {
-                    rf_cb_line(cb, "const int keep = %s_dropout_bits(e.key, (uint32_t)at) >= e.threshold;", n);
-                    rf_cb_line(cb, "acc = keep ? acc : 0.0f;");
+                    rf_cb_line(cb, "const uint32_t bits = %s_dropout_bits(e.key, e.index0 + (uint32_t)at);", n);
+                    rf_cb_line(cb, "acc = bits >= e.threshold ? acc : 0.0f;");
                 }
                 rf_cb_close(cb, "}");
             }
@@ -165,11 +170,11 @@ static void emit_epilogues(rf_codebuf *cb, const rf_plan *p)
         if (e.drop) {
             rf_cb_open(cb, "if (e.drop) {");
             if (vector) {
-                rf_cb_line(cb, "const vi keep = %s_dropout_bits_v(e.key, (uint32_t)at) >= e.threshold;", n);
-                rf_cb_line(cb, "y = vand(y * e.scale, keep);");
+                rf_cb_line(cb, "const vu bits = %s_dropout_bits_v(e.key, e.index0 + (uint32_t)at);", n);
+                rf_cb_line(cb, "y = vand(y * e.scale, bits >= e.threshold);");
             } else {
-                rf_cb_line(cb, "const int keep = %s_dropout_bits(e.key, (uint32_t)at) >= e.threshold;", n);
-                rf_cb_line(cb, "y = keep ? y * e.scale : 0.0f;");
+                rf_cb_line(cb, "const uint32_t bits = %s_dropout_bits(e.key, e.index0 + (uint32_t)at);", n);
+                rf_cb_line(cb, "y = bits >= e.threshold ? y * e.scale : 0.0f;");
             }
             rf_cb_close(cb, "}");
         }
@@ -268,7 +273,7 @@ static void forward_epilogue(const rf_plan *p, const rf_plan_op *op, char *buf, 
     if (act)
         o += act_items(act, buf + o, len - (size_t)o);
     if (forward_drop(p, op))
-        snprintf(buf + o, len - (size_t)o, "|.drop = training|.key = key|.threshold = threshold|.scale = scale");
+        snprintf(buf + o, len - (size_t)o, "|.drop = training|.key = key|.threshold = threshold|.index0 = index0|.scale = scale");
 }
 
 /* The epilogue of the input-gradient product: back through the chain below. */
@@ -286,7 +291,7 @@ static void input_grad_epilogue(const rf_plan *p, const rf_plan_op *op, char *bu
     if (epilogue_needs(p).drop)
         o += snprintf(buf + o, len - (size_t)o, "|.scale = %s", drop ? "training ? scale : 1.0f" : "1.0f");
     if (backward_needs_bits(p, op))
-        snprintf(buf + o, len - (size_t)o, "|.drop = training|.key = key|.threshold = threshold");
+        snprintf(buf + o, len - (size_t)o, "|.drop = training|.key = key|.threshold = threshold|.index0 = index0");
 }
 
 /* "const NAME_epilogue VAR = {...};" from the '|'-separated initialisers, one per line */
@@ -310,12 +315,14 @@ static void emit_epilogue_local(rf_codebuf *cb, const rf_plan *p, const char *va
 static void emit_product_call(rf_codebuf *cb, const rf_plan *p, const char *c, const char *c_row,
                               const char *epilogue, const char *a, const char *a_row, const char *a_step,
                               const char *b, const char *b_row, const char *rows, const char *cols,
-                              const char *depth, const char *tile_rows, const char *panel_major)
+                              const char *depth, const char *shards, const char *tile_rows,
+                              const char *panel_major)
 {
     char name[96];
     snprintf(name, sizeof name, "%s_product", p->name);
-    const char *args[] = {c, c_row, epilogue, a, a_row, a_step, b, b_row, rows, cols, depth, tile_rows, panel_major};
-    rf_emit_call(cb, name, args, 13);
+    const char *args[] = {c, c_row,  epilogue, a,      a_row,     a_step,     b,
+                          b_row, rows, cols, depth, shards, tile_rows, panel_major};
+    rf_emit_call(cb, name, args, 14);
 }
 
 static void forward_ports(const rf_plan *p, const rf_plan_op *op, rf_ports *ps)
@@ -355,6 +362,8 @@ static void backward_ports(const rf_plan *p, const rf_plan_op *op, rf_ports *ps)
     snprintf(decl, sizeof decl, "const float (*restrict in)[%s]", op->in_dim);
     rf_ports_buffer(ps, p, decl, op->in);
     rf_ports_add(ps, "int n", "n");
+    snprintf(decl, sizeof decl, "const %s_shards *shards", p->name);
+    rf_ports_add(ps, decl, "&m->shards");
     const rf_plan_op *drop = backward_drop(p, op);
     if (drop && backward_needs_bits(p, op)) {
         rf_dropout_mask_ports(ps, p, drop);
@@ -387,7 +396,7 @@ static void dense_forward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op
     forward_epilogue(p, op, epilogue, sizeof epilogue);
     emit_epilogue_local(cb, p, "epilogue", epilogue);
     emit_product_call(cb, p, "out[0]", op->out_dim, "epilogue", "in[0]", op->in_dim, "1", "weight[0]", op->out_dim,
-                      "n", op->out_dim, op->in_dim, "TILE_ROWS", "1");
+                      "n", op->out_dim, op->in_dim, "NULL", "TILE_ROWS", "1");
     rf_cb_line(cb, "OMP_BARRIER");
     rf_cb_close(cb, "}");
     rf_cb_line(cb, "");
@@ -403,8 +412,9 @@ static void dense_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *o
         rf_cb_line(cb, " * (the first dense layer: its input needs no gradient) */");
     rf_emit_step_signature(cb, p, op, 1);
 
-    rf_cb_line(cb, "/* weight_grad = in^T out_grad, summing the batch rows in order; work tiles of MR rows");
-    rf_cb_line(cb, " * x NR columns, row block by row block (a thread keeps MR columns of in in cache) */");
+    rf_cb_line(cb, "/* weight_grad = in^T out_grad, summing the batch rows shard by shard, each in row order,");
+    rf_cb_line(cb, " * the shards added in the fixed tree (%s_tile); work tiles of MR rows x NR columns,", p->name);
+    rf_cb_line(cb, " * row block by row block (a thread keeps MR columns of in in cache) */");
     /* a width of whole 16-float vectors is whole vectors for every VL (4, 8, 16) */
     const int maybe_partial = op->units_out > 2 && op->units_out % 16 != 0;
     if (maybe_partial) {
@@ -414,17 +424,17 @@ static void dense_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *o
         rf_cb_line(cb, " * the vectors running along in's rows, each tile stored transposed */");
         emit_epilogue_local(cb, p, "store_t", ".transposed = 1");
         emit_product_call(cb, p, "weight_grad[0]", op->out_dim, "store_t", "out_grad[0]", "1", op->out_dim,
-                          "in[0]", op->in_dim, op->out_dim, op->in_dim, "n", "MR", "0");
+                          "in[0]", op->in_dim, op->out_dim, op->in_dim, "n", "shards", "MR", "0");
         rf_cb_close(cb, "} else {");
         cb->indent++;
     }
     emit_epilogue_local(cb, p, "store", "0");
     emit_product_call(cb, p, "weight_grad[0]", op->out_dim, "store", "in[0]", "1", op->in_dim, "out_grad[0]",
-                      op->out_dim, op->in_dim, op->out_dim, "n", "MR", "0");
+                      op->out_dim, op->in_dim, op->out_dim, "n", "shards", "MR", "0");
     if (maybe_partial)
         rf_cb_close(cb, "}");
     rf_cb_line(cb, "");
-    rf_cb_line(cb, "/* bias_grad = column sums of out_grad, rows in order, SUM_COLS columns at a time */");
+    rf_cb_line(cb, "/* bias_grad = column sums of out_grad in the shards' tree, SUM_COLS columns at a time */");
     rf_cb_line(cb, "enum { SUM_COLS = 32 };");
     const int whole = op->units_out % 32 == 0;
     rf_cb_line(cb, "OMP_FOR_NOWAIT");
@@ -435,10 +445,8 @@ static void dense_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *o
         rf_cb_line(cb, "const int cols = left < SUM_COLS ? left : SUM_COLS;");
         cols = "cols";
     }
-    rf_cb_line(cb, "float sum[SUM_COLS] = {0};");
-    rf_cb_line(cb, "for (int r = 0; r < n; r++)");
-    rf_cb_line(cb, "    for (int j = 0; j < %s; j++)", cols);
-    rf_cb_line(cb, "        sum[j] += out_grad[r][c0 + j];");
+    rf_cb_line(cb, "float sum[SUM_COLS];");
+    rf_cb_line(cb, "%s_column_sums(sum, &out_grad[0][c0], %s, %s, shards);", p->name, op->out_dim, cols);
     rf_cb_line(cb, "for (int j = 0; j < %s; j++)", cols);
     rf_cb_line(cb, "    bias_grad[c0 + j] = sum[j];");
     rf_cb_close(cb, "}");
@@ -453,7 +461,7 @@ static void dense_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *o
             rf_cb_line(cb, "/* in_grad = out_grad weight^T, in the work tiles of the forward */");
         emit_epilogue_local(cb, p, "back", epilogue);
         emit_product_call(cb, p, "in_grad[0]", op->in_dim, "back", "out_grad[0]", op->out_dim, "1", "weight_t[0]",
-                          op->in_dim, "n", op->in_dim, op->out_dim, "TILE_ROWS", "1");
+                          op->in_dim, "n", op->in_dim, op->out_dim, "NULL", "TILE_ROWS", "1");
     }
     rf_cb_line(cb, "OMP_BARRIER");
     rf_cb_close(cb, "}");

@@ -2,7 +2,9 @@
  * hyperparameter (hparams.dropout[k]).
  *
  * In training, element (r, j) of a batch survives when
- * rf_dropout_bits(key, r * UNITS + j) >= threshold = floor(p * 2^32), with
+ * rf_dropout_bits(key, r * UNITS + j) >= threshold = floor(p * 2^32) (r the
+ * row's index in the global batch: a pass over some row shards of it starts
+ * at row0 = m->shards.row0), with
  * key = rf_dropout_key(seed, step, layer) (runtime/rf_random.h): the mask
  * is a pure function of (seed, step, layer, row, unit), whatever thread
  * computes it, and the loop over a row is plain 32-bit integer arithmetic
@@ -39,6 +41,7 @@ void rf_dropout_mask_ports(rf_ports *ps, const rf_plan *p, const rf_plan_op *dro
 {
     rf_ports_add(ps, "uint64_t key", "%s_dropout_key(m->seed, m->forward_steps, %s)", p->name, drop->dropout_layer);
     rf_ports_add(ps, "uint32_t threshold", "m->dropout_threshold[%s]", drop->dropout_index);
+    rf_ports_add(ps, "uint32_t index0", "(uint32_t)m->shards.row0 * %s", drop->out_dim);
     rf_ports_add(ps, "float scale", "m->dropout_scale[%s]", drop->dropout_index);
 }
 
@@ -77,10 +80,10 @@ static void dropout_forward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *
     emit_rows(cb, op->out_dim, "out", "in[r][j]");
     rf_cb_line(cb, "return;");
     rf_cb_close(cb, "}");
-    rf_cb_line(cb, "/* element (r, j) has index r * UNITS + j */");
+    rf_cb_line(cb, "/* element (r, j) has index (row0 + r) * UNITS + j, row0 the pass's first global row */");
     rf_cb_line(cb, "OMP_FOR");
     rf_cb_open(cb, "for (int r = 0; r < n; r++) {");
-    rf_cb_line(cb, "const uint32_t row_start = (uint32_t)r * %s;", op->out_dim);
+    rf_cb_line(cb, "const uint32_t row_start = index0 + (uint32_t)r * %s;", op->out_dim);
     rf_cb_open(cb, "for (int j = 0; j < %s; j++) {", op->out_dim);
     rf_cb_line(cb, "const uint32_t bits = %s_dropout_bits(key, row_start + (uint32_t)j);", p->name);
     rf_cb_line(cb, "mask[r][j] = bits >= threshold ? scale : 0.0f;");

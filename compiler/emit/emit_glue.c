@@ -43,6 +43,12 @@ int rf_emit_glue(const rf_model *m, char **text)
     rf_cb_line(cb, "return %s_loss_grad(m, x, (const %s *)y, n, training);", n, y);
     rf_cb_close(cb, "}");
     rf_cb_line(cb, "");
+    rf_cb_line(cb, "static double glue_loss_grad_shards(void *m, const float *x, const void *y, int n, int lo, int hi,");
+    rf_cb_line(cb, "                                    int training)");
+    rf_cb_open(cb, "{");
+    rf_cb_line(cb, "return %s_loss_grad_shards(m, x, (const %s *)y, n, lo, hi, training);", n, y);
+    rf_cb_close(cb, "}");
+    rf_cb_line(cb, "");
     rf_cb_line(cb, "static void glue_update(void *m) { %s_update(m); }", n);
     rf_cb_line(cb, "static void glue_predict(void *m, const float *x, int n, float *out) { %s_predict(m, x, n, out); }",
                n);
@@ -111,6 +117,8 @@ int rf_emit_glue(const rf_model *m, char **text)
     rf_cb_line(cb, ".init = glue_init,");
     rf_cb_line(cb, ".train_step = glue_train_step,");
     rf_cb_line(cb, ".loss_grad = glue_loss_grad,");
+    rf_cb_line(cb, ".loss_grad_shards = glue_loss_grad_shards,");
+    rf_cb_line(cb, ".grad_shards = %s_GRAD_SHARDS,", N);
     rf_cb_line(cb, ".update = glue_update,");
     rf_cb_line(cb, ".predict = glue_predict,");
     rf_cb_line(cb, ".param_name = %s_param_name,", n);

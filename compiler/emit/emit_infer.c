@@ -118,7 +118,8 @@ static int infer_arg(const rf_plan *p, const infer_layout *L, const rf_port *pt,
         }
     }
     /* a dropout's mask: unused when training = 0 */
-    static const char *const mask[][2] = {{"key", "0"}, {"threshold", "0"}, {"scale", "1.0f"}, {"training", "0"}};
+    static const char *const mask[][2] = {{"key", "0"}, {"threshold", "0"}, {"scale", "1.0f"}, {"training", "0"},
+                                          {"index0", "0"}};
     for (size_t k = 0; k < sizeof mask / sizeof mask[0]; k++)
         if (!strcmp(decl_name(pt->decl), mask[k][0])) {
             snprintf(buf, len, "%s", mask[k][1]);
@@ -399,6 +400,7 @@ static int emit_source(rf_codebuf *cb, const rf_plan *p, const rf_infer_params *
     for (int i = 0; i < p->n_ops; i++)
         rf_layer_emitter_of(p->ops[i].kind)->shapes(cb, p, &p->ops[i]);
     rf_cb_line(cb, "");
+    rf_emit_shards_type(cb, p); /* the product template names it (the forward passes NULL) */
     rf_emit_openmp_macros(cb, p);
     rf_cb_line(cb, "/* The layers' code below is the training code's, forward only: the helpers come whole,");
     rf_cb_line(cb, " * so some (gradients, mask bits: dropout is off here) are never called. */");

@@ -87,6 +87,9 @@ void rf_emit_loss_call(rf_codebuf *cb, const rf_plan *p);
 /* emit_update.c: the static NAME_update_params(), the fused decay + SGD step. */
 void rf_emit_update(rf_codebuf *cb, const rf_plan *p);
 
+/* NAME_GRAD_SHARDS and the NAME_shards type (emit_model.c): the rows of a pass. */
+void rf_emit_shards_type(rf_codebuf *cb, const rf_plan *p);
+
 /* emit_init.c: the init helpers and the public NAME_init(). */
 void rf_emit_init(rf_codebuf *cb, const rf_plan *p);
 

@@ -1,7 +1,9 @@
 /* The losses: per-row losses and the gradient of the mean loss with respect
  * to the model's output. Rows are independent (shared among threads); the
- * mean over rows is taken afterwards in row order (emit_model.c), so the
- * loss does not depend on the number of threads either. */
+ * mean over rows is taken afterwards in the row shards' tree (emit_model.c),
+ * so the loss does not depend on the number of threads either. A pass may
+ * hold only some shards of a global batch (NAME_loss_grad_shards): the
+ * gradient is then still that of the mean over the global batch's rows. */
 #include "emit_internal.h"
 
 #include <stdio.h>
@@ -19,12 +21,12 @@ static void emit_softmax_cross_entropy(rf_codebuf *cb, const rf_plan *p, int wit
     O = outputs;
     rf_cb_line(cb, "/* row_loss[r] = logsumexp(logits[r]) - logits[r][label], with the row's maximum");
     rf_cb_line(cb, " * subtracted before exp so it cannot overflow%s */",
-               with_grad ? ";\n * logits_grad[r][j] = (softmax(logits[r])[j] - [j == label]) / n" : "");
+               with_grad ? ";\n * logits_grad[r][j] = (softmax(logits[r])[j] - [j == label]) / n_global" : "");
     char head[128], grad[128], logits[128];
     snprintf(head, sizeof head, "static void %s_loss(", p->name);
     snprintf(grad, sizeof grad, "float (*restrict logits_grad)[%s]", O);
     snprintf(logits, sizeof logits, "const float (*restrict logits)[%s]", O);
-    const char *params[5];
+    const char *params[6];
     int n = 0;
     params[n++] = "float *restrict row_loss";
     if (with_grad)
@@ -32,9 +34,11 @@ static void emit_softmax_cross_entropy(rf_codebuf *cb, const rf_plan *p, int wit
     params[n++] = logits;
     params[n++] = "const int32_t *restrict labels";
     params[n++] = "int n";
+    if (with_grad)
+        params[n++] = "int n_global";
     rf_emit_signature(cb, head, params, n);
     if (with_grad)
-        rf_cb_line(cb, "const float inv_n = 1.0f / (float)n;");
+        rf_cb_line(cb, "const float inv_n = 1.0f / (float)n_global; /* the mean is over the global batch */");
     rf_cb_line(cb, "OMP_FOR");
     rf_cb_open(cb, "for (int r = 0; r < n; r++) {");
     rf_cb_line(cb, "float max = logits[r][0];");
@@ -67,13 +71,13 @@ static void emit_squared(rf_codebuf *cb, const rf_plan *p, int with_grad)
     char O[64];
     snprintf(O, sizeof O, "%s_OUTPUTS", p->macro);
     rf_cb_line(cb, "/* row_loss[r] = sum over outputs of (yhat - y)^2 / 2%s */",
-               with_grad ? ";\n * yhat_grad[r][j] = (yhat[r][j] - y[r][j]) / n" : "");
+               with_grad ? ";\n * yhat_grad[r][j] = (yhat[r][j] - y[r][j]) / n_global" : "");
     char head[128], grad[128], yhat[128], y[128];
     snprintf(head, sizeof head, "static void %s_loss(", p->name);
     snprintf(grad, sizeof grad, "float (*restrict yhat_grad)[%s]", O);
     snprintf(yhat, sizeof yhat, "const float (*restrict yhat)[%s]", O);
     snprintf(y, sizeof y, "const float (*restrict y)[%s]", O);
-    const char *params[5];
+    const char *params[6];
     int n = 0;
     params[n++] = "float *restrict row_loss";
     if (with_grad)
@@ -81,9 +85,11 @@ static void emit_squared(rf_codebuf *cb, const rf_plan *p, int with_grad)
     params[n++] = yhat;
     params[n++] = y;
     params[n++] = "int n";
+    if (with_grad)
+        params[n++] = "int n_global";
     rf_emit_signature(cb, head, params, n);
     if (with_grad)
-        rf_cb_line(cb, "const float inv_n = 1.0f / (float)n;");
+        rf_cb_line(cb, "const float inv_n = 1.0f / (float)n_global; /* the mean is over the global batch */");
     rf_cb_line(cb, "OMP_FOR");
     rf_cb_open(cb, "for (int r = 0; r < n; r++) {");
     rf_cb_line(cb, "float sum = 0.0f;");
@@ -121,7 +127,7 @@ void rf_emit_loss_call(rf_codebuf *cb, const rf_plan *p)
         snprintf(y, sizeof y, "(const float (*)[%s_OUTPUTS])y", p->macro);
     else
         snprintf(y, sizeof y, "y");
-    const char *args[5];
+    const char *args[6];
     int n = 0;
     args[n++] = row_loss;
     if (p->has_backward)
@@ -129,5 +135,7 @@ void rf_emit_loss_call(rf_codebuf *cb, const rf_plan *p)
     args[n++] = out;
     args[n++] = y;
     args[n++] = "n";
+    if (p->has_backward)
+        args[n++] = "m->shards.n";
     rf_emit_call(cb, name, args, n);
 }

@@ -15,7 +15,7 @@
 
 /* ---- the API's signatures ---- */
 
-typedef enum { API_INIT, API_TRAIN_STEP, API_LOSS_GRAD, API_UPDATE, API_PREDICT } rf_api_fn;
+typedef enum { API_INIT, API_TRAIN_STEP, API_LOSS_GRAD, API_LOSS_GRAD_SHARDS, API_UPDATE, API_PREDICT } rf_api_fn;
 
 /* "float mlp_train_step(mlp_model *m, ...)" + tail: ");" declares, ")" begins a definition. */
 static void emit_api_signature(rf_codebuf *cb, const rf_plan *p, rf_api_fn fn, const char *tail)
@@ -23,9 +23,9 @@ static void emit_api_signature(rf_codebuf *cb, const rf_plan *p, rf_api_fn fn, c
     char model[RF_NAME_MAX + 16], y[64], head[128];
     snprintf(model, sizeof model, "%s_model *m", p->name);
     snprintf(y, sizeof y, "const %s *y", rf_loss_target_type(p->loss));
-    const char *ret = fn == API_TRAIN_STEP || fn == API_LOSS_GRAD ? "float" : "void";
-    static const char *const names[] = {"init", "train_step", "loss_grad", "update", "predict"};
-    const char *params[5] = {model};
+    const char *ret = fn == API_TRAIN_STEP || fn == API_LOSS_GRAD ? "float" : fn == API_LOSS_GRAD_SHARDS ? "double" : "void";
+    static const char *const names[] = {"init", "train_step", "loss_grad", "loss_grad_shards", "update", "predict"};
+    const char *params[7] = {model};
     int n = 1;
     switch (fn) {
     case API_INIT:
@@ -33,10 +33,15 @@ static void emit_api_signature(rf_codebuf *cb, const rf_plan *p, rf_api_fn fn, c
         break;
     case API_TRAIN_STEP:
     case API_LOSS_GRAD:
+    case API_LOSS_GRAD_SHARDS:
         params[n++] = "const float *x";
         params[n++] = y;
         params[n++] = "int n";
-        if (fn == API_LOSS_GRAD)
+        if (fn == API_LOSS_GRAD_SHARDS) {
+            params[n++] = "int shard_lo";
+            params[n++] = "int shard_hi";
+        }
+        if (fn != API_TRAIN_STEP)
             params[n++] = "int training";
         break;
     case API_UPDATE:
@@ -207,11 +212,32 @@ static void emit_struct(rf_codebuf *cb, const rf_plan *p)
         rf_cb_line(cb, "float dropout_scale[%s_NUM_DROPOUT];        /* 1 / (1 - p); 0 for p = 1 */", p->macro);
     }
     rf_cb_line(cb, "");
+    rf_cb_line(cb, "%s_shards shards;       /* the rows of the pass running: set by each call */", p->name);
     rf_cb_line(cb, "uint64_t seed;          /* of %s_init: also drives the dropout masks */", p->name);
     rf_cb_line(cb, "uint64_t forward_steps; /* training-mode forward passes: the dropout masks' step */");
     rf_cb_line(cb, "uint64_t updates;       /* updates applied: t of the optimizer */");
     cb->indent--;
     rf_cb_line(cb, "};");
+}
+
+/* NAME_GRAD_SHARDS and the NAME_shards type the product template reads (NAME.h; the
+ * inference file has its own copy, as it includes no NAME.h). */
+void rf_emit_shards_type(rf_codebuf *cb, const rf_plan *p)
+{
+    const char *n = p->name, *N = p->macro;
+    rf_cb_line(cb, "/* The row shards of a batch: every sum over a batch's rows (the weight and bias gradients,");
+    rf_cb_line(cb, " * the loss) sums each shard k = rows [k n / 4, (k + 1) n / 4) of the n rows in row order,");
+    rf_cb_line(cb, " * then adds the 4 (GRAD_SHARDS) shards in a fixed tree, ((s0 + s1) + (s2 + s3)), so that");
+    rf_cb_line(cb, " * processes holding some shards each (%s_loss_grad_shards) can add their partial", n);
+    rf_cb_line(cb, " * sums in the same tree and get the one-process result bit for bit. */");
+    rf_cb_line(cb, "#define %s_GRAD_SHARDS 4", N);
+    rf_cb_line(cb, "typedef struct %s_shards {", n);
+    rf_cb_line(cb, "    int n;      /* rows of the global batch */");
+    rf_cb_line(cb, "    int lo, hi; /* the pass holds shards [lo, hi) */");
+    rf_cb_line(cb, "    int row0;   /* the global index of the pass's first row (it keys the dropout masks) */");
+    rf_cb_line(cb, "    int start[%s_GRAD_SHARDS + 1]; /* shard lo + k: the pass's rows start[k] .. */", N);
+    rf_cb_line(cb, "} %s_shards;", n);
+    rf_cb_line(cb, "");
 }
 
 static void emit_header(rf_codebuf *cb, const rf_plan *p)
@@ -269,6 +295,7 @@ static void emit_header(rf_codebuf *cb, const rf_plan *p)
     rf_cb_line(cb, "    float dropout[%s_NUM_DROPOUT > 0 ? %s_NUM_DROPOUT : 1];", N, N);
     rf_cb_line(cb, "} %s_hparams;", n);
     rf_cb_line(cb, "");
+    rf_emit_shards_type(cb, p);
     rf_cb_line(cb, "typedef struct %s_model %s_model;", n, n);
     rf_cb_line(cb, "");
     emit_struct(cb, p);
@@ -299,6 +326,19 @@ static void emit_header(rf_codebuf *cb, const rf_plan *p)
     rf_cb_line(cb, " * overwrite the gradient buffers; returns the mean loss. training = 0 turns dropout");
     rf_cb_line(cb, " * off and leaves the step counter alone. NaN for a bad n%s, as above. */", ce ? " or label" : "");
     emit_api_signature(cb, p, API_LOSS_GRAD, ");");
+    rf_cb_line(cb, "");
+    rf_cb_line(cb, "/* Data parallelism: %s_loss_grad on the rows of shards [shard_lo, shard_hi) of a", n);
+    rf_cb_line(cb, " * global batch of n rows (0 <= shard_lo < shard_hi <= GRAD_SHARDS = 4, 1 <= n <= BATCH);");
+    rf_cb_line(cb, " * x and y hold only those rows, rows [lo n / 4, hi n / 4) of the batch (may be none).");
+    rf_cb_line(cb, " * The dropout masks are those of the global rows; the");
+    rf_cb_line(cb, " * gradients are of the mean over all n rows and hold the shards' sums added in the");
+    rf_cb_line(cb, " * tree, the shards outside the range left out. Returns the sum (not the mean) of the");
+    rf_cb_line(cb, " * range's row losses, added the same way. For ranges that are nodes of the tree ([0, 4),");
+    rf_cb_line(cb, " * [0, 2), [2, 4) or one shard), adding the partial gradients and sums of ranges that");
+    rf_cb_line(cb, " * cover [0, 4) in the tree's order (float and double adds) gives the");
+    rf_cb_line(cb, " * gradients of %s_loss_grad(n rows) bit for bit, and its loss as (float)(sum / n).", n);
+    rf_cb_line(cb, " * Returns NaN and changes nothing for a bad range, n%s. */", ce ? " or label" : "");
+    emit_api_signature(cb, p, API_LOSS_GRAD_SHARDS, ");");
     rf_cb_line(cb, "");
     rf_cb_line(cb, "/* The fused decay and %s update from the current gradients (counts one update). */",
                rf_optimizer_name(p->optimizer));
@@ -500,13 +540,42 @@ static void emit_batch_checks(rf_codebuf *cb, const rf_plan *p)
         rf_cb_close(cb, "}");
     }
     rf_cb_line(cb, "");
-    rf_cb_line(cb, "/* The mean of the n rows' losses, summed in row order. */");
-    rf_cb_line(cb, "static float %s_mean_loss(const %s_model *m, int n)", n, n);
+    rf_cb_line(cb, "/* m->shards for shards [lo, hi) of a global batch of n rows. Returns the pass's row count. */");
+    rf_cb_line(cb, "static int %s_set_shards(%s_model *m, int n, int lo, int hi)", n, n);
     rf_cb_open(cb, "{");
+    rf_cb_line(cb, "m->shards.n = n;");
+    rf_cb_line(cb, "m->shards.lo = lo;");
+    rf_cb_line(cb, "m->shards.hi = hi;");
+    rf_cb_line(cb, "m->shards.row0 = lo * n / %s_GRAD_SHARDS;", N);
+    rf_cb_line(cb, "for (int k = 0; k <= hi - lo; k++)");
+    rf_cb_line(cb, "    m->shards.start[k] = (lo + k) * n / %s_GRAD_SHARDS - m->shards.row0;", N);
+    rf_cb_line(cb, "return m->shards.start[hi - lo];");
+    rf_cb_close(cb, "}");
+    rf_cb_line(cb, "");
+    rf_cb_line(cb, "/* The sum of the pass's row losses: each shard's rows in order, the shards added in the");
+    rf_cb_line(cb, " * tree ((s0 + s1) + (s2 + s3)) without those outside the pass, in double. */");
+    rf_cb_line(cb, "static double %s_loss_sum(const %s_model *m)", n, n);
+    rf_cb_open(cb, "{");
+    rf_cb_line(cb, "const %s_shards *sh = &m->shards;", n);
     rf_cb_line(cb, "double sum = 0.0;");
-    rf_cb_line(cb, "for (int r = 0; r < n; r++)");
-    rf_cb_line(cb, "    sum += %s[r];", row_loss);
-    rf_cb_line(cb, "return (float)(sum / n);");
+    rf_cb_line(cb, "int have = 0;");
+    rf_cb_open(cb, "for (int h = 0; h < %s_GRAD_SHARDS; h += 2) {", N);
+    rf_cb_line(cb, "double pair = 0.0;");
+    rf_cb_line(cb, "int in_pair = 0;");
+    rf_cb_open(cb, "for (int k = h; k < h + 2; k++) {");
+    rf_cb_line(cb, "if (k < sh->lo || k >= sh->hi)");
+    rf_cb_line(cb, "    continue;");
+    rf_cb_line(cb, "double part = 0.0;");
+    rf_cb_line(cb, "for (int r = sh->start[k - sh->lo]; r < sh->start[k - sh->lo + 1]; r++)");
+    rf_cb_line(cb, "    part += %s[r];", row_loss);
+    rf_cb_line(cb, "pair = in_pair ? pair + part : part;");
+    rf_cb_line(cb, "in_pair = 1;");
+    rf_cb_close(cb, "}");
+    rf_cb_line(cb, "if (in_pair)");
+    rf_cb_line(cb, "    sum = have ? sum + pair : pair;");
+    rf_cb_line(cb, "have |= in_pair;");
+    rf_cb_close(cb, "}");
+    rf_cb_line(cb, "return sum;");
     rf_cb_close(cb, "}");
     rf_cb_line(cb, "");
 }
@@ -666,10 +735,11 @@ static void emit_api(rf_codebuf *cb, const rf_plan *p)
     rf_cb_line(cb, "if (!%s_batch_ok(%s))", n, ok);
     rf_cb_line(cb, "    return NAN;");
     rf_cb_line(cb, "const float (*input)[%s_INPUTS] = (const float (*)[%s_INPUTS])x;", N, N);
+    rf_cb_line(cb, "%s_set_shards(m, n, 0, %s_GRAD_SHARDS);", n, N);
     emit_pass(cb, p, "1", 1);
     rf_cb_line(cb, "m->forward_steps++;");
     rf_cb_line(cb, "m->updates++;");
-    rf_cb_line(cb, "return %s_mean_loss(m, n);", n);
+    rf_cb_line(cb, "return (float)(%s_loss_sum(m) / n);", n);
     rf_cb_close(cb, "}");
     rf_cb_line(cb, "");
 
@@ -678,10 +748,33 @@ static void emit_api(rf_codebuf *cb, const rf_plan *p)
     rf_cb_line(cb, "if (!%s_batch_ok(%s))", n, ok);
     rf_cb_line(cb, "    return NAN;");
     rf_cb_line(cb, "const float (*input)[%s_INPUTS] = (const float (*)[%s_INPUTS])x;", N, N);
+    rf_cb_line(cb, "%s_set_shards(m, n, 0, %s_GRAD_SHARDS);", n, N);
     emit_pass(cb, p, "training", 0);
     rf_cb_line(cb, "if (training)");
     rf_cb_line(cb, "    m->forward_steps++;");
-    rf_cb_line(cb, "return %s_mean_loss(m, n);", n);
+    rf_cb_line(cb, "return (float)(%s_loss_sum(m) / n);", n);
+    rf_cb_close(cb, "}");
+    rf_cb_line(cb, "");
+
+    emit_api_signature(cb, p, API_LOSS_GRAD_SHARDS, ")");
+    rf_cb_open(cb, "{");
+    rf_cb_line(cb, "if (n < 1 || n > %s_BATCH || shard_lo < 0 || shard_lo >= shard_hi ||", N);
+    rf_cb_line(cb, "    shard_hi > %s_GRAD_SHARDS)", N);
+    rf_cb_line(cb, "    return NAN;");
+    rf_cb_line(cb, "const int row0 = shard_lo * n / %s_GRAD_SHARDS;", N);
+    rf_cb_line(cb, "const int rows = shard_hi * n / %s_GRAD_SHARDS - row0; /* the range's rows */", N);
+    if (p->loss == RF_LOSS_SOFTMAX_CE) {
+        rf_cb_line(cb, "for (int r = 0; r < rows; r++)");
+        rf_cb_line(cb, "    if (y[r] < 0 || y[r] >= %s_OUTPUTS)", N);
+        rf_cb_line(cb, "        return NAN;");
+    }
+    rf_cb_line(cb, "const float (*input)[%s_INPUTS] = (const float (*)[%s_INPUTS])x;", N, N);
+    rf_cb_line(cb, "%s_set_shards(m, n, shard_lo, shard_hi);", n);
+    rf_cb_line(cb, "n = rows; /* the pass runs on the range's rows */");
+    emit_pass(cb, p, "training", 0);
+    rf_cb_line(cb, "if (training)");
+    rf_cb_line(cb, "    m->forward_steps++;");
+    rf_cb_line(cb, "return %s_loss_sum(m);", n);
     rf_cb_close(cb, "}");
     rf_cb_line(cb, "");
 
@@ -700,6 +793,7 @@ static void emit_api(rf_codebuf *cb, const rf_plan *p)
     rf_cb_line(cb, "if (n < 1 || n > %s_BATCH)", N);
     rf_cb_line(cb, "    return;");
     rf_cb_line(cb, "const float (*input)[%s_INPUTS] = (const float (*)[%s_INPUTS])x;", N, N);
+    rf_cb_line(cb, "%s_set_shards(m, n, 0, %s_GRAD_SHARDS);", n, N);
     rf_cb_line(cb, "OMP_PARALLEL");
     rf_cb_line(cb, "%s_forward(m, input, n, 0);", n);
     rf_cb_line(cb, "memcpy(out, %s, (size_t)n * sizeof %s[0]);", output, output);

@@ -1,7 +1,8 @@
 /* Template: the register-blocked micro-kernel and the product driver of the
  * generated file (see vector.h for how templates are used). It calls the
  * epilogue the emitter generates for the model: NAME_epilogue (a struct with at
- * least `transposed`), NAME_epilogue_v and NAME_epilogue_1. */
+ * least `transposed`), NAME_epilogue_v and NAME_epilogue_1, and reads the row
+ * shards of a pass, NAME_shards (the header's: lo, hi, start[]). */
 /*@ section product @*/
 /* ---- Matrix products: C = A B, then the epilogue, A(i, p) = a[i * a_row + p * a_step] ---- */
 #if BF16_INPUTS
@@ -66,10 +67,12 @@ ALWAYS_INLINE void NAME_kernel(
 /* The same for the last cols < VL columns of b, which starts at column c0 of a matrix of
  * depth rows of b_row floats: one vector per row of b all the same, its lanes past cols
  * read from the next row and never stored; the last rows of b, where a vector would pass
- * its end, lane by lane. One or two columns go one float at a time, and a tile of one or
- * two sums (a layer of one or two units) would then be one long chain of dependent adds,
- * as slow as the add latency: it is split into SPLIT partial sums over p, added in a fixed
- * order (it vectorises where A and B are contiguous along p, as in a 1-unit layer). */
+ * its end, lane by lane. One or two columns go one float at a time, each sum split into
+ * SPLIT partial sums over p, added in a fixed order: a single chain of dependent adds
+ * would be as slow as the add latency (it vectorises where A and B are contiguous along
+ * p, as in a 1-unit layer). The way a row is summed never depends on how many rows its
+ * tile has, so a row's result does not depend on where it stands in the batch (a rank
+ * of a data-parallel run holds other rows than one process, SPEC 9). */
 #define SPLIT 8 /* the pairwise sum below adds exactly 8 parts */
 ALWAYS_INLINE void NAME_kernel_columns(
         int rows, int cols, const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step,
@@ -78,7 +81,7 @@ ALWAYS_INLINE void NAME_kernel_columns(
     for (int i = 0; i < MR; i++)
         for (int j = 0; j < VL; j++)
             acc[i][j] = 0.0f;
-    if (rows * cols <= 2) {
+    if (cols <= 2) { /* a vector would be mostly waste */
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < cols; j++) {
                 float part[SPLIT] = {0};
@@ -101,17 +104,6 @@ ALWAYS_INLINE void NAME_kernel_columns(
 #endif
                 acc[i][j] = sum;
             }
-        return;
-    }
-    if (cols <= 2) { /* a vector would be mostly waste */
-        for (int p = 0; p < depth; p++)
-            for (int i = 0; i < rows; i++)
-                for (int j = 0; j < cols; j++)
-#if BF16_INPUTS
-                    acc[i][j] += round_bf16(a[i * a_row + p * a_step]) * round_bf16(b[p * b_row + j]);
-#else
-                    acc[i][j] += a[i * a_row + p * a_step] * b[p * b_row + j];
-#endif
         return;
     }
     const ptrdiff_t end = depth * b_row - c0; /* floats of the matrix from b on */
@@ -142,13 +134,121 @@ ALWAYS_INLINE void NAME_kernel_columns(
             acc[i][j] = sum[i][j];
 }
 
+/* ---- Row shards: the fixed reduction tree of every sum over the batch rows ----
+ * A weight gradient sums over the rows of the batch (its depth). Shard k of a batch of n
+ * rows is rows [k n / 4, (k + 1) n / 4); each shard is summed in row order by the kernels
+ * above, and the four shard sums are added as ((s0 + s1) + (s2 + s3)). A pass that holds
+ * only shards [lo, hi) (a rank of a data-parallel run) leaves the others out of the tree,
+ * so the partial sums of the ranks, added in the same tree, give the one-process sum bit
+ * for bit. The tile stays tile-local: two more tiles of accumulators, no scratch. */
+/* sum = part, or sum += part when `add` (rows x cols of either type) */
+#define SHARD_TREE_PUT(sum, part, add, rows, cols)                                           \
+    do {                                                                                     \
+        if (add)                                                                             \
+            UNROLL for (int i_ = 0; i_ < (rows); i_++)                                       \
+                UNROLL for (int j_ = 0; j_ < (cols); j_++)                                   \
+                    (sum)[i_][j_] = (sum)[i_][j_] + (part)[i_][j_];                          \
+        else                                                                                 \
+            UNROLL for (int i_ = 0; i_ < (rows); i_++)                                       \
+                UNROLL for (int j_ = 0; j_ < (cols); j_++)                                   \
+                    (sum)[i_][j_] = (part)[i_][j_];                                          \
+    } while (0)
+
+/* acc = the tile of NAME_kernel over the pass's shards, added in the tree.
+ * Each shard's kernel writes the same local tile, so it stays in registers. */
+ALWAYS_INLINE void NAME_kernel_shards(
+        int rows, int nv, const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step,
+        const float *restrict b, ptrdiff_t b_row, const NAME_shards *sh,
+        vf acc[MR][NV])
+{
+    vf pair[MR][NV], part[MR][NV];
+    int have = 0;
+    UNROLL for (int i = 0; i < MR; i++) /* zeros for an empty range (and for gcc's -Wmaybe- */
+        UNROLL for (int v = 0; v < NV; v++) /* uninitialized, which cannot see `have`) */
+            acc[i][v] = (vf){0};
+    for (int h = 0; h < 4; h += 2) { /* the pairs (s0, s1) and (s2, s3) */
+        int in_pair = 0;
+        for (int k = h; k < h + 2; k++) {
+            if (k < sh->lo || k >= sh->hi)
+                continue;
+            const int p0 = sh->start[k - sh->lo], depth = sh->start[k - sh->lo + 1] - p0;
+            NAME_kernel(rows, nv, a + p0 * a_step, a_row, a_step, b + p0 * b_row,
+                    b_row, depth, part);
+            SHARD_TREE_PUT(pair, part, in_pair, MR, NV);
+            in_pair = 1;
+        }
+        if (in_pair)
+            SHARD_TREE_PUT(acc, pair, have, MR, NV);
+        have |= in_pair;
+    }
+}
+
+/* The same for NAME_kernel_columns. */
+ALWAYS_INLINE void NAME_kernel_columns_shards(
+        int rows, int cols, const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step,
+        const float *restrict b, ptrdiff_t b_row, int c0, const NAME_shards *sh,
+        float acc[MR][VL])
+{
+    float pair[MR][VL] = {{0}}, part[MR][VL]; /* zeros: gcc cannot see `have` */
+    int have = 0;
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < VL; j++)
+            acc[i][j] = 0.0f;
+    for (int h = 0; h < 4; h += 2) {
+        int in_pair = 0;
+        for (int k = h; k < h + 2; k++) {
+            if (k < sh->lo || k >= sh->hi)
+                continue;
+            const int p0 = sh->start[k - sh->lo], depth = sh->start[k - sh->lo + 1] - p0;
+            NAME_kernel_columns(rows, cols, a + p0 * a_step, a_row, a_step,
+                    b + p0 * b_row, b_row, depth, c0, part);
+            SHARD_TREE_PUT(pair, part, in_pair, MR, VL);
+            in_pair = 1;
+        }
+        if (in_pair)
+            SHARD_TREE_PUT(acc, pair, have, MR, VL);
+        have |= in_pair;
+    }
+}
+
+/* sum[j] = the column sums of g over the pass's rows, j < cols <= 32 (g_row floats a row):
+ * each shard's rows in order, the shards added in the tree, as above (the bias gradient). */
+ALWAYS_INLINE void NAME_column_sums(
+        float sum[32], const float *restrict g, ptrdiff_t g_row, int cols,
+        const NAME_shards *sh)
+{
+    float pair[1][32], part[1][32];
+    int have = 0;
+    for (int j = 0; j < 32; j++)
+        sum[j] = 0.0f;
+    for (int h = 0; h < 4; h += 2) {
+        int in_pair = 0;
+        for (int k = h; k < h + 2; k++) {
+            if (k < sh->lo || k >= sh->hi)
+                continue;
+            for (int j = 0; j < 32; j++)
+                part[0][j] = 0.0f;
+            for (int r = sh->start[k - sh->lo]; r < sh->start[k - sh->lo + 1]; r++)
+                for (int j = 0; j < cols; j++)
+                    part[0][j] += g[r * g_row + j];
+            SHARD_TREE_PUT(pair, part, in_pair, 1, 32);
+            in_pair = 1;
+        }
+        if (in_pair)
+            for (int j = 0; j < cols; j++)
+                sum[j] = have ? sum[j] + pair[0][j] : pair[0][j];
+        have |= in_pair;
+    }
+}
+
 /* Rows r0 .. r0 + rows - 1 and the panel from column c0 of C: the kernel, then C = the
  * epilogue of acc. The panel is NR columns, or the whole vectors left, or the last
- * cols % VL. */
+ * cols % VL. With shards (a weight gradient) the depth is the pass's rows, summed
+ * shard by shard in the tree; without (NULL), one chain over the depth. */
 ALWAYS_INLINE void NAME_tile(
         int rows, float *restrict c, ptrdiff_t c_row, NAME_epilogue e,
         const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step, const float *restrict b,
-        ptrdiff_t b_row, int cols, int depth, int r0, int c0)
+        ptrdiff_t b_row, int cols, int depth, const NAME_shards *shards, int r0, int c0)
 {
     const int vector_cols = cols - cols % VL, vectors_left = vector_cols % NR / VL;
     a += r0 * a_row;
@@ -156,7 +256,12 @@ ALWAYS_INLINE void NAME_tile(
     if (c0 + NR <= vector_cols || c0 < vector_cols) {
         const int nv = c0 + NR <= vector_cols ? NV : vectors_left;
         vf acc[MR][NV];
-        if (nv == NV)
+        if (shards && nv == NV)
+            NAME_kernel_shards(rows, NV, a, a_row, a_step, b, b_row, shards, acc);
+        else if (shards)
+            NAME_kernel_shards(rows, vectors_left, a, a_row, a_step, b, b_row, shards,
+                    acc);
+        else if (nv == NV)
             NAME_kernel(rows, NV, a, a_row, a_step, b, b_row, depth, acc);
         else
             NAME_kernel(rows, vectors_left, a, a_row, a_step, b, b_row, depth, acc);
@@ -176,7 +281,12 @@ ALWAYS_INLINE void NAME_tile(
                     }
     } else {
         float acc[MR][VL];
-        NAME_kernel_columns(rows, cols % VL, a, a_row, a_step, b, b_row, depth, c0, acc);
+        if (shards)
+            NAME_kernel_columns_shards(rows, cols % VL, a, a_row, a_step, b, b_row, c0,
+                    shards, acc);
+        else
+            NAME_kernel_columns(rows, cols % VL, a, a_row, a_step, b, b_row, depth, c0,
+                    acc);
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < cols % VL; j++) {
                 const ptrdiff_t at = e.transposed ? (ptrdiff_t)(c0 + j) * c_row + r0 + i
@@ -189,11 +299,13 @@ ALWAYS_INLINE void NAME_tile(
 /* C (rows x cols) = the epilogue of A B, B depth x cols, shared among the threads in fixed
  * work tiles of tile_rows rows x one panel: panel by panel when panel_major (a thread's
  * tiles then reuse one panel of B), else row tile by row tile. The tiles never depend on
- * the number of threads. No barrier at the end. */
+ * the number of threads. shards: NULL, or the row shards of a depth that is the batch
+ * rows (NAME_tile). No barrier at the end. */
 ALWAYS_INLINE void NAME_product(
         float *restrict c, ptrdiff_t c_row, NAME_epilogue e,
         const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step, const float *restrict b,
-        ptrdiff_t b_row, int rows, int cols, int depth, int tile_rows, int panel_major)
+        ptrdiff_t b_row, int rows, int cols, int depth, const NAME_shards *shards,
+        int tile_rows, int panel_major)
 {
     const int vector_cols = cols - cols % VL;
     const int panels = (vector_cols + NR - 1) / NR + (cols % VL != 0);
@@ -208,21 +320,21 @@ ALWAYS_INLINE void NAME_product(
         for (int r0 = row_tile * tile_rows; r0 < row_end; r0 += MR) {
             if (r0 + MR <= row_end)
                 NAME_tile(MR, c, c_row, e, a, a_row, a_step, b, b_row, cols, depth,
-                        r0, c0);
+                        shards, r0, c0);
             else /* the last rows (fewer than MR <= 8): 4, 2 and 1 at a time, as a row
                   * alone has only NV chains of dependent FMAs, too few for the FMA units */
                 for (int r = r0; r < row_end;) {
                     if (row_end - r >= 4) {
                         NAME_tile(4, c, c_row, e, a, a_row, a_step, b, b_row, cols, depth,
-                                r, c0);
+                                shards, r, c0);
                         r += 4;
                     } else if (row_end - r >= 2) {
                         NAME_tile(2, c, c_row, e, a, a_row, a_step, b, b_row, cols, depth,
-                                r, c0);
+                                shards, r, c0);
                         r += 2;
                     } else {
                         NAME_tile(1, c, c_row, e, a, a_row, a_step, b, b_row, cols, depth,
-                                r, c0);
+                                shards, r, c0);
                         r += 1;
                     }
                 }
