@@ -21,6 +21,7 @@
 
 #include "atomic_file.h"
 #include "checkpoint.h"
+#include "clock.h"
 #include "dist.h"
 #include "hparams.h"
 #include "metrics_csv.h"
@@ -54,13 +55,6 @@ void rf_model_release(void *p) { free(p); }
 int rf_train_epochs(const rf_model *m, const rf_train_options *opt)
 {
     return opt->epochs >= 0 ? opt->epochs : m->train.epochs;
-}
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 /* Fisher-Yates from the identity, with counter-based draws keyed by
@@ -240,7 +234,7 @@ static void copy_params(const run *t, float *const *to, float *const *from)
 /* metrics.csv, loss.svg and model.ckpt of the run so far. */
 static int write_run_files(run *t, const rf_metrics_row *rows, int n_rows, char *err, size_t errlen)
 {
-    double t0 = now_seconds();
+    double t0 = rf_now_seconds();
     t->written = rows[n_rows - 1].epoch;
     if (!t->lead)
         return 0;
@@ -253,7 +247,7 @@ static int write_run_files(run *t, const rf_metrics_row *rows, int n_rows, char 
     if (rf_plot_loss_svg(path, t->m->name, rows, n_rows, t->m->loss == RF_LOSS_SOFTMAX_CE, err, errlen) != 0)
         return -1;
     rc = save_run_ckpt(t, "model.ckpt", t->data, rows[n_rows - 1].epoch, err, errlen);
-    t->write_end = now_seconds();
+    t->write_end = rf_now_seconds();
     t->write_cost = t->write_end - t0;
     return rc;
 }
@@ -264,7 +258,7 @@ static int write_run_files(run *t, const rf_metrics_row *rows, int n_rows, char 
  * epochs of microseconds (the d2l regression) writing three files each
  * time would be nearly all of the run, and a kill loses at most a few
  * milliseconds of training, which --resume recomputes bit for bit. */
-static int write_due(const run *t) { return now_seconds() - t->write_end >= 10 * t->write_cost; }
+static int write_due(const run *t) { return rf_now_seconds() - t->write_end >= 10 * t->write_cost; }
 
 /* ---- report lines ---- */
 
@@ -324,7 +318,7 @@ static float dist_step(run *t, const subset *s, int n, long *correct)
 {
     const rf_compiled *c = t->c;
     const int G = c->grad_shards;
-    const double start = now_seconds();
+    const double start = rf_now_seconds();
     const int row0 = t->shard_lo * n / G, rows = t->shard_hi * n / G - row0;
     gather(s->d, t->rows + row0, rows, t->xb, t->lb, t->yb);
     double sum = c->loss_grad_shards(t->model, t->xb, s->d->labels ? (const void *)t->lb : (const void *)t->yb, n,
@@ -343,12 +337,12 @@ static float dist_step(run *t, const subset *s, int n, long *correct)
     }
     double tail[2] = {sum, (double)ok};
     memcpy(t->part + t->part_bytes - sizeof tail, tail, sizeof tail);
-    double t0 = now_seconds();
+    double t0 = rf_now_seconds();
     if (rf_dist_allgather(t->dist, t->part, t->parts, t->part_bytes) != 0) {
         fprintf(stderr, "regfitc: error: rank %d: the allgather of a step failed\n", t->dist->rank);
         rf_dist_abort(t->dist, 1);
     }
-    t->comm_seconds += now_seconds() - t0;
+    t->comm_seconds += rf_now_seconds() - t0;
     t->comm_steps++;
     /* unpack in the tree, straight into the gradient buffers */
     size_t at = 0;
@@ -360,7 +354,7 @@ static float dist_step(run *t, const subset *s, int n, long *correct)
     rf_dist_tree_add_d(tail, t->parts + t->part_bytes - sizeof tail, t->part_bytes, 2, t->dist->size, G);
     *correct += (long)tail[1];
     c->update(t->model);
-    t->step_seconds += now_seconds() - start;
+    t->step_seconds += rf_now_seconds() - start;
     return (float)(tail[0] / n);
 }
 
@@ -697,7 +691,7 @@ int rf_train_run(const rf_model *m, const rf_compiled *c, const rf_datasets *dat
     int stopped = opt->resume && es_on && rf_early_stop_done(&t.es, n_rows);
     for (int epoch = n_rows + 1; epoch <= epochs && !stopped; epoch++) {
         rf_metrics_row *r = &rows[n_rows];
-        double t0 = now_seconds();
+        double t0 = rf_now_seconds();
         memset(r, 0, sizeof *r);
         r->epoch = epoch;
         r->lr = rf_schedule_lr(&m->train, m->lr, epoch);
@@ -713,7 +707,7 @@ int rf_train_run(const rf_model *m, const rf_compiled *c, const rf_datasets *dat
         if (t.valid.n > 0)
             evaluate(&t, &t.valid, &r->valid_loss, &r->valid_acc);
         evaluate(&t, &t.test, &r->test_loss, &r->test_acc);
-        r->seconds = now_seconds() - t0;
+        r->seconds = rf_now_seconds() - t0;
         rf_metrics_round(r);
         n_rows++;
         if ((!isfinite(r->test_loss) && t.test.n > 0) || (!isfinite(r->valid_loss) && t.valid.n > 0)) {

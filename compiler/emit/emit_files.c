@@ -11,38 +11,7 @@
 #include <unistd.h>
 
 #include "atomic_file.h"
-
-/* mkdir -p: creates dir and its missing parents. */
-static int make_dirs(const char *dir, char *err, size_t errlen)
-{
-    size_t n = strlen(dir);
-    char *path = malloc(n + 1);
-    if (!path) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    memcpy(path, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (path[i] != '/' && path[i] != '\0')
-            continue;
-        char c = path[i];
-        path[i] = '\0';
-        struct stat st;
-        if (mkdir(path, 0777) != 0 && errno != EEXIST) {
-            snprintf(err, errlen, "cannot create folder %s: %s", path, strerror(errno));
-            free(path);
-            return -1;
-        }
-        if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-            snprintf(err, errlen, "cannot create folder %s: %s", path, "a file is in the way");
-            free(path);
-            return -1;
-        }
-        path[i] = c;
-    }
-    free(path);
-    return 0;
-}
+#include "run_dir.h"
 
 /* 1 when the file at path holds exactly text (then it is left alone: its time stays). */
 static int holds(const char *path, const char *text)
@@ -66,7 +35,7 @@ int rf_write_file_pair(const char *dir, const char *const names[2], const char *
     rf_atomic_file af[2];
     int open[2] = {0, 0}, rc = 0;
     *written = 0;
-    rc = make_dirs(dir, err, errlen);
+    rc = rf_make_dirs(dir, err, errlen);
     for (int i = 0; i < 2 && rc == 0; i++) {
         size_t len = strlen(dir) + strlen(names[i]) + 2;
         if (!(path[i] = malloc(len))) {
