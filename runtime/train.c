@@ -567,7 +567,12 @@ static int resume_run(run *t, int epochs, rf_metrics_row **rows, int *n_rows, ch
             return -1;
         }
         if (best_epoch == done && best_epoch > 0) {
+            /* model.ckpt holds the best epoch itself; best.ckpt may lag behind it (a kill
+             * between the two writes): write it now, before a later epoch's model.ckpt
+             * stops holding the best one's parameters */
             copy_params(t, t->best, t->data);
+            if (save_run_ckpt(t, "best.ckpt", t->data, done, err, errlen) != 0)
+                return -1;
         } else if (best_epoch > 0) {
             /* the best epoch's parameters from best.ckpt, checked to be that epoch's */
             float **tmp = calloc((size_t)(t->c->num_params + t->c->num_state) + 1, sizeof *tmp);

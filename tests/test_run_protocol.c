@@ -416,6 +416,8 @@ static void test_resume_after_sigkill_is_bit_identical(void)
     CU_ASSERT(resumes >= 5);
     /* then to the end without interruption (nothing left, if the last round finished) */
     rf_run_result r = run("%s --quiet --resume --runs %s", model, runs);
+    if (r.status != 0)
+        fprintf(stderr, "\nthe last --resume: exit %d, stderr: %s\n", r.status, r.err);
     CU_ASSERT_EQUAL_FATAL(r.status, 0);
     CU_ASSERT_TRUE(same_file("ref", "killed", "resumed", "model.ckpt"));
     char *a = metrics_without_seconds("ref", "resumed"), *b = metrics_without_seconds("killed", "resumed");

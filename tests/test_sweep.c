@@ -357,7 +357,7 @@ static void test_bad_sweeps(void)
     expect_refusal("--sweep decay.0.l2=1,2 --seeds 0", "--seeds takes a whole number from 1");
     expect_refusal("--seeds 3", "--seeds and --jobs go with --sweep");
     expect_refusal("--sweep decay.0.l2=1,2 --resume", "it takes no --resume, --load or --save");
-    expect_refusal("--sweep decay.0.l2=1,2 --check", "it does not go with --emit, --check or --bench");
+    expect_refusal("--sweep decay.0.l2=1,2 --check", "it does not go with --emit, --emit-inference, --check or --bench");
     expect_refusal("--sweep decay.0.l2=1,2 --epochs 0", "--epochs 0 is for evaluating one checkpoint");
     /* flow values with commas stay whole */
     expect_refusal("--sweep 'decay.0.params=[dense1.weight, dense1.bias],dense1.nothing'", "matches no parameter");
