@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "emit.h"
+#define TM_PRIVATE_CACHE /* the tests below count compiles */
 #include "test_codegen_support.h"
 
 static void small_model(rf_model *m, const char *name, double lr)

@@ -88,8 +88,17 @@ static inline void tm_finish(rf_model *m)
 
 static char tm_cache[4200];
 
+/* The build cache of the test's models: the one all test programs and both passes of
+ * `./dev test` share ($REGFIT_CACHE: the plain pass compiles, the sanitizer pass loads the
+ * same objects), or, where a test counts compiles (test_build: TM_PRIVATE_CACHE), one of
+ * the test's own. */
 static inline const char *tm_cache_dir(void)
 {
+#ifndef TM_PRIVATE_CACHE
+    const char *shared = getenv("REGFIT_CACHE");
+    if (shared && *shared)
+        return shared;
+#endif
     if (!tm_cache[0])
         snprintf(tm_cache, sizeof tm_cache, "%s/cache", rf_test_tmpdir());
     return tm_cache;
