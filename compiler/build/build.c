@@ -44,7 +44,8 @@ void rf_build_cache_dir(const rf_build_options *opt, char *buf, size_t len)
         snprintf(buf, len, "/tmp/regfitc-cache-%u", (unsigned)getuid());
 }
 
-/* A whole text file (sources, compiler logs), NUL-terminated, or NULL. */
+/* A whole text file (sources, compiler logs) of at most 256 MiB, NUL-terminated, or NULL
+ * (a larger one too: a cut source must never be hashed as if it were whole). */
 static char *read_whole(const char *path, size_t *len)
 {
     unsigned char *buf;
@@ -53,6 +54,10 @@ static char *read_whole(const char *path, size_t *len)
     char err[256];
     if (rf_read_file(path, (size_t)256 << 20, &buf, &n, &more, err, sizeof err) != 0)
         return NULL;
+    if (more) {
+        free(buf);
+        return NULL;
+    }
     if (len)
         *len = n;
     return (char *)buf;
