@@ -1,6 +1,6 @@
 /* Where a training step of the seed MLP goes, phase by phase: includes the generated
  * file itself (its static layer functions) and times each layer's forward and backward
- * and the weight transposes and the update inside one parallel region, as train_step runs them, on the
+ * and the weight copies (prepare) and the update inside one parallel region, as train_step runs them, on the
  * real Fashion-MNIST's first batch (random data without it). Medians over the steps.
  *
  *   clang -std=c11 -O3 -march=native -fopenmp -I generated bench/phases.c -lm -o /tmp/phases
@@ -40,7 +40,7 @@ static double t[PHASES][STEPS];
 
 int main(void)
 {
-    static const char *const names[PHASES] = {"transpose", "dense1 fwd", "dense2 fwd", "dense3 fwd",
+    static const char *const names[PHASES] = {"prepare", "dense1 fwd", "dense2 fwd", "dense3 fwd",
                                               "loss",      "dense3 bwd", "dense2 bwd", "dense1 bwd", "update"};
     enum { IN = MLP_DROPOUT_INPUTS, H1 = MLP_DROPOUT_DENSE1_OUT, H2 = MLP_DROPOUT_DENSE2_OUT,
            OUT = MLP_DROPOUT_OUTPUTS };
@@ -60,7 +60,7 @@ int main(void)
         y[r] = real ? labels[r] : r % OUT;
     }
     mlp_dropout_init(&m, 1);
-    const int n = MLP_DROPOUT_BATCH;
+    const int n = mlp_dropout_set_shards(&m, MLP_DROPOUT_BATCH, 0, MLP_DROPOUT_GRAD_SHARDS);
     for (int s = -20; s < STEPS; s++) {
         double at[PHASES + 1];
         const uint64_t key1 = mlp_dropout_dropout_key(m.seed, m.forward_steps, MLP_DROPOUT_DROPOUT1_LAYER);
@@ -73,34 +73,36 @@ int main(void)
         {
 #pragma omp master
             at[0] = now();
-            mlp_dropout_transpose_weights(&m);
-#pragma omp barrier
+            mlp_dropout_prepare_weights(&m, 1);
 #pragma omp master
             at[1] = now();
-            mlp_dropout_dense1_forward(m.dropout1_out, x, m.dense1_weight, m.dense1_bias, n, key1, thr1,
+            mlp_dropout_dense1_forward(m.dropout1_out, x, m.dense1_weight, m.dense1_weight_packed[0], m.dense1_bias, n, key1, thr1, 0,
                                        scale1, 1);
 #pragma omp master
             at[2] = now();
-            mlp_dropout_dense2_forward(m.dropout2_out, m.dropout1_out, m.dense2_weight, m.dense2_bias, n, key2,
-                                       thr2, scale2, 1);
+            mlp_dropout_dense2_forward(m.dropout2_out, m.dropout1_out, m.dense2_weight, m.dense2_weight_packed[0], m.dense2_bias, n, key2,
+                                       thr2, 0, scale2, 1);
 #pragma omp master
             at[3] = now();
             mlp_dropout_dense3_forward(m.dense3_out, m.dropout2_out, m.dense3_weight, m.dense3_bias, n);
 #pragma omp master
             at[4] = now();
-            mlp_dropout_loss(m.row_loss, m.dense3_out_grad, m.dense3_out, y, n);
+            mlp_dropout_loss(m.row_loss, m.dense3_out_grad, m.dense3_out, y, n, n);
 #pragma omp barrier
 #pragma omp master
             at[5] = now();
             mlp_dropout_dense3_backward(m.dense2_out_grad, m.dense3_weight_grad, m.dense3_bias_grad,
-                                        m.dense3_weight_t, m.dense3_out_grad, m.dropout2_out, n, scale2, 1);
+                                        m.dense3_weight_t_packed[0], m.dense3_out_grad, m.dropout2_out, m.batch_packed[0], n,
+                                        &m.shards, scale2, 1);
 #pragma omp master
             at[6] = now();
             mlp_dropout_dense2_backward(m.dense1_out_grad, m.dense2_weight_grad, m.dense2_bias_grad,
-                                        m.dense2_weight_t, m.dense2_out_grad, m.dropout1_out, n, scale1, 1);
+                                        m.dense2_weight_t_packed[0], m.dense2_out_grad, m.dropout1_out, m.batch_packed[0], n,
+                                        &m.shards, scale1, 1);
 #pragma omp master
             at[7] = now();
-            mlp_dropout_dense1_backward(m.dense1_weight_grad, m.dense1_bias_grad, m.dense1_out_grad, x, n);
+            mlp_dropout_dense1_backward(m.dense1_weight_grad, m.dense1_bias_grad, m.dense1_out_grad, x, m.batch_packed[0], n,
+                                        &m.shards);
 #pragma omp master
             at[8] = now();
             mlp_dropout_update_params(&m);

@@ -150,7 +150,12 @@ ALWAYS_INLINE float highdim_linreg_wd_epilogue_1(
     return y;
 }
 
-/* ---- Matrix products: C = A B, then the epilogue, A(i, p) = a[i * a_row + p * a_step] ---- */
+/* ---- Matrix products: C = A B, then the epilogue, A(i, p) = a[i * a_row + p * a_step] ----
+ * B is row-major (B(p, j) = b[p * b_row + j]) or packed in panels (b_panel > 0, highdim_linreg_wd_pack):
+ * the NR columns of a panel side by side, its rows one after the other. A tile walks down
+ * one panel of B for every row of A it sums: rows of a wide matrix are far apart in memory
+ * (a 784 x 256 weight's are 1 KB apart, so a panel's rows fall into a few cache sets and
+ * leave L1 before the next tile), a packed panel's are adjacent. */
 
 /* The micro-kernel: acc[i][v] = sum over p < depth of A(i, p) * b[p * b_row + v * VL + lane]
  * for i < rows and v < nv, p ascending (one FMA chain per element). rows, nv and the
@@ -174,10 +179,10 @@ ALWAYS_INLINE void highdim_linreg_wd_kernel(
     }
 }
 
-/* The same for the last cols < VL columns of b, which starts at column c0 of a matrix of
- * depth rows of b_row floats: one vector per row of b all the same, its lanes past cols
- * read from the next row and never stored; the last rows of b, where a vector would pass
- * its end, lane by lane. One or two columns go one float at a time, each sum split into
+/* The same for the last cols < VL columns of b, with `end` floats readable from b on: one
+ * vector per row of b all the same, its lanes past cols read from the next row (or a packed
+ * panel's padding) and never stored; the last rows of b, where a vector would pass the
+ * end, lane by lane. One or two columns go one float at a time, each sum split into
  * SPLIT partial sums over p, added in a fixed order: a single chain of dependent adds
  * would be as slow as the add latency (it vectorises where A and B are contiguous along
  * p, as in a 1-unit layer). The way a row is summed never depends on how many rows its
@@ -186,7 +191,7 @@ ALWAYS_INLINE void highdim_linreg_wd_kernel(
 #define SPLIT 8 /* the pairwise sum below adds exactly 8 parts */
 ALWAYS_INLINE void highdim_linreg_wd_kernel_columns(
         int rows, int cols, const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step,
-        const float *restrict b, ptrdiff_t b_row, int depth, int c0, float acc[MR][VL])
+        const float *restrict b, ptrdiff_t b_row, int depth, ptrdiff_t end, float acc[MR][VL])
 {
     for (int i = 0; i < MR; i++)
         for (int j = 0; j < VL; j++)
@@ -207,7 +212,6 @@ ALWAYS_INLINE void highdim_linreg_wd_kernel_columns(
             }
         return;
     }
-    const ptrdiff_t end = depth * b_row - c0; /* floats of the matrix from b on */
     ptrdiff_t whole_rows = end < VL ? 0 : (end - VL) / b_row + 1; /* a vector reads a row */
     if (whole_rows > depth)
         whole_rows = depth;
@@ -281,7 +285,7 @@ ALWAYS_INLINE void highdim_linreg_wd_kernel_shards(
 /* The same for highdim_linreg_wd_kernel_columns. */
 ALWAYS_INLINE void highdim_linreg_wd_kernel_columns_shards(
         int rows, int cols, const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step,
-        const float *restrict b, ptrdiff_t b_row, int c0, const highdim_linreg_wd_shards *sh,
+        const float *restrict b, ptrdiff_t b_row, ptrdiff_t end, const highdim_linreg_wd_shards *sh,
         float acc[MR][VL])
 {
     float pair[MR][VL] = {{0}}, part[MR][VL]; /* zeros: gcc cannot see `have` */
@@ -296,7 +300,7 @@ ALWAYS_INLINE void highdim_linreg_wd_kernel_columns_shards(
                 continue;
             const int p0 = sh->start[k - sh->lo], depth = sh->start[k - sh->lo + 1] - p0;
             highdim_linreg_wd_kernel_columns(rows, cols, a + p0 * a_step, a_row, a_step,
-                    b + p0 * b_row, b_row, depth, c0, part);
+                    b + p0 * b_row, b_row, depth, end - p0 * b_row, part);
             SHARD_TREE_PUT(pair, part, in_pair, MR, VL);
             in_pair = 1;
         }
@@ -336,6 +340,41 @@ ALWAYS_INLINE void highdim_linreg_wd_column_sums(
     }
 }
 
+/* dst = B (depth x cols, B(p, j) = b[p * b_row + j * b_col]) packed in panels of NR
+ * columns for highdim_linreg_wd_product (b_panel = depth * NR): B(p, j) at
+ * dst[j / NR * depth * NR + p * NR + j % NR], zeros past cols to the end of the last
+ * panel; dst holds depth * NR * ceil(cols / NR) floats. b_col = 1 reads B's rows, b_row = 1
+ * reads B as the transpose of a row-major matrix (a weight for its input gradient). The
+ * panels are shared among the threads; no barrier at the end. A copy: the products' sums
+ * are the same bit for bit with B packed or not. */
+ALWAYS_INLINE void highdim_linreg_wd_pack(
+        float *restrict dst, const float *restrict b, ptrdiff_t b_row, ptrdiff_t b_col,
+        int depth, int cols)
+{
+    enum { BLOCK = 16 }; /* rows of the transposed copy at a time: lines read whole */
+    const int panels = (cols + NR - 1) / NR;
+    OMP_FOR_NOWAIT
+    for (int q = 0; q < panels; q++) {
+        float *restrict panel = dst + (ptrdiff_t)q * depth * NR;
+        const int j0 = q * NR, width = cols - j0 < NR ? cols - j0 : NR;
+        if (b_col == 1 && width == NR)
+            for (int p = 0; p < depth; p++)
+                UNROLL for (int v = 0; v < NV; v++)
+                    vstore(panel + p * NR + v * VL, vload(b + p * b_row + j0 + v * VL));
+        else if (b_col == 1)
+            for (int p = 0; p < depth; p++)
+                for (int j = 0; j < NR; j++)
+                    panel[p * NR + j] = j < width ? b[p * b_row + j0 + j] : 0.0f;
+        else
+            for (int p0 = 0; p0 < depth; p0 += BLOCK) {
+                const int p1 = p0 + BLOCK < depth ? p0 + BLOCK : depth;
+                for (int j = 0; j < NR; j++)
+                    for (int p = p0; p < p1; p++)
+                        panel[p * NR + j] = j < width ? b[p * b_row + (j0 + j) * b_col] : 0.0f;
+            }
+    }
+}
+
 /* Rows r0 .. r0 + rows - 1 and the panel from column c0 of C: the kernel, then C = the
  * epilogue of acc. The panel is NR columns, or the whole vectors left, or the last
  * cols % VL. With shards (a weight gradient) the depth is the pass's rows, summed
@@ -343,11 +382,20 @@ ALWAYS_INLINE void highdim_linreg_wd_column_sums(
 ALWAYS_INLINE void highdim_linreg_wd_tile(
         int rows, float *restrict c, ptrdiff_t c_row, highdim_linreg_wd_epilogue e,
         const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step, const float *restrict b,
-        ptrdiff_t b_row, int cols, int depth, const highdim_linreg_wd_shards *shards, int r0, int c0)
+        ptrdiff_t b_row, ptrdiff_t b_panel, int cols, int depth,
+        const highdim_linreg_wd_shards *shards, int r0, int c0)
 {
     const int vector_cols = cols - cols % VL, vectors_left = vector_cols % NR / VL;
+    ptrdiff_t end; /* floats readable from b on (the column tail's last rows) */
     a += r0 * a_row;
-    b += c0;
+    if (b_panel) { /* column c0 of a packed B: in panel c0 / NR, NR floats a row */
+        b += c0 / NR * b_panel + c0 % NR;
+        b_row = NR;
+        end = depth * (ptrdiff_t)NR - c0 % NR;
+    } else {
+        b += c0;
+        end = depth * b_row - c0;
+    }
     if (c0 + NR <= vector_cols || c0 < vector_cols) {
         const int nv = c0 + NR <= vector_cols ? NV : vectors_left;
         vf acc[MR][NV];
@@ -377,11 +425,11 @@ ALWAYS_INLINE void highdim_linreg_wd_tile(
     } else {
         float acc[MR][VL];
         if (shards)
-            highdim_linreg_wd_kernel_columns_shards(rows, cols % VL, a, a_row, a_step, b, b_row, c0,
-                    shards, acc);
+            highdim_linreg_wd_kernel_columns_shards(rows, cols % VL, a, a_row, a_step, b, b_row,
+                    end, shards, acc);
         else
-            highdim_linreg_wd_kernel_columns(rows, cols % VL, a, a_row, a_step, b, b_row, depth, c0,
-                    acc);
+            highdim_linreg_wd_kernel_columns(rows, cols % VL, a, a_row, a_step, b, b_row, depth,
+                    end, acc);
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < cols % VL; j++) {
                 const ptrdiff_t at = e.transposed ? (ptrdiff_t)(c0 + j) * c_row + r0 + i
@@ -394,13 +442,14 @@ ALWAYS_INLINE void highdim_linreg_wd_tile(
 /* C (rows x cols) = the epilogue of A B, B depth x cols, shared among the threads in fixed
  * work tiles of tile_rows rows x one panel: panel by panel when panel_major (a thread's
  * tiles then reuse one panel of B), else row tile by row tile. The tiles never depend on
- * the number of threads. shards: NULL, or the row shards of a depth that is the batch
- * rows (highdim_linreg_wd_tile). No barrier at the end. */
+ * the number of threads. B: row-major with b_row floats a row (b_panel = 0), or packed by
+ * highdim_linreg_wd_pack (b_panel = depth * NR, b_row unused). shards: NULL, or the row shards of a
+ * depth that is the batch rows (highdim_linreg_wd_tile). No barrier at the end. */
 ALWAYS_INLINE void highdim_linreg_wd_product(
         float *restrict c, ptrdiff_t c_row, highdim_linreg_wd_epilogue e,
         const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step, const float *restrict b,
-        ptrdiff_t b_row, int rows, int cols, int depth, const highdim_linreg_wd_shards *shards,
-        int tile_rows, int panel_major)
+        ptrdiff_t b_row, ptrdiff_t b_panel, int rows, int cols, int depth,
+        const highdim_linreg_wd_shards *shards, int tile_rows, int panel_major)
 {
     const int vector_cols = cols - cols % VL;
     const int panels = (vector_cols + NR - 1) / NR + (cols % VL != 0);
@@ -414,22 +463,22 @@ ALWAYS_INLINE void highdim_linreg_wd_product(
                                 ? row_tile * tile_rows + tile_rows : rows;
         for (int r0 = row_tile * tile_rows; r0 < row_end; r0 += MR) {
             if (r0 + MR <= row_end)
-                highdim_linreg_wd_tile(MR, c, c_row, e, a, a_row, a_step, b, b_row, cols, depth,
-                        shards, r0, c0);
+                highdim_linreg_wd_tile(MR, c, c_row, e, a, a_row, a_step, b, b_row, b_panel, cols,
+                        depth, shards, r0, c0);
             else /* the last rows (fewer than MR <= 8): 4, 2 and 1 at a time, as a row
                   * alone has only NV chains of dependent FMAs, too few for the FMA units */
                 for (int r = r0; r < row_end;) {
                     if (row_end - r >= 4) {
-                        highdim_linreg_wd_tile(4, c, c_row, e, a, a_row, a_step, b, b_row, cols, depth,
-                                shards, r, c0);
+                        highdim_linreg_wd_tile(4, c, c_row, e, a, a_row, a_step, b, b_row, b_panel,
+                                cols, depth, shards, r, c0);
                         r += 4;
                     } else if (row_end - r >= 2) {
-                        highdim_linreg_wd_tile(2, c, c_row, e, a, a_row, a_step, b, b_row, cols, depth,
-                                shards, r, c0);
+                        highdim_linreg_wd_tile(2, c, c_row, e, a, a_row, a_step, b, b_row, b_panel,
+                                cols, depth, shards, r, c0);
                         r += 2;
                     } else {
-                        highdim_linreg_wd_tile(1, c, c_row, e, a, a_row, a_step, b, b_row, cols, depth,
-                                shards, r, c0);
+                        highdim_linreg_wd_tile(1, c, c_row, e, a, a_row, a_step, b, b_row, b_panel,
+                                cols, depth, shards, r, c0);
                         r += 1;
                     }
                 }
@@ -450,7 +499,7 @@ static void highdim_linreg_wd_dense1_forward(
     const highdim_linreg_wd_epilogue epilogue = {.bias = bias};
     highdim_linreg_wd_product(out[0], HIGHDIM_LINREG_WD_DENSE1_OUT, epilogue, in[0],
                               HIGHDIM_LINREG_WD_DENSE1_IN, 1, weight[0],
-                              HIGHDIM_LINREG_WD_DENSE1_OUT, n, HIGHDIM_LINREG_WD_DENSE1_OUT,
+                              HIGHDIM_LINREG_WD_DENSE1_OUT, 0, n, HIGHDIM_LINREG_WD_DENSE1_OUT,
                               HIGHDIM_LINREG_WD_DENSE1_IN, NULL, TILE_ROWS, 1);
     OMP_BARRIER
 }
@@ -463,15 +512,6 @@ static void highdim_linreg_wd_dense1_backward(
         const float (*restrict in)[HIGHDIM_LINREG_WD_DENSE1_IN], int n,
         const highdim_linreg_wd_shards *shards)
 {
-    /* weight_grad = in^T out_grad, summing the batch rows shard by shard, each in row order,
-     * the shards added in the fixed tree (highdim_linreg_wd_tile); work tiles of MR rows x NR columns,
-     * row block by row block (a thread keeps MR columns of in in cache) */
-    const highdim_linreg_wd_epilogue store = {0};
-    highdim_linreg_wd_product(weight_grad[0], HIGHDIM_LINREG_WD_DENSE1_OUT, store, in[0], 1,
-                              HIGHDIM_LINREG_WD_DENSE1_IN, out_grad[0],
-                              HIGHDIM_LINREG_WD_DENSE1_OUT, HIGHDIM_LINREG_WD_DENSE1_IN,
-                              HIGHDIM_LINREG_WD_DENSE1_OUT, n, shards, MR, 0);
-
     /* bias_grad = column sums of out_grad in the shards' tree, SUM_COLS columns at a time */
     enum { SUM_COLS = 32 };
     OMP_FOR_NOWAIT
@@ -483,6 +523,15 @@ static void highdim_linreg_wd_dense1_backward(
         for (int j = 0; j < cols; j++)
             bias_grad[c0 + j] = sum[j];
     }
+
+    /* weight_grad = in^T out_grad, summing the batch rows shard by shard, each in row order,
+     * the shards added in the fixed tree (highdim_linreg_wd_tile); work tiles of MR rows x NR columns,
+     * row block by row block (a thread keeps MR columns of in in cache) */
+    const highdim_linreg_wd_epilogue store = {0};
+    highdim_linreg_wd_product(weight_grad[0], HIGHDIM_LINREG_WD_DENSE1_OUT, store, in[0], 1,
+                              HIGHDIM_LINREG_WD_DENSE1_IN, out_grad[0],
+                              HIGHDIM_LINREG_WD_DENSE1_OUT, 0, HIGHDIM_LINREG_WD_DENSE1_IN,
+                              HIGHDIM_LINREG_WD_DENSE1_OUT, n, shards, MR, 0);
     OMP_BARRIER
 }
 

@@ -78,7 +78,7 @@ typedef struct mlp_shards {
 
 typedef struct mlp_model mlp_model;
 
-/* Everything the model needs, in one block (the code never allocates): about 3.5 MB,
+/* Everything the model needs, in one block (the code never allocates): about 4.8 MB,
  * so give it static storage or put it on the heap rather than on a thread's stack. */
 struct mlp_model {
     /* Parameters: weights [in][out] row-major (y = x W + b), biases [out] */
@@ -112,9 +112,14 @@ struct mlp_model {
     float dense3_out_grad[MLP_BATCH][MLP_DENSE3_OUT];    /* (BATCH, 10) */
 
     /* Working space */
-    float hidden2_weight_t[MLP_HIDDEN2_OUT][MLP_HIDDEN2_IN];  /* (256, 256) hidden2.weight^T */
-    float dense3_weight_t[MLP_DENSE3_OUT][MLP_DENSE3_IN];     /* (10, 256) dense3.weight^T */
-    float row_loss[MLP_BATCH];                                /* (BATCH) per-row losses */
+    float dense1_weight_packed[MLP_DENSE1_IN][256];       /* (784, 256) dense1.weight in panels */
+    float hidden2_weight_packed[MLP_HIDDEN2_IN][256];     /* (256, 256) hidden2.weight in panels */
+    /* (256, 256) hidden2.weight^T in panels */
+    float hidden2_weight_t_packed[MLP_HIDDEN2_OUT][256];
+    float dense3_weight_t_packed[MLP_DENSE3_OUT][256];    /* (10, 256) dense3.weight^T in panels */
+    /* (BATCH, 256) a weight gradient's B in panels */
+    float batch_packed[MLP_BATCH][256];
+    float row_loss[MLP_BATCH];                            /* (BATCH) per-row losses */
 
     /* Hyperparameters (mlp_set_hparams) and what the code derives from them */
     mlp_hparams hp;

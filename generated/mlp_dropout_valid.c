@@ -276,7 +276,12 @@ ALWAYS_INLINE float mlp_dropout_valid_epilogue_1(
     return y;
 }
 
-/* ---- Matrix products: C = A B, then the epilogue, A(i, p) = a[i * a_row + p * a_step] ---- */
+/* ---- Matrix products: C = A B, then the epilogue, A(i, p) = a[i * a_row + p * a_step] ----
+ * B is row-major (B(p, j) = b[p * b_row + j]) or packed in panels (b_panel > 0, mlp_dropout_valid_pack):
+ * the NR columns of a panel side by side, its rows one after the other. A tile walks down
+ * one panel of B for every row of A it sums: rows of a wide matrix are far apart in memory
+ * (a 784 x 256 weight's are 1 KB apart, so a panel's rows fall into a few cache sets and
+ * leave L1 before the next tile), a packed panel's are adjacent. */
 
 /* The micro-kernel: acc[i][v] = sum over p < depth of A(i, p) * b[p * b_row + v * VL + lane]
  * for i < rows and v < nv, p ascending (one FMA chain per element). rows, nv and the
@@ -300,10 +305,10 @@ ALWAYS_INLINE void mlp_dropout_valid_kernel(
     }
 }
 
-/* The same for the last cols < VL columns of b, which starts at column c0 of a matrix of
- * depth rows of b_row floats: one vector per row of b all the same, its lanes past cols
- * read from the next row and never stored; the last rows of b, where a vector would pass
- * its end, lane by lane. One or two columns go one float at a time, each sum split into
+/* The same for the last cols < VL columns of b, with `end` floats readable from b on: one
+ * vector per row of b all the same, its lanes past cols read from the next row (or a packed
+ * panel's padding) and never stored; the last rows of b, where a vector would pass the
+ * end, lane by lane. One or two columns go one float at a time, each sum split into
  * SPLIT partial sums over p, added in a fixed order: a single chain of dependent adds
  * would be as slow as the add latency (it vectorises where A and B are contiguous along
  * p, as in a 1-unit layer). The way a row is summed never depends on how many rows its
@@ -312,7 +317,7 @@ ALWAYS_INLINE void mlp_dropout_valid_kernel(
 #define SPLIT 8 /* the pairwise sum below adds exactly 8 parts */
 ALWAYS_INLINE void mlp_dropout_valid_kernel_columns(
         int rows, int cols, const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step,
-        const float *restrict b, ptrdiff_t b_row, int depth, int c0, float acc[MR][VL])
+        const float *restrict b, ptrdiff_t b_row, int depth, ptrdiff_t end, float acc[MR][VL])
 {
     for (int i = 0; i < MR; i++)
         for (int j = 0; j < VL; j++)
@@ -333,7 +338,6 @@ ALWAYS_INLINE void mlp_dropout_valid_kernel_columns(
             }
         return;
     }
-    const ptrdiff_t end = depth * b_row - c0; /* floats of the matrix from b on */
     ptrdiff_t whole_rows = end < VL ? 0 : (end - VL) / b_row + 1; /* a vector reads a row */
     if (whole_rows > depth)
         whole_rows = depth;
@@ -407,7 +411,7 @@ ALWAYS_INLINE void mlp_dropout_valid_kernel_shards(
 /* The same for mlp_dropout_valid_kernel_columns. */
 ALWAYS_INLINE void mlp_dropout_valid_kernel_columns_shards(
         int rows, int cols, const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step,
-        const float *restrict b, ptrdiff_t b_row, int c0, const mlp_dropout_valid_shards *sh,
+        const float *restrict b, ptrdiff_t b_row, ptrdiff_t end, const mlp_dropout_valid_shards *sh,
         float acc[MR][VL])
 {
     float pair[MR][VL] = {{0}}, part[MR][VL]; /* zeros: gcc cannot see `have` */
@@ -422,7 +426,7 @@ ALWAYS_INLINE void mlp_dropout_valid_kernel_columns_shards(
                 continue;
             const int p0 = sh->start[k - sh->lo], depth = sh->start[k - sh->lo + 1] - p0;
             mlp_dropout_valid_kernel_columns(rows, cols, a + p0 * a_step, a_row, a_step,
-                    b + p0 * b_row, b_row, depth, c0, part);
+                    b + p0 * b_row, b_row, depth, end - p0 * b_row, part);
             SHARD_TREE_PUT(pair, part, in_pair, MR, VL);
             in_pair = 1;
         }
@@ -462,6 +466,41 @@ ALWAYS_INLINE void mlp_dropout_valid_column_sums(
     }
 }
 
+/* dst = B (depth x cols, B(p, j) = b[p * b_row + j * b_col]) packed in panels of NR
+ * columns for mlp_dropout_valid_product (b_panel = depth * NR): B(p, j) at
+ * dst[j / NR * depth * NR + p * NR + j % NR], zeros past cols to the end of the last
+ * panel; dst holds depth * NR * ceil(cols / NR) floats. b_col = 1 reads B's rows, b_row = 1
+ * reads B as the transpose of a row-major matrix (a weight for its input gradient). The
+ * panels are shared among the threads; no barrier at the end. A copy: the products' sums
+ * are the same bit for bit with B packed or not. */
+ALWAYS_INLINE void mlp_dropout_valid_pack(
+        float *restrict dst, const float *restrict b, ptrdiff_t b_row, ptrdiff_t b_col,
+        int depth, int cols)
+{
+    enum { BLOCK = 16 }; /* rows of the transposed copy at a time: lines read whole */
+    const int panels = (cols + NR - 1) / NR;
+    OMP_FOR_NOWAIT
+    for (int q = 0; q < panels; q++) {
+        float *restrict panel = dst + (ptrdiff_t)q * depth * NR;
+        const int j0 = q * NR, width = cols - j0 < NR ? cols - j0 : NR;
+        if (b_col == 1 && width == NR)
+            for (int p = 0; p < depth; p++)
+                UNROLL for (int v = 0; v < NV; v++)
+                    vstore(panel + p * NR + v * VL, vload(b + p * b_row + j0 + v * VL));
+        else if (b_col == 1)
+            for (int p = 0; p < depth; p++)
+                for (int j = 0; j < NR; j++)
+                    panel[p * NR + j] = j < width ? b[p * b_row + j0 + j] : 0.0f;
+        else
+            for (int p0 = 0; p0 < depth; p0 += BLOCK) {
+                const int p1 = p0 + BLOCK < depth ? p0 + BLOCK : depth;
+                for (int j = 0; j < NR; j++)
+                    for (int p = p0; p < p1; p++)
+                        panel[p * NR + j] = j < width ? b[p * b_row + (j0 + j) * b_col] : 0.0f;
+            }
+    }
+}
+
 /* Rows r0 .. r0 + rows - 1 and the panel from column c0 of C: the kernel, then C = the
  * epilogue of acc. The panel is NR columns, or the whole vectors left, or the last
  * cols % VL. With shards (a weight gradient) the depth is the pass's rows, summed
@@ -469,11 +508,20 @@ ALWAYS_INLINE void mlp_dropout_valid_column_sums(
 ALWAYS_INLINE void mlp_dropout_valid_tile(
         int rows, float *restrict c, ptrdiff_t c_row, mlp_dropout_valid_epilogue e,
         const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step, const float *restrict b,
-        ptrdiff_t b_row, int cols, int depth, const mlp_dropout_valid_shards *shards, int r0, int c0)
+        ptrdiff_t b_row, ptrdiff_t b_panel, int cols, int depth,
+        const mlp_dropout_valid_shards *shards, int r0, int c0)
 {
     const int vector_cols = cols - cols % VL, vectors_left = vector_cols % NR / VL;
+    ptrdiff_t end; /* floats readable from b on (the column tail's last rows) */
     a += r0 * a_row;
-    b += c0;
+    if (b_panel) { /* column c0 of a packed B: in panel c0 / NR, NR floats a row */
+        b += c0 / NR * b_panel + c0 % NR;
+        b_row = NR;
+        end = depth * (ptrdiff_t)NR - c0 % NR;
+    } else {
+        b += c0;
+        end = depth * b_row - c0;
+    }
     if (c0 + NR <= vector_cols || c0 < vector_cols) {
         const int nv = c0 + NR <= vector_cols ? NV : vectors_left;
         vf acc[MR][NV];
@@ -503,11 +551,11 @@ ALWAYS_INLINE void mlp_dropout_valid_tile(
     } else {
         float acc[MR][VL];
         if (shards)
-            mlp_dropout_valid_kernel_columns_shards(rows, cols % VL, a, a_row, a_step, b, b_row, c0,
-                    shards, acc);
+            mlp_dropout_valid_kernel_columns_shards(rows, cols % VL, a, a_row, a_step, b, b_row,
+                    end, shards, acc);
         else
-            mlp_dropout_valid_kernel_columns(rows, cols % VL, a, a_row, a_step, b, b_row, depth, c0,
-                    acc);
+            mlp_dropout_valid_kernel_columns(rows, cols % VL, a, a_row, a_step, b, b_row, depth,
+                    end, acc);
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < cols % VL; j++) {
                 const ptrdiff_t at = e.transposed ? (ptrdiff_t)(c0 + j) * c_row + r0 + i
@@ -520,13 +568,14 @@ ALWAYS_INLINE void mlp_dropout_valid_tile(
 /* C (rows x cols) = the epilogue of A B, B depth x cols, shared among the threads in fixed
  * work tiles of tile_rows rows x one panel: panel by panel when panel_major (a thread's
  * tiles then reuse one panel of B), else row tile by row tile. The tiles never depend on
- * the number of threads. shards: NULL, or the row shards of a depth that is the batch
- * rows (mlp_dropout_valid_tile). No barrier at the end. */
+ * the number of threads. B: row-major with b_row floats a row (b_panel = 0), or packed by
+ * mlp_dropout_valid_pack (b_panel = depth * NR, b_row unused). shards: NULL, or the row shards of a
+ * depth that is the batch rows (mlp_dropout_valid_tile). No barrier at the end. */
 ALWAYS_INLINE void mlp_dropout_valid_product(
         float *restrict c, ptrdiff_t c_row, mlp_dropout_valid_epilogue e,
         const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step, const float *restrict b,
-        ptrdiff_t b_row, int rows, int cols, int depth, const mlp_dropout_valid_shards *shards,
-        int tile_rows, int panel_major)
+        ptrdiff_t b_row, ptrdiff_t b_panel, int rows, int cols, int depth,
+        const mlp_dropout_valid_shards *shards, int tile_rows, int panel_major)
 {
     const int vector_cols = cols - cols % VL;
     const int panels = (vector_cols + NR - 1) / NR + (cols % VL != 0);
@@ -540,22 +589,22 @@ ALWAYS_INLINE void mlp_dropout_valid_product(
                                 ? row_tile * tile_rows + tile_rows : rows;
         for (int r0 = row_tile * tile_rows; r0 < row_end; r0 += MR) {
             if (r0 + MR <= row_end)
-                mlp_dropout_valid_tile(MR, c, c_row, e, a, a_row, a_step, b, b_row, cols, depth,
-                        shards, r0, c0);
+                mlp_dropout_valid_tile(MR, c, c_row, e, a, a_row, a_step, b, b_row, b_panel, cols,
+                        depth, shards, r0, c0);
             else /* the last rows (fewer than MR <= 8): 4, 2 and 1 at a time, as a row
                   * alone has only NV chains of dependent FMAs, too few for the FMA units */
                 for (int r = r0; r < row_end;) {
                     if (row_end - r >= 4) {
-                        mlp_dropout_valid_tile(4, c, c_row, e, a, a_row, a_step, b, b_row, cols, depth,
-                                shards, r, c0);
+                        mlp_dropout_valid_tile(4, c, c_row, e, a, a_row, a_step, b, b_row, b_panel,
+                                cols, depth, shards, r, c0);
                         r += 4;
                     } else if (row_end - r >= 2) {
-                        mlp_dropout_valid_tile(2, c, c_row, e, a, a_row, a_step, b, b_row, cols, depth,
-                                shards, r, c0);
+                        mlp_dropout_valid_tile(2, c, c_row, e, a, a_row, a_step, b, b_row, b_panel,
+                                cols, depth, shards, r, c0);
                         r += 2;
                     } else {
-                        mlp_dropout_valid_tile(1, c, c_row, e, a, a_row, a_step, b, b_row, cols, depth,
-                                shards, r, c0);
+                        mlp_dropout_valid_tile(1, c, c_row, e, a, a_row, a_step, b, b_row, b_panel,
+                                cols, depth, shards, r, c0);
                         r += 1;
                     }
                 }
@@ -572,8 +621,9 @@ ALWAYS_INLINE void mlp_dropout_valid_product(
 static void mlp_dropout_valid_dense1_forward(
         float (*restrict out)[MLP_DROPOUT_VALID_DENSE1_OUT],
         const float (*restrict in)[MLP_DROPOUT_VALID_DENSE1_IN],
-        const float (*restrict weight)[MLP_DROPOUT_VALID_DENSE1_OUT], const float *restrict bias,
-        int n, uint64_t key, uint32_t threshold, uint32_t index0, float scale, int training)
+        const float (*restrict weight)[MLP_DROPOUT_VALID_DENSE1_OUT],
+        const float *restrict weight_packed, const float *restrict bias, int n, uint64_t key,
+        uint32_t threshold, uint32_t index0, float scale, int training)
 {
     const mlp_dropout_valid_epilogue epilogue = {
         .bias = bias,
@@ -584,10 +634,14 @@ static void mlp_dropout_valid_dense1_forward(
         .index0 = index0,
         .scale = scale,
     };
+    /* B: weight in panels (mlp_dropout_valid_prepare_weights), or as it is (NULL: the inference file) */
     mlp_dropout_valid_product(out[0], MLP_DROPOUT_VALID_DENSE1_OUT, epilogue, in[0],
-                              MLP_DROPOUT_VALID_DENSE1_IN, 1, weight[0],
-                              MLP_DROPOUT_VALID_DENSE1_OUT, n, MLP_DROPOUT_VALID_DENSE1_OUT,
-                              MLP_DROPOUT_VALID_DENSE1_IN, NULL, TILE_ROWS, 1);
+                              MLP_DROPOUT_VALID_DENSE1_IN, 1,
+                              weight_packed ? weight_packed : weight[0],
+                              MLP_DROPOUT_VALID_DENSE1_OUT,
+                              weight_packed ? (ptrdiff_t)MLP_DROPOUT_VALID_DENSE1_IN * NR : 0, n,
+                              MLP_DROPOUT_VALID_DENSE1_OUT, MLP_DROPOUT_VALID_DENSE1_IN, NULL,
+                              TILE_ROWS, 1);
     OMP_BARRIER
 }
 
@@ -596,17 +650,13 @@ static void mlp_dropout_valid_dense1_forward(
 static void mlp_dropout_valid_dense1_backward(
         float (*restrict weight_grad)[MLP_DROPOUT_VALID_DENSE1_OUT], float *restrict bias_grad,
         const float (*restrict out_grad)[MLP_DROPOUT_VALID_DENSE1_OUT],
-        const float (*restrict in)[MLP_DROPOUT_VALID_DENSE1_IN], int n,
-        const mlp_dropout_valid_shards *shards)
+        const float (*restrict in)[MLP_DROPOUT_VALID_DENSE1_IN], float *restrict batch_packed,
+        int n, const mlp_dropout_valid_shards *shards)
 {
-    /* weight_grad = in^T out_grad, summing the batch rows shard by shard, each in row order,
-     * the shards added in the fixed tree (mlp_dropout_valid_tile); work tiles of MR rows x NR columns,
-     * row block by row block (a thread keeps MR columns of in in cache) */
-    const mlp_dropout_valid_epilogue store = {0};
-    mlp_dropout_valid_product(weight_grad[0], MLP_DROPOUT_VALID_DENSE1_OUT, store, in[0], 1,
-                              MLP_DROPOUT_VALID_DENSE1_IN, out_grad[0],
-                              MLP_DROPOUT_VALID_DENSE1_OUT, MLP_DROPOUT_VALID_DENSE1_IN,
-                              MLP_DROPOUT_VALID_DENSE1_OUT, n, shards, MR, 0);
+    /* the weight gradient's B in panels, shared among the threads; the bias gradient
+     * runs before the barrier */
+    mlp_dropout_valid_pack(batch_packed, out_grad[0], MLP_DROPOUT_VALID_DENSE1_OUT, 1, n,
+                           MLP_DROPOUT_VALID_DENSE1_OUT);
 
     /* bias_grad = column sums of out_grad in the shards' tree, SUM_COLS columns at a time */
     enum { SUM_COLS = 32 };
@@ -617,6 +667,16 @@ static void mlp_dropout_valid_dense1_backward(
         for (int j = 0; j < SUM_COLS; j++)
             bias_grad[c0 + j] = sum[j];
     }
+
+    OMP_BARRIER /* batch_packed is whole */
+    /* weight_grad = in^T out_grad, summing the batch rows shard by shard, each in row order,
+     * the shards added in the fixed tree (mlp_dropout_valid_tile); work tiles of MR rows x NR columns,
+     * row block by row block (a thread keeps MR columns of in in cache) */
+    const mlp_dropout_valid_epilogue store = {0};
+    mlp_dropout_valid_product(weight_grad[0], MLP_DROPOUT_VALID_DENSE1_OUT, store, in[0], 1,
+                              MLP_DROPOUT_VALID_DENSE1_IN, batch_packed, NR, (ptrdiff_t)n * NR,
+                              MLP_DROPOUT_VALID_DENSE1_IN, MLP_DROPOUT_VALID_DENSE1_OUT, n, shards,
+                              MR, 0);
     OMP_BARRIER
 }
 
@@ -629,8 +689,9 @@ static void mlp_dropout_valid_dense1_backward(
 static void mlp_dropout_valid_dense2_forward(
         float (*restrict out)[MLP_DROPOUT_VALID_DENSE2_OUT],
         const float (*restrict in)[MLP_DROPOUT_VALID_DENSE2_IN],
-        const float (*restrict weight)[MLP_DROPOUT_VALID_DENSE2_OUT], const float *restrict bias,
-        int n, uint64_t key, uint32_t threshold, uint32_t index0, float scale, int training)
+        const float (*restrict weight)[MLP_DROPOUT_VALID_DENSE2_OUT],
+        const float *restrict weight_packed, const float *restrict bias, int n, uint64_t key,
+        uint32_t threshold, uint32_t index0, float scale, int training)
 {
     const mlp_dropout_valid_epilogue epilogue = {
         .bias = bias,
@@ -641,31 +702,31 @@ static void mlp_dropout_valid_dense2_forward(
         .index0 = index0,
         .scale = scale,
     };
+    /* B: weight in panels (mlp_dropout_valid_prepare_weights), or as it is (NULL: the inference file) */
     mlp_dropout_valid_product(out[0], MLP_DROPOUT_VALID_DENSE2_OUT, epilogue, in[0],
-                              MLP_DROPOUT_VALID_DENSE2_IN, 1, weight[0],
-                              MLP_DROPOUT_VALID_DENSE2_OUT, n, MLP_DROPOUT_VALID_DENSE2_OUT,
-                              MLP_DROPOUT_VALID_DENSE2_IN, NULL, TILE_ROWS, 1);
+                              MLP_DROPOUT_VALID_DENSE2_IN, 1,
+                              weight_packed ? weight_packed : weight[0],
+                              MLP_DROPOUT_VALID_DENSE2_OUT,
+                              weight_packed ? (ptrdiff_t)MLP_DROPOUT_VALID_DENSE2_IN * NR : 0, n,
+                              MLP_DROPOUT_VALID_DENSE2_OUT, MLP_DROPOUT_VALID_DENSE2_IN, NULL,
+                              TILE_ROWS, 1);
     OMP_BARRIER
 }
 
 /* weight_grad = in^T out_grad, bias_grad = column sums of out_grad,
- * in_grad = out_grad weight^T (weight_t: made by mlp_dropout_valid_transpose_weights) */
+ * in_grad = out_grad weight^T (weight_t: made by mlp_dropout_valid_prepare_weights) */
 static void mlp_dropout_valid_dense2_backward(
         float (*restrict in_grad)[MLP_DROPOUT_VALID_DENSE2_IN],
         float (*restrict weight_grad)[MLP_DROPOUT_VALID_DENSE2_OUT], float *restrict bias_grad,
-        const float (*restrict weight_t)[MLP_DROPOUT_VALID_DENSE2_IN],
+        const float *restrict weight_t,
         const float (*restrict out_grad)[MLP_DROPOUT_VALID_DENSE2_OUT],
-        const float (*restrict in)[MLP_DROPOUT_VALID_DENSE2_IN], int n,
-        const mlp_dropout_valid_shards *shards, float scale, int training)
+        const float (*restrict in)[MLP_DROPOUT_VALID_DENSE2_IN], float *restrict batch_packed,
+        int n, const mlp_dropout_valid_shards *shards, float scale, int training)
 {
-    /* weight_grad = in^T out_grad, summing the batch rows shard by shard, each in row order,
-     * the shards added in the fixed tree (mlp_dropout_valid_tile); work tiles of MR rows x NR columns,
-     * row block by row block (a thread keeps MR columns of in in cache) */
-    const mlp_dropout_valid_epilogue store = {0};
-    mlp_dropout_valid_product(weight_grad[0], MLP_DROPOUT_VALID_DENSE2_OUT, store, in[0], 1,
-                              MLP_DROPOUT_VALID_DENSE2_IN, out_grad[0],
-                              MLP_DROPOUT_VALID_DENSE2_OUT, MLP_DROPOUT_VALID_DENSE2_IN,
-                              MLP_DROPOUT_VALID_DENSE2_OUT, n, shards, MR, 0);
+    /* the weight gradient's B in panels, shared among the threads; the bias gradient and
+     * the input gradient run before the barrier */
+    mlp_dropout_valid_pack(batch_packed, out_grad[0], MLP_DROPOUT_VALID_DENSE2_OUT, 1, n,
+                           MLP_DROPOUT_VALID_DENSE2_OUT);
 
     /* bias_grad = column sums of out_grad in the shards' tree, SUM_COLS columns at a time */
     enum { SUM_COLS = 32 };
@@ -684,9 +745,20 @@ static void mlp_dropout_valid_dense2_backward(
         .scale = training ? scale : 1.0f,
     };
     mlp_dropout_valid_product(in_grad[0], MLP_DROPOUT_VALID_DENSE2_IN, back, out_grad[0],
-                              MLP_DROPOUT_VALID_DENSE2_OUT, 1, weight_t[0],
-                              MLP_DROPOUT_VALID_DENSE2_IN, n, MLP_DROPOUT_VALID_DENSE2_IN,
-                              MLP_DROPOUT_VALID_DENSE2_OUT, NULL, TILE_ROWS, 1);
+                              MLP_DROPOUT_VALID_DENSE2_OUT, 1, weight_t, NR,
+                              (ptrdiff_t)MLP_DROPOUT_VALID_DENSE2_OUT * NR, n,
+                              MLP_DROPOUT_VALID_DENSE2_IN, MLP_DROPOUT_VALID_DENSE2_OUT, NULL,
+                              TILE_ROWS, 1);
+
+    OMP_BARRIER /* batch_packed is whole */
+    /* weight_grad = in^T out_grad, summing the batch rows shard by shard, each in row order,
+     * the shards added in the fixed tree (mlp_dropout_valid_tile); work tiles of MR rows x NR columns,
+     * row block by row block (a thread keeps MR columns of in in cache) */
+    const mlp_dropout_valid_epilogue store = {0};
+    mlp_dropout_valid_product(weight_grad[0], MLP_DROPOUT_VALID_DENSE2_OUT, store, in[0], 1,
+                              MLP_DROPOUT_VALID_DENSE2_IN, batch_packed, NR, (ptrdiff_t)n * NR,
+                              MLP_DROPOUT_VALID_DENSE2_IN, MLP_DROPOUT_VALID_DENSE2_OUT, n, shards,
+                              MR, 0);
     OMP_BARRIER
 }
 
@@ -703,38 +775,28 @@ static void mlp_dropout_valid_dense3_forward(
     const mlp_dropout_valid_epilogue epilogue = {.bias = bias};
     mlp_dropout_valid_product(out[0], MLP_DROPOUT_VALID_DENSE3_OUT, epilogue, in[0],
                               MLP_DROPOUT_VALID_DENSE3_IN, 1, weight[0],
-                              MLP_DROPOUT_VALID_DENSE3_OUT, n, MLP_DROPOUT_VALID_DENSE3_OUT,
+                              MLP_DROPOUT_VALID_DENSE3_OUT, 0, n, MLP_DROPOUT_VALID_DENSE3_OUT,
                               MLP_DROPOUT_VALID_DENSE3_IN, NULL, TILE_ROWS, 1);
     OMP_BARRIER
 }
 
 /* weight_grad = in^T out_grad, bias_grad = column sums of out_grad,
- * in_grad = out_grad weight^T (weight_t: made by mlp_dropout_valid_transpose_weights) */
+ * in_grad = out_grad weight^T (weight_t: made by mlp_dropout_valid_prepare_weights) */
 static void mlp_dropout_valid_dense3_backward(
         float (*restrict in_grad)[MLP_DROPOUT_VALID_DENSE3_IN],
         float (*restrict weight_grad)[MLP_DROPOUT_VALID_DENSE3_OUT], float *restrict bias_grad,
-        const float (*restrict weight_t)[MLP_DROPOUT_VALID_DENSE3_IN],
+        const float *restrict weight_t,
         const float (*restrict out_grad)[MLP_DROPOUT_VALID_DENSE3_OUT],
-        const float (*restrict in)[MLP_DROPOUT_VALID_DENSE3_IN], int n,
-        const mlp_dropout_valid_shards *shards, float scale, int training)
+        const float (*restrict in)[MLP_DROPOUT_VALID_DENSE3_IN], float *restrict batch_packed,
+        int n, const mlp_dropout_valid_shards *shards, float scale, int training)
 {
-    /* weight_grad = in^T out_grad, summing the batch rows shard by shard, each in row order,
-     * the shards added in the fixed tree (mlp_dropout_valid_tile); work tiles of MR rows x NR columns,
-     * row block by row block (a thread keeps MR columns of in in cache) */
+    /* the weight gradient's B in panels, shared among the threads; the bias gradient and
+     * the input gradient run before the barrier */
     if (MLP_DROPOUT_VALID_DENSE3_OUT % VL != 0) {
-        /* out_grad's rows are not whole vectors: computed as weight_grad^T = out_grad^T in,
-         * the vectors running along in's rows, each tile stored transposed */
-        const mlp_dropout_valid_epilogue store_t = {.transposed = 1};
-        mlp_dropout_valid_product(weight_grad[0], MLP_DROPOUT_VALID_DENSE3_OUT, store_t,
-                                  out_grad[0], 1, MLP_DROPOUT_VALID_DENSE3_OUT, in[0],
-                                  MLP_DROPOUT_VALID_DENSE3_IN, MLP_DROPOUT_VALID_DENSE3_OUT,
-                                  MLP_DROPOUT_VALID_DENSE3_IN, n, shards, MR, 0);
+        mlp_dropout_valid_pack(batch_packed, in[0], MLP_DROPOUT_VALID_DENSE3_IN, 1, n,
+                               MLP_DROPOUT_VALID_DENSE3_IN);
     } else {
-        const mlp_dropout_valid_epilogue store = {0};
-        mlp_dropout_valid_product(weight_grad[0], MLP_DROPOUT_VALID_DENSE3_OUT, store, in[0], 1,
-                                  MLP_DROPOUT_VALID_DENSE3_IN, out_grad[0],
-                                  MLP_DROPOUT_VALID_DENSE3_OUT, MLP_DROPOUT_VALID_DENSE3_IN,
-                                  MLP_DROPOUT_VALID_DENSE3_OUT, n, shards, MR, 0);
+        /* out_grad: narrower than a panel, read as it is */
     }
 
     /* bias_grad = column sums of out_grad in the shards' tree, SUM_COLS columns at a time */
@@ -756,9 +818,30 @@ static void mlp_dropout_valid_dense3_backward(
         .scale = training ? scale : 1.0f,
     };
     mlp_dropout_valid_product(in_grad[0], MLP_DROPOUT_VALID_DENSE3_IN, back, out_grad[0],
-                              MLP_DROPOUT_VALID_DENSE3_OUT, 1, weight_t[0],
-                              MLP_DROPOUT_VALID_DENSE3_IN, n, MLP_DROPOUT_VALID_DENSE3_IN,
-                              MLP_DROPOUT_VALID_DENSE3_OUT, NULL, TILE_ROWS, 1);
+                              MLP_DROPOUT_VALID_DENSE3_OUT, 1, weight_t, NR,
+                              (ptrdiff_t)MLP_DROPOUT_VALID_DENSE3_OUT * NR, n,
+                              MLP_DROPOUT_VALID_DENSE3_IN, MLP_DROPOUT_VALID_DENSE3_OUT, NULL,
+                              TILE_ROWS, 1);
+
+    OMP_BARRIER /* batch_packed is whole */
+    /* weight_grad = in^T out_grad, summing the batch rows shard by shard, each in row order,
+     * the shards added in the fixed tree (mlp_dropout_valid_tile); work tiles of MR rows x NR columns,
+     * row block by row block (a thread keeps MR columns of in in cache) */
+    if (MLP_DROPOUT_VALID_DENSE3_OUT % VL != 0) {
+        /* out_grad's rows are not whole vectors: computed as weight_grad^T = out_grad^T in,
+         * the vectors running along in's rows, each tile stored transposed */
+        const mlp_dropout_valid_epilogue store_t = {.transposed = 1};
+        mlp_dropout_valid_product(weight_grad[0], MLP_DROPOUT_VALID_DENSE3_OUT, store_t,
+                                  out_grad[0], 1, MLP_DROPOUT_VALID_DENSE3_OUT, batch_packed, NR,
+                                  (ptrdiff_t)n * NR, MLP_DROPOUT_VALID_DENSE3_OUT,
+                                  MLP_DROPOUT_VALID_DENSE3_IN, n, shards, MR, 0);
+    } else {
+        const mlp_dropout_valid_epilogue store = {0};
+        mlp_dropout_valid_product(weight_grad[0], MLP_DROPOUT_VALID_DENSE3_OUT, store, in[0], 1,
+                                  MLP_DROPOUT_VALID_DENSE3_IN, out_grad[0],
+                                  MLP_DROPOUT_VALID_DENSE3_OUT, 0, MLP_DROPOUT_VALID_DENSE3_IN,
+                                  MLP_DROPOUT_VALID_DENSE3_OUT, n, shards, MR, 0);
+    }
     OMP_BARRIER
 }
 
@@ -793,48 +876,53 @@ static void mlp_dropout_valid_loss(float *restrict row_loss,
 
 /* ---- The passes: the layers in order, on every thread of the caller's parallel region */
 
+/* The weights as the products read them, copied at the start of every pass (only the
+ * update and the caller change the parameters): each forward weight in panels of NR
+ * columns (mlp_dropout_valid_pack), and with backward each weight^T an input gradient reads.
+ * The threads share the copies; the barrier orders them before the forward. */
+static void mlp_dropout_valid_prepare_weights(mlp_dropout_valid_model *m, int backward)
+{
+    /* dense1.weight (784, 256) in panels */
+    mlp_dropout_valid_pack(m->dense1_weight_packed[0], m->dense1_weight[0],
+                           MLP_DROPOUT_VALID_DENSE1_OUT, 1, MLP_DROPOUT_VALID_DENSE1_IN,
+                           MLP_DROPOUT_VALID_DENSE1_OUT);
+    /* dense2.weight (256, 256) in panels */
+    mlp_dropout_valid_pack(m->dense2_weight_packed[0], m->dense2_weight[0],
+                           MLP_DROPOUT_VALID_DENSE2_OUT, 1, MLP_DROPOUT_VALID_DENSE2_IN,
+                           MLP_DROPOUT_VALID_DENSE2_OUT);
+    if (backward) {
+        /* dense2.weight^T (256, 256) in panels */
+        mlp_dropout_valid_pack(m->dense2_weight_t_packed[0], m->dense2_weight[0], 1,
+                               MLP_DROPOUT_VALID_DENSE2_OUT, MLP_DROPOUT_VALID_DENSE2_OUT,
+                               MLP_DROPOUT_VALID_DENSE2_IN);
+        /* dense3.weight^T (10, 256) in panels */
+        mlp_dropout_valid_pack(m->dense3_weight_t_packed[0], m->dense3_weight[0], 1,
+                               MLP_DROPOUT_VALID_DENSE3_OUT, MLP_DROPOUT_VALID_DENSE3_OUT,
+                               MLP_DROPOUT_VALID_DENSE3_IN);
+    }
+    OMP_BARRIER
+}
+
 /* Forward over n rows; training = 1 applies dropout with the masks of step m->forward_steps. */
 static void mlp_dropout_valid_forward(mlp_dropout_valid_model *m,
                                       const float (*input)[MLP_DROPOUT_VALID_INPUTS], int n,
                                       int training)
 {
     mlp_dropout_valid_dense1_forward(
-            m->dropout1_out, input, m->dense1_weight, m->dense1_bias, n,
+            m->dropout1_out, input, m->dense1_weight, m->dense1_weight_packed[0], m->dense1_bias, n,
             mlp_dropout_valid_dropout_key(m->seed, m->forward_steps, MLP_DROPOUT_VALID_DROPOUT1_LAYER),
             m->dropout_threshold[MLP_DROPOUT_VALID_DROPOUT1_INDEX],
             (uint32_t)m->shards.row0 * MLP_DROPOUT_VALID_DROPOUT1_UNITS,
             m->dropout_scale[MLP_DROPOUT_VALID_DROPOUT1_INDEX], training);
     mlp_dropout_valid_dense2_forward(
-            m->dropout2_out, m->dropout1_out, m->dense2_weight, m->dense2_bias, n,
+            m->dropout2_out, m->dropout1_out, m->dense2_weight, m->dense2_weight_packed[0],
+            m->dense2_bias, n,
             mlp_dropout_valid_dropout_key(m->seed, m->forward_steps, MLP_DROPOUT_VALID_DROPOUT2_LAYER),
             m->dropout_threshold[MLP_DROPOUT_VALID_DROPOUT2_INDEX],
             (uint32_t)m->shards.row0 * MLP_DROPOUT_VALID_DROPOUT2_UNITS,
             m->dropout_scale[MLP_DROPOUT_VALID_DROPOUT2_INDEX], training);
     mlp_dropout_valid_dense3_forward(m->dense3_out, m->dropout2_out, m->dense3_weight,
                                      m->dense3_bias, n);
-}
-
-/* weight_t = weight transposed for each layer whose input gradient reads it (that
- * product then runs on rows too): made at the start of a training pass, without a
- * barrier of its own; the barriers of the forward pass and the loss order the copies
- * before the backward pass, and nothing changes the weights until the update. */
-static void mlp_dropout_valid_transpose_weights(mlp_dropout_valid_model *m)
-{
-    enum { BLOCK = 16 }; /* square blocks: a few cache lines read and written each */
-    /* dense2.weight (256, 256) -> (256, 256) */
-    OMP_FOR_NOWAIT
-    for (int k0 = 0; k0 < MLP_DROPOUT_VALID_DENSE2_IN; k0 += BLOCK)
-        for (int j0 = 0; j0 < MLP_DROPOUT_VALID_DENSE2_OUT; j0 += BLOCK)
-            for (int j = j0; j < j0 + BLOCK && j < MLP_DROPOUT_VALID_DENSE2_OUT; j++)
-                for (int k = k0; k < k0 + BLOCK && k < MLP_DROPOUT_VALID_DENSE2_IN; k++)
-                    m->dense2_weight_t[j][k] = m->dense2_weight[k][j];
-    /* dense3.weight (256, 10) -> (10, 256) */
-    OMP_FOR_NOWAIT
-    for (int k0 = 0; k0 < MLP_DROPOUT_VALID_DENSE3_IN; k0 += BLOCK)
-        for (int j0 = 0; j0 < MLP_DROPOUT_VALID_DENSE3_OUT; j0 += BLOCK)
-            for (int j = j0; j < j0 + BLOCK && j < MLP_DROPOUT_VALID_DENSE3_OUT; j++)
-                for (int k = k0; k < k0 + BLOCK && k < MLP_DROPOUT_VALID_DENSE3_IN; k++)
-                    m->dense3_weight_t[j][k] = m->dense3_weight[k][j];
 }
 
 /* Backward over n rows, from the loss gradient of the output to every parameter's
@@ -844,15 +932,17 @@ static void mlp_dropout_valid_backward(mlp_dropout_valid_model *m,
                                        int training)
 {
     mlp_dropout_valid_dense3_backward(m->dense2_out_grad, m->dense3_weight_grad,
-                                      m->dense3_bias_grad, m->dense3_weight_t, m->dense3_out_grad,
-                                      m->dropout2_out, n, &m->shards,
+                                      m->dense3_bias_grad, m->dense3_weight_t_packed[0],
+                                      m->dense3_out_grad, m->dropout2_out, m->batch_packed[0], n,
+                                      &m->shards,
                                       m->dropout_scale[MLP_DROPOUT_VALID_DROPOUT2_INDEX], training);
     mlp_dropout_valid_dense2_backward(m->dense1_out_grad, m->dense2_weight_grad,
-                                      m->dense2_bias_grad, m->dense2_weight_t, m->dense2_out_grad,
-                                      m->dropout1_out, n, &m->shards,
+                                      m->dense2_bias_grad, m->dense2_weight_t_packed[0],
+                                      m->dense2_out_grad, m->dropout1_out, m->batch_packed[0], n,
+                                      &m->shards,
                                       m->dropout_scale[MLP_DROPOUT_VALID_DROPOUT1_INDEX], training);
     mlp_dropout_valid_dense1_backward(m->dense1_weight_grad, m->dense1_bias_grad,
-                                      m->dense1_out_grad, input, n, &m->shards);
+                                      m->dense1_out_grad, input, m->batch_packed[0], n, &m->shards);
 }
 
 /* ---- Update: sgd (torch.optim.SGD), l2 coupled, one fused pass per parameter tensor ----
@@ -1018,7 +1108,7 @@ float mlp_dropout_valid_train_step(mlp_dropout_valid_model *m, const float *x, c
     mlp_dropout_valid_set_shards(m, n, 0, MLP_DROPOUT_VALID_GRAD_SHARDS);
     OMP_PARALLEL
     {
-        mlp_dropout_valid_transpose_weights(m);
+        mlp_dropout_valid_prepare_weights(m, 1);
         mlp_dropout_valid_forward(m, input, n, 1);
         mlp_dropout_valid_loss(m->row_loss, m->dense3_out_grad, m->dense3_out, y, n, m->shards.n);
         mlp_dropout_valid_backward(m, input, n, 1);
@@ -1038,7 +1128,7 @@ float mlp_dropout_valid_loss_grad(mlp_dropout_valid_model *m, const float *x, co
     mlp_dropout_valid_set_shards(m, n, 0, MLP_DROPOUT_VALID_GRAD_SHARDS);
     OMP_PARALLEL
     {
-        mlp_dropout_valid_transpose_weights(m);
+        mlp_dropout_valid_prepare_weights(m, 1);
         mlp_dropout_valid_forward(m, input, n, training);
         mlp_dropout_valid_loss(m->row_loss, m->dense3_out_grad, m->dense3_out, y, n, m->shards.n);
         mlp_dropout_valid_backward(m, input, n, training);
@@ -1065,7 +1155,7 @@ double mlp_dropout_valid_loss_grad_shards(mlp_dropout_valid_model *m, const floa
     n = rows; /* the pass runs on the range's rows */
     OMP_PARALLEL
     {
-        mlp_dropout_valid_transpose_weights(m);
+        mlp_dropout_valid_prepare_weights(m, 1);
         mlp_dropout_valid_forward(m, input, n, training);
         mlp_dropout_valid_loss(m->row_loss, m->dense3_out_grad, m->dense3_out, y, n, m->shards.n);
         mlp_dropout_valid_backward(m, input, n, training);
@@ -1089,7 +1179,10 @@ void mlp_dropout_valid_predict(mlp_dropout_valid_model *m, const float *x, int n
     const float (*input)[MLP_DROPOUT_VALID_INPUTS] = (const float (*)[MLP_DROPOUT_VALID_INPUTS])x;
     mlp_dropout_valid_set_shards(m, n, 0, MLP_DROPOUT_VALID_GRAD_SHARDS);
     OMP_PARALLEL
-    mlp_dropout_valid_forward(m, input, n, 0);
+    {
+        mlp_dropout_valid_prepare_weights(m, 0);
+        mlp_dropout_valid_forward(m, input, n, 0);
+    }
     memcpy(out, m->dense3_out, (size_t)n * sizeof m->dense3_out[0]);
 }
 

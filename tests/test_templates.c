@@ -72,7 +72,7 @@ static void test_product_shapes(void)
     static const int cols_list[] = {1, 2, 3, VL - 1, VL, VL + 1, NR, NR + 3, 2 * NR + VL + 2};
     static const int depth_list[] = {1, 7, 33};
     double worst = 0;
-    int cases = 0, reported = 0;
+    int cases = 0, reported = 0, packed_cases = 0, packed_same = 0;
     for (size_t ri = 0; ri < sizeof rows_list / sizeof *rows_list; ri++)
         for (size_t ci = 0; ci < sizeof cols_list / sizeof *cols_list; ci++)
             for (size_t di = 0; di < sizeof depth_list / sizeof *depth_list; di++)
@@ -90,8 +90,41 @@ static void test_product_shapes(void)
                         bias[j] = frand(200000 + (uint64_t)j);
                     const ptrdiff_t a_row = form == 1 ? 1 : depth, a_step = form == 1 ? rows : 1;
                     NAME_epilogue e = {.bias = form == 0 ? bias : NULL, .transposed = form == 2};
-                    NAME_product(c, form == 2 ? rows : cols, e, a, a_row, a_step, b, cols, rows, cols, depth,
+                    NAME_product(c, form == 2 ? rows : cols, e, a, a_row, a_step, b, cols, 0, rows, cols, depth,
                                  NULL, form == 1 ? MR : TILE_ROWS, form != 1);
+                    /* B packed in panels, from its rows and from its transpose: a copy, so the
+                     * same sums bit for bit */
+                    const size_t packed_floats = (size_t)depth * NR * ((cols + NR - 1) / NR);
+                    float *bt = malloc(sizeof(float) * (size_t)depth * cols);
+                    float *packed = malloc(sizeof(float) * packed_floats);
+                    float *c2 = malloc(sizeof(float) * (size_t)rows * cols);
+                    for (int k = 0; k < depth; k++)
+                        for (int j = 0; j < cols; j++)
+                            bt[j * depth + k] = b[k * cols + j];
+                    for (int source = 0; source < 2; source++) {
+                        memset(packed, 0xff, sizeof(float) * packed_floats); /* NaNs: the padding is written */
+                        if (source == 0)
+                            NAME_pack(packed, b, cols, 1, depth, cols);
+                        else
+                            NAME_pack(packed, bt, 1, depth, depth, cols);
+                        int pad_ok = 1;
+                        for (size_t f = 0; f < packed_floats; f++)
+                            pad_ok &= !isnan(packed[f]);
+                        CU_ASSERT(pad_ok);
+                        NAME_product(c2, form == 2 ? rows : cols, e, a, a_row, a_step, packed, 0,
+                                     (ptrdiff_t)depth * NR, rows, cols, depth, NULL, form == 1 ? MR : TILE_ROWS,
+                                     form != 1);
+                        if (memcmp(c, c2, sizeof(float) * (size_t)rows * cols) != 0 && !reported) {
+                            fprintf(stderr, "\n  rows %d cols %d depth %d form %d: packed B (from %s) differs",
+                                    rows, cols, depth, form, source ? "B^T" : "B");
+                            reported = 1;
+                        }
+                        packed_same += memcmp(c, c2, sizeof(float) * (size_t)rows * cols) == 0;
+                        packed_cases++;
+                    }
+                    free(bt);
+                    free(packed);
+                    free(c2);
                     for (int i = 0; i < rows; i++)
                         for (int j = 0; j < cols; j++) {
                             double want = form == 0 ? bias[j] : 0, scale = fabs(want) + 1e-30;
@@ -118,6 +151,7 @@ static void test_product_shapes(void)
     /* float sums of up to 33 terms: a few float roundings of the sum of |terms| */
     CU_ASSERT(worst <= 1e-6);
     CU_ASSERT(cases > 0);
+    CU_ASSERT(packed_same == packed_cases && packed_cases == 2 * cases);
 }
 
 /* NAME_dropout_bits_v: VL consecutive indices, each rf_dropout_bits of its own. */
@@ -231,7 +265,7 @@ static void test_round_bf16(void)
 int main(int argc, char **argv)
 {
     static const rf_test_case cases[] = {
-        {"the product driver against double sums: tiles, tails, transposed A and C", test_product_shapes},
+        {"the product driver against double sums: tiles, tails, transposed A and C, packed B", test_product_shapes},
         {"the vector dropout bits are rf_random.h's", test_dropout_bits},
         {"round_bf16 and vround_bf16: nearest bfloat16, ties to even, NaN kept", test_round_bf16},
         {NULL, NULL},

@@ -314,15 +314,32 @@ static void emit_epilogue_local(rf_codebuf *cb, const rf_plan *p, const char *va
 /* The call of the product driver: c = epilogue(a b), then arguments as in the helper. */
 static void emit_product_call(rf_codebuf *cb, const rf_plan *p, const char *c, const char *c_row,
                               const char *epilogue, const char *a, const char *a_row, const char *a_step,
-                              const char *b, const char *b_row, const char *rows, const char *cols,
-                              const char *depth, const char *shards, const char *tile_rows,
+                              const char *b, const char *b_row, const char *b_panel, const char *rows,
+                              const char *cols, const char *depth, const char *shards, const char *tile_rows,
                               const char *panel_major)
 {
     char name[96];
     snprintf(name, sizeof name, "%s_product", p->name);
-    const char *args[] = {c, c_row,  epilogue, a,      a_row,     a_step,     b,
-                          b_row, rows, cols, depth, shards, tile_rows, panel_major};
-    rf_emit_call(cb, name, args, 14);
+    const char *args[] = {c,    c_row, epilogue, a,     a_row,  a_step,    b,          b_row,
+                          b_panel, rows, cols,     depth, shards, tile_rows, panel_major};
+    rf_emit_call(cb, name, args, 15);
+}
+
+/* "NAME_pack(dst, b, b_row, b_col, depth, cols);" */
+static void emit_pack_call(rf_codebuf *cb, const rf_plan *p, const char *dst, const char *b, const char *b_row,
+                           const char *b_col, const char *depth, const char *cols)
+{
+    char name[96];
+    snprintf(name, sizeof name, "%s_pack", p->name);
+    const char *args[] = {dst, b, b_row, b_col, depth, cols};
+    rf_emit_call(cb, name, args, 6);
+}
+
+/* The weight gradient's B packed into batch_packed: out_grad, or in when transposed (the
+ * emitter's choice per form: a B narrower than RF_PLAN_PACK_MIN_COLS stays as it is). */
+static int wgrad_packs(const rf_plan_op *op, int transposed)
+{
+    return (transposed ? op->units_in : op->units_out) >= RF_PLAN_PACK_MIN_COLS;
 }
 
 static void forward_ports(const rf_plan *p, const rf_plan_op *op, rf_ports *ps)
@@ -334,6 +351,11 @@ static void forward_ports(const rf_plan *p, const rf_plan_op *op, rf_ports *ps)
     rf_ports_buffer(ps, p, decl, op->in);
     snprintf(decl, sizeof decl, "const float (*restrict weight)[%s]", op->out_dim);
     rf_ports_buffer(ps, p, decl, op->weight);
+    if (op->weight_packed != RF_PLAN_NONE) {
+        char ref[RF_PLAN_IDENT + 8];
+        rf_ports_add(ps, "const float *restrict weight_packed", "%s[0]",
+                     rf_plan_ref(p, op->weight_packed, ref, sizeof ref));
+    }
     rf_ports_buffer(ps, p, "const float *restrict bias", op->bias);
     rf_ports_add(ps, "int n", "n");
     const rf_plan_op *drop = forward_drop(p, op);
@@ -353,7 +375,10 @@ static void backward_ports(const rf_plan *p, const rf_plan_op *op, rf_ports *ps)
     snprintf(decl, sizeof decl, "float (*restrict weight_grad)[%s]", op->out_dim);
     rf_ports_buffer(ps, p, decl, op->weight_grad);
     rf_ports_buffer(ps, p, "float *restrict bias_grad", op->bias_grad);
-    if (op->input_grad) {
+    char ref[RF_PLAN_IDENT + 8];
+    if (op->input_grad && op->pack_weight_t)
+        rf_ports_add(ps, "const float *restrict weight_t", "%s[0]", rf_plan_ref(p, op->weight_t, ref, sizeof ref));
+    else if (op->input_grad) {
         snprintf(decl, sizeof decl, "const float (*restrict weight_t)[%s]", op->in_dim);
         rf_ports_buffer(ps, p, decl, op->weight_t);
     }
@@ -361,6 +386,8 @@ static void backward_ports(const rf_plan *p, const rf_plan_op *op, rf_ports *ps)
     rf_ports_buffer(ps, p, decl, op->out_grad);
     snprintf(decl, sizeof decl, "const float (*restrict in)[%s]", op->in_dim);
     rf_ports_buffer(ps, p, decl, op->in);
+    if (wgrad_packs(op, 0) || (rf_plan_wgrad_transposed_possible(op) && wgrad_packs(op, 1)))
+        rf_ports_add(ps, "float *restrict batch_packed", "%s[0]", rf_plan_ref(p, p->batch_packed, ref, sizeof ref));
     rf_ports_add(ps, "int n", "n");
     snprintf(decl, sizeof decl, "const %s_shards *shards", p->name);
     rf_ports_add(ps, decl, "&m->shards");
@@ -395,11 +422,70 @@ static void dense_forward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op
     rf_emit_step_signature(cb, p, op, 0);
     forward_epilogue(p, op, epilogue, sizeof epilogue);
     emit_epilogue_local(cb, p, "epilogue", epilogue);
-    emit_product_call(cb, p, "out[0]", op->out_dim, "epilogue", "in[0]", op->in_dim, "1", "weight[0]", op->out_dim,
-                      "n", op->out_dim, op->in_dim, "NULL", "TILE_ROWS", "1");
+    if (op->weight_packed != RF_PLAN_NONE) {
+        char panel[RF_PLAN_IDENT + 40];
+        snprintf(panel, sizeof panel, "weight_packed ? (ptrdiff_t)%s * NR : 0", op->in_dim);
+        rf_cb_line(cb, "/* B: weight in panels (%s_prepare_weights), or as it is (NULL: the inference file) */",
+                   p->name);
+        emit_product_call(cb, p, "out[0]", op->out_dim, "epilogue", "in[0]", op->in_dim, "1",
+                          "weight_packed ? weight_packed : weight[0]", op->out_dim, panel, "n", op->out_dim,
+                          op->in_dim, "NULL", "TILE_ROWS", "1");
+    } else {
+        emit_product_call(cb, p, "out[0]", op->out_dim, "epilogue", "in[0]", op->in_dim, "1", "weight[0]",
+                          op->out_dim, "0", "n", op->out_dim, op->in_dim, "NULL", "TILE_ROWS", "1");
+    }
     rf_cb_line(cb, "OMP_BARRIER");
     rf_cb_close(cb, "}");
     rf_cb_line(cb, "");
+}
+
+/* The weight gradient's B packed into batch_packed for one form of the product (transposed:
+ * weight_grad^T = out_grad^T in, whose B is in), when that form packs. */
+static void emit_wgrad_pack(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op, int transposed)
+{
+    if (!wgrad_packs(op, transposed))
+        rf_cb_line(cb, "/* %s: narrower than a panel, read as it is */", transposed ? "in" : "out_grad");
+    else if (transposed)
+        emit_pack_call(cb, p, "batch_packed", "in[0]", op->in_dim, "1", "n", op->in_dim);
+    else
+        emit_pack_call(cb, p, "batch_packed", "out_grad[0]", op->out_dim, "1", "n", op->out_dim);
+}
+
+/* The weight gradient's product in one form, B packed or as it is. */
+static void emit_wgrad_product(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op, int transposed)
+{
+    const int packed = wgrad_packs(op, transposed);
+    const char *b = packed ? "batch_packed" : transposed ? "in[0]" : "out_grad[0]";
+    const char *b_row = packed ? "NR" : transposed ? op->in_dim : op->out_dim;
+    const char *b_panel = packed ? "(ptrdiff_t)n * NR" : "0";
+    if (transposed) {
+        rf_cb_line(cb, "/* out_grad's rows are not whole vectors: computed as weight_grad^T = out_grad^T in,");
+        rf_cb_line(cb, " * the vectors running along in's rows, each tile stored transposed */");
+        emit_epilogue_local(cb, p, "store_t", ".transposed = 1");
+        emit_product_call(cb, p, "weight_grad[0]", op->out_dim, "store_t", "out_grad[0]", "1", op->out_dim, b,
+                          b_row, b_panel, op->out_dim, op->in_dim, "n", "shards", "MR", "0");
+    } else {
+        emit_epilogue_local(cb, p, "store", "0");
+        emit_product_call(cb, p, "weight_grad[0]", op->out_dim, "store", "in[0]", "1", op->in_dim, b, b_row,
+                          b_panel, op->in_dim, op->out_dim, "n", "shards", "MR", "0");
+    }
+}
+
+/* The two forms of the weight gradient, chosen by the target's vector width when the C is
+ * compiled (a width of whole 16-float vectors is whole vectors for every VL: 4, 8, 16). */
+static void emit_wgrad_forms(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op,
+                             void (*emit)(rf_codebuf *, const rf_plan *, const rf_plan_op *, int))
+{
+    if (!rf_plan_wgrad_transposed_possible(op)) {
+        emit(cb, p, op, 0);
+        return;
+    }
+    rf_cb_open(cb, "if (%s %% VL != 0) {", op->out_dim);
+    emit(cb, p, op, 1);
+    rf_cb_close(cb, "} else {");
+    cb->indent++;
+    emit(cb, p, op, 0);
+    rf_cb_close(cb, "}");
 }
 
 static void dense_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op)
@@ -407,33 +493,18 @@ static void dense_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *o
     rf_cb_line(cb, "/* weight_grad = in^T out_grad, bias_grad = column sums of out_grad%s",
                op->input_grad ? "," : "");
     if (op->input_grad)
-        rf_cb_line(cb, " * in_grad = out_grad weight^T (weight_t: made by %s_transpose_weights) */", p->name);
+        rf_cb_line(cb, " * in_grad = out_grad weight^T (weight_t: made by %s_prepare_weights) */", p->name);
     else
         rf_cb_line(cb, " * (the first dense layer: its input needs no gradient) */");
     rf_emit_step_signature(cb, p, op, 1);
-
-    rf_cb_line(cb, "/* weight_grad = in^T out_grad, summing the batch rows shard by shard, each in row order,");
-    rf_cb_line(cb, " * the shards added in the fixed tree (%s_tile); work tiles of MR rows x NR columns,", p->name);
-    rf_cb_line(cb, " * row block by row block (a thread keeps MR columns of in in cache) */");
-    /* a width of whole 16-float vectors is whole vectors for every VL (4, 8, 16) */
-    const int maybe_partial = op->units_out > 2 && op->units_out % 16 != 0;
-    if (maybe_partial) {
-        /* a few units (the output layer): out_grad's rows may be shorter than a vector */
-        rf_cb_open(cb, "if (%s %% VL != 0) {", op->out_dim);
-        rf_cb_line(cb, "/* out_grad's rows are not whole vectors: computed as weight_grad^T = out_grad^T in,");
-        rf_cb_line(cb, " * the vectors running along in's rows, each tile stored transposed */");
-        emit_epilogue_local(cb, p, "store_t", ".transposed = 1");
-        emit_product_call(cb, p, "weight_grad[0]", op->out_dim, "store_t", "out_grad[0]", "1", op->out_dim,
-                          "in[0]", op->in_dim, op->out_dim, op->in_dim, "n", "shards", "MR", "0");
-        rf_cb_close(cb, "} else {");
-        cb->indent++;
+    const int packs = wgrad_packs(op, 0) || (rf_plan_wgrad_transposed_possible(op) && wgrad_packs(op, 1));
+    if (packs) {
+        rf_cb_line(cb, "/* the weight gradient's B in panels, shared among the threads; the bias gradient%s",
+                   op->input_grad ? " and" : "");
+        rf_cb_line(cb, " * %sthe barrier */", op->input_grad ? "the input gradient run before " : "runs before ");
+        emit_wgrad_forms(cb, p, op, emit_wgrad_pack);
+        rf_cb_line(cb, "");
     }
-    emit_epilogue_local(cb, p, "store", "0");
-    emit_product_call(cb, p, "weight_grad[0]", op->out_dim, "store", "in[0]", "1", op->in_dim, "out_grad[0]",
-                      op->out_dim, op->in_dim, op->out_dim, "n", "shards", "MR", "0");
-    if (maybe_partial)
-        rf_cb_close(cb, "}");
-    rf_cb_line(cb, "");
     rf_cb_line(cb, "/* bias_grad = column sums of out_grad in the shards' tree, SUM_COLS columns at a time */");
     rf_cb_line(cb, "enum { SUM_COLS = 32 };");
     const int whole = op->units_out % 32 == 0;
@@ -451,7 +522,7 @@ static void dense_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *o
     rf_cb_line(cb, "    bias_grad[c0 + j] = sum[j];");
     rf_cb_close(cb, "}");
     if (op->input_grad) {
-        char epilogue[400];
+        char epilogue[400], panel[RF_PLAN_IDENT + 24];
         input_grad_epilogue(p, op, epilogue, sizeof epilogue);
         rf_cb_line(cb, "");
         if (chain_below(p, op))
@@ -460,15 +531,34 @@ static void dense_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *o
         else
             rf_cb_line(cb, "/* in_grad = out_grad weight^T, in the work tiles of the forward */");
         emit_epilogue_local(cb, p, "back", epilogue);
-        emit_product_call(cb, p, "in_grad[0]", op->in_dim, "back", "out_grad[0]", op->out_dim, "1", "weight_t[0]",
-                          op->in_dim, "n", op->in_dim, op->out_dim, "NULL", "TILE_ROWS", "1");
+        snprintf(panel, sizeof panel, "(ptrdiff_t)%s * NR", op->out_dim);
+        emit_product_call(cb, p, "in_grad[0]", op->in_dim, "back", "out_grad[0]", op->out_dim, "1",
+                          op->pack_weight_t ? "weight_t" : "weight_t[0]", op->pack_weight_t ? "NR" : op->in_dim,
+                          op->pack_weight_t ? panel : "0", "n", op->in_dim, op->out_dim, "NULL", "TILE_ROWS", "1");
     }
+    rf_cb_line(cb, "");
+    if (packs)
+        rf_cb_line(cb, "OMP_BARRIER /* batch_packed is whole */");
+    rf_cb_line(cb, "/* weight_grad = in^T out_grad, summing the batch rows shard by shard, each in row order,");
+    rf_cb_line(cb, " * the shards added in the fixed tree (%s_tile); work tiles of MR rows x NR columns,", p->name);
+    rf_cb_line(cb, " * row block by row block (a thread keeps MR columns of in in cache) */");
+    emit_wgrad_forms(cb, p, op, emit_wgrad_product);
     rf_cb_line(cb, "OMP_BARRIER");
     rf_cb_close(cb, "}");
     rf_cb_line(cb, "");
 }
 
-int rf_dense_has_transposes(const rf_plan *p)
+/* Some forward product reads its weight in panels. */
+static int has_forward_packs(const rf_plan *p)
+{
+    for (int i = 0; i < p->n_ops; i++)
+        if (p->ops[i].kind == RF_LAYER_DENSE && p->ops[i].weight_packed != RF_PLAN_NONE)
+            return 1;
+    return 0;
+}
+
+/* Some input gradient reads a weight transposed. */
+static int has_transposes(const rf_plan *p)
 {
     for (int i = 0; i < p->n_ops; i++)
         if (p->ops[i].kind == RF_LAYER_DENSE && p->ops[i].backward && p->ops[i].input_grad)
@@ -476,33 +566,71 @@ int rf_dense_has_transposes(const rf_plan *p)
     return 0;
 }
 
-void rf_emit_dense_transposes(rf_codebuf *cb, const rf_plan *p)
+int rf_dense_prepares_weights(const rf_plan *p)
 {
-    if (!rf_dense_has_transposes(p))
+    return has_forward_packs(p) || has_transposes(p);
+}
+
+void rf_emit_dense_prepare_weights(rf_codebuf *cb, const rf_plan *p)
+{
+    if (!rf_dense_prepares_weights(p))
         return;
-    rf_cb_line(cb, "/* weight_t = weight transposed for each layer whose input gradient reads it (that");
-    rf_cb_line(cb, " * product then runs on rows too): made at the start of a training pass, without a");
-    rf_cb_line(cb, " * barrier of its own; the barriers of the forward pass and the loss order the copies");
-    rf_cb_line(cb, " * before the backward pass, and nothing changes the weights until the update. */");
-    rf_cb_line(cb, "static void %s_transpose_weights(%s_model *m)", p->name, p->name);
+    const int fwd = has_forward_packs(p);
+    rf_cb_line(cb, "/* The weights as the products read them, copied at the start of every pass (only the");
+    rf_cb_line(cb, " * update and the caller change the parameters): each forward weight in panels of NR");
+    rf_cb_line(cb, " * columns (%s_pack), and with backward each weight^T an input gradient reads.", p->name);
+    if (fwd)
+        rf_cb_line(cb, " * The threads share the copies; the barrier orders them before the forward. */");
+    else
+        rf_cb_line(cb, " * The threads share the copies; the forward's barriers order them before the backward. */");
+    rf_cb_line(cb, "static void %s_prepare_weights(%s_model *m, int backward)", p->name, p->name);
     rf_cb_open(cb, "{");
-    rf_cb_line(cb, "enum { BLOCK = 16 }; /* square blocks: a few cache lines read and written each */");
     for (int i = 0; i < p->n_ops; i++) {
         const rf_plan_op *op = &p->ops[i];
-        if (op->kind != RF_LAYER_DENSE || !op->backward || !op->input_grad)
+        if (op->kind != RF_LAYER_DENSE || op->weight_packed == RF_PLAN_NONE)
             continue;
-        char wt[96], w[96];
-        rf_plan_ref(p, op->weight_t, wt, sizeof wt);
+        char dst[RF_PLAN_IDENT + 16], w[RF_PLAN_IDENT + 16];
+        rf_plan_ref(p, op->weight_packed, dst, sizeof dst);
         rf_plan_ref(p, op->weight, w, sizeof w);
-        rf_cb_line(cb, "/* %s.weight (%d, %d) -> (%d, %d) */", op->name, op->units_in, op->units_out, op->units_out,
-                   op->units_in);
-        rf_cb_line(cb, "OMP_FOR_NOWAIT");
-        rf_cb_line(cb, "for (int k0 = 0; k0 < %s; k0 += BLOCK)", op->in_dim);
-        rf_cb_line(cb, "    for (int j0 = 0; j0 < %s; j0 += BLOCK)", op->out_dim);
-        rf_cb_line(cb, "        for (int j = j0; j < j0 + BLOCK && j < %s; j++)", op->out_dim);
-        rf_cb_line(cb, "            for (int k = k0; k < k0 + BLOCK && k < %s; k++)", op->in_dim);
-        rf_cb_line(cb, "                %s[j][k] = %s[k][j];", wt, w);
+        strcat(dst, "[0]");
+        strcat(w, "[0]");
+        rf_cb_line(cb, "/* %s.weight (%d, %d) in panels */", op->name, op->units_in, op->units_out);
+        emit_pack_call(cb, p, dst, w, op->out_dim, "1", op->in_dim, op->out_dim);
     }
+    if (!has_transposes(p)) {
+        rf_cb_line(cb, "(void)backward; /* no input gradient reads a weight */");
+    } else {
+        rf_cb_open(cb, "if (backward) {");
+        int blocks = 0;
+        for (int i = 0; i < p->n_ops; i++) {
+            const rf_plan_op *op = &p->ops[i];
+            if (op->kind != RF_LAYER_DENSE || !op->backward || !op->input_grad)
+                continue;
+            char wt[RF_PLAN_IDENT + 16], w[RF_PLAN_IDENT + 16];
+            rf_plan_ref(p, op->weight_t, wt, sizeof wt);
+            rf_plan_ref(p, op->weight, w, sizeof w);
+            if (op->pack_weight_t) {
+                strcat(wt, "[0]");
+                strcat(w, "[0]");
+                rf_cb_line(cb, "/* %s.weight^T (%d, %d) in panels */", op->name, op->units_out, op->units_in);
+                emit_pack_call(cb, p, wt, w, "1", op->out_dim, op->out_dim, op->in_dim);
+                continue;
+            }
+            if (!blocks++)
+                rf_cb_line(cb, "enum { BLOCK = 16 }; /* square blocks: a few cache lines read and written each */");
+            rf_cb_line(cb, "/* %s.weight (%d, %d) -> (%d, %d) */", op->name, op->units_in, op->units_out,
+                       op->units_out, op->units_in);
+            rf_cb_line(cb, "OMP_FOR_NOWAIT");
+            rf_cb_line(cb, "for (int k0 = 0; k0 < %s; k0 += BLOCK)", op->in_dim);
+            rf_cb_line(cb, "    for (int j0 = 0; j0 < %s; j0 += BLOCK)", op->out_dim);
+            rf_cb_line(cb, "        for (int j = j0; j < j0 + BLOCK && j < %s; j++)", op->out_dim);
+            rf_cb_line(cb, "            for (int k = k0; k < k0 + BLOCK && k < %s; k++)", op->in_dim);
+            rf_cb_line(cb, "                %s[j][k] = %s[k][j];", wt, w);
+        }
+        rf_cb_close(cb, "}");
+    }
+    if (fwd)
+        rf_cb_line(cb, "OMP_BARRIER");
     rf_cb_close(cb, "}");
     rf_cb_line(cb, "");
 }

@@ -117,9 +117,9 @@ static int infer_arg(const rf_plan *p, const infer_layout *L, const rf_port *pt,
             return 0;
         }
     }
-    /* a dropout's mask: unused when training = 0 */
-    static const char *const mask[][2] = {{"key", "0"}, {"threshold", "0"}, {"scale", "1.0f"}, {"training", "0"},
-                                          {"index0", "0"}};
+    /* a dropout's mask: unused when training = 0; weights are read as they are, not packed */
+    static const char *const mask[][2] = {{"key", "0"},   {"threshold", "0"}, {"scale", "1.0f"},
+                                          {"training", "0"}, {"index0", "0"}, {"weight_packed", "NULL"}};
     for (size_t k = 0; k < sizeof mask / sizeof mask[0]; k++)
         if (!strcmp(decl_name(pt->decl), mask[k][0])) {
             snprintf(buf, len, "%s", mask[k][1]);

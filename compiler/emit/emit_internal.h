@@ -56,11 +56,11 @@ void rf_emit_activation_vectors(rf_codebuf *cb, const rf_plan *p);
 /* "relu" -> its row of RF_ACTIVATIONS: takes alpha, lanewise forward */
 int rf_activation_takes_alpha(rf_layer_kind kind);
 
-/* emit_dense.c: NAME_transpose_weights(m), the weight copies the input gradients
- * read, called at the start of every pass with a backward (when any dense layer has
- * an input gradient: rf_dense_has_transposes). */
-int rf_dense_has_transposes(const rf_plan *p);
-void rf_emit_dense_transposes(rf_codebuf *cb, const rf_plan *p);
+/* emit_dense.c: NAME_prepare_weights(m, backward), the weight copies the products read
+ * (forward weights in panels; with backward, the weights^T of the input gradients),
+ * called at the start of every pass when there are any (rf_dense_prepares_weights). */
+int rf_dense_prepares_weights(const rf_plan *p);
+void rf_emit_dense_prepare_weights(rf_codebuf *cb, const rf_plan *p);
 
 /* emit_dropout.c: the ports of a dropout's mask in a training pass: key, threshold, scale. */
 void rf_dropout_mask_ports(rf_ports *ps, const rf_plan *p, const rf_plan_op *drop);

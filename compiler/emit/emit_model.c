@@ -487,6 +487,7 @@ static void emit_drivers(rf_codebuf *cb, const rf_plan *p)
 {
     rf_cb_line(cb, "/* ---- The passes: the layers in order, on every thread of the caller's parallel region */");
     rf_cb_line(cb, "");
+    rf_emit_dense_prepare_weights(cb, p);
     rf_cb_line(cb, "/* Forward over n rows; training = 1 applies dropout with the masks of step m->forward_steps. */");
     emit_pass_signature(cb, p, "forward");
     if (!forward_uses_training(p))
@@ -500,7 +501,6 @@ static void emit_drivers(rf_codebuf *cb, const rf_plan *p)
     rf_cb_line(cb, "");
     int input, training;
     if (backward_uses(p, &input, &training)) {
-        rf_emit_dense_transposes(cb, p);
         rf_cb_line(cb, "/* Backward over n rows, from the loss gradient of the output to every parameter's");
         rf_cb_line(cb, " * gradient; reads the activations (and masks) of the forward pass just run. */");
         emit_pass_signature(cb, p, "backward");
@@ -585,8 +585,8 @@ static void emit_pass(rf_codebuf *cb, const rf_plan *p, const char *training, in
 {
     rf_cb_line(cb, "OMP_PARALLEL");
     rf_cb_open(cb, "{");
-    if (p->has_backward && rf_dense_has_transposes(p))
-        rf_cb_line(cb, "%s_transpose_weights(m);", p->name);
+    if (rf_dense_prepares_weights(p))
+        rf_cb_line(cb, "%s_prepare_weights(m, %d);", p->name, p->has_backward);
     rf_cb_line(cb, "%s_forward(m, input, n, %s);", p->name, training);
     rf_emit_loss_call(cb, p);
     if (p->has_backward)
@@ -794,8 +794,16 @@ static void emit_api(rf_codebuf *cb, const rf_plan *p)
     rf_cb_line(cb, "    return;");
     rf_cb_line(cb, "const float (*input)[%s_INPUTS] = (const float (*)[%s_INPUTS])x;", N, N);
     rf_cb_line(cb, "%s_set_shards(m, n, 0, %s_GRAD_SHARDS);", n, N);
-    rf_cb_line(cb, "OMP_PARALLEL");
-    rf_cb_line(cb, "%s_forward(m, input, n, 0);", n);
+    if (rf_dense_prepares_weights(p)) {
+        rf_cb_line(cb, "OMP_PARALLEL");
+        rf_cb_open(cb, "{");
+        rf_cb_line(cb, "%s_prepare_weights(m, 0);", n);
+        rf_cb_line(cb, "%s_forward(m, input, n, 0);", n);
+        rf_cb_close(cb, "}");
+    } else {
+        rf_cb_line(cb, "OMP_PARALLEL");
+        rf_cb_line(cb, "%s_forward(m, input, n, 0);", n);
+    }
     rf_cb_line(cb, "memcpy(out, %s, (size_t)n * sizeof %s[0]);", output, output);
     rf_cb_close(cb, "}");
     rf_cb_line(cb, "");

@@ -81,6 +81,26 @@ static void set_dims(rf_plan_buffer *b, const char *d0, long e0, const char *d1,
     }
 }
 
+/* cols rounded up to whole panels of the widest target */
+static long panel_cols(long cols)
+{
+    return (cols + RF_PLAN_PANEL_MAX - 1) / RF_PLAN_PANEL_MAX * RF_PLAN_PANEL_MAX;
+}
+
+/* A packed depth x cols operand: [depth][cols rounded up to whole panels], the width a
+ * number (it names no constant of the header). */
+static void set_panel_dims(rf_plan_buffer *b, const char *depth_dim, long depth, long cols)
+{
+    char width[24];
+    snprintf(width, sizeof width, "%ld", panel_cols(cols));
+    set_dims(b, depth_dim, depth, width, panel_cols(cols));
+}
+
+int rf_plan_wgrad_transposed_possible(const rf_plan_op *op)
+{
+    return op->units_out > 2 && op->units_out % 16 != 0;
+}
+
 /* The plan's parameters; their buffers come role by role (add_param_buffers). */
 static void add_params(const rf_model *m, rf_plan *p)
 {
@@ -217,9 +237,9 @@ int rf_plan_build(const rf_model *m, rf_plan *p)
     snprintf(p->name, sizeof p->name, "%s", m->name);
     upper_copy(p->macro, sizeof p->macro, m->name);
     p->n_ops = m->n_layers;
-    /* at most: value, grad and state per parameter, 3 per layer (output, mask, its gradient)
-     * + transposed weight, row losses */
-    size_t max_buffers = (2 + RF_PLAN_MAX_STATE) * (size_t)m->n_params + 4 * (size_t)m->n_layers + 1;
+    /* at most: value, grad and state per parameter, 5 per layer (output, mask, its gradient,
+     * packed weight, transposed weight) + row losses, the packed batch operand */
+    size_t max_buffers = (2 + RF_PLAN_MAX_STATE) * (size_t)m->n_params + 5 * (size_t)m->n_layers + 2;
     p->ops = calloc(m->n_layers ? (size_t)m->n_layers : 1, sizeof *p->ops);
     p->buffers = calloc(max_buffers, sizeof *p->buffers);
     p->params = calloc(m->n_params ? (size_t)m->n_params : 1, sizeof *p->params);
@@ -243,6 +263,8 @@ int rf_plan_build(const rf_model *m, rf_plan *p)
         op->in = op->out = op->in_grad = op->out_grad = RF_PLAN_NONE;
         op->weight = op->bias = op->weight_grad = op->bias_grad = RF_PLAN_NONE;
         op->weight_param = op->bias_param = op->weight_t = op->mask = RF_PLAN_NONE;
+        op->weight_packed = RF_PLAN_NONE;
+        op->pack_weight_t = 0;
         name_op(m, p, i, ++kind_count[op->kind]);
         if (op->kind == RF_LAYER_DROPOUT) {
             snprintf(op->dropout_index, sizeof op->dropout_index, "%s_INDEX", op->macro);
@@ -303,13 +325,44 @@ int rf_plan_build(const rf_model *m, rf_plan *p)
         if (op->input_grad)
             op->in_grad = producer(p, i)->out_grad;
     }
+    /* B operands packed in panels of NR columns (product.h, NAME_pack), sized for the widest
+     * panel (RF_PLAN_PANEL_MAX) so the struct is the same for every target: a weight for
+     * the forward, its transpose for the input gradient, and one buffer for the weight
+     * gradients' B (out_grad, or in for a narrow layer), whose depth is the batch */
+    long batch_cols = 0;
     for (int i = 0; i < p->n_ops; i++) {
         rf_plan_op *op = &p->ops[i];
-        if (op->kind != RF_LAYER_DENSE || !op->input_grad)
+        if (op->kind != RF_LAYER_DENSE)
             continue;
-        snprintf(comment, sizeof comment, "%s.weight^T", op->name);
-        op->weight_t = add_buffer(p, RF_BUF_SCRATCH, op->name, "_weight_t", -1, comment);
-        set_dims(&p->buffers[op->weight_t], op->out_dim, op->units_out, op->in_dim, op->units_in);
+        if (op->units_out >= RF_PLAN_PACK_MIN_COLS) {
+            snprintf(comment, sizeof comment, "%s.weight in panels", op->name);
+            op->weight_packed = add_buffer(p, RF_BUF_SCRATCH, op->name, "_weight_packed", -1, comment);
+            set_panel_dims(&p->buffers[op->weight_packed], op->in_dim, op->units_in, op->units_out);
+        }
+        if (op->input_grad) {
+            op->pack_weight_t = op->units_in >= RF_PLAN_PACK_MIN_COLS;
+            snprintf(comment, sizeof comment, "%s.weight^T%s", op->name, op->pack_weight_t ? " in panels" : "");
+            op->weight_t = add_buffer(p, RF_BUF_SCRATCH, op->name,
+                                      op->pack_weight_t ? "_weight_t_packed" : "_weight_t", -1, comment);
+            if (op->pack_weight_t)
+                set_panel_dims(&p->buffers[op->weight_t], op->out_dim, op->units_out, op->units_in);
+            else
+                set_dims(&p->buffers[op->weight_t], op->out_dim, op->units_out, op->in_dim, op->units_in);
+        }
+        if (op->backward) {
+            const long cols[2] = {op->units_out, rf_plan_wgrad_transposed_possible(op) ? op->units_in : 0};
+            for (int k = 0; k < 2; k++)
+                if (cols[k] >= RF_PLAN_PACK_MIN_COLS && panel_cols(cols[k]) > batch_cols)
+                    batch_cols = panel_cols(cols[k]);
+        }
+    }
+    p->batch_packed = RF_PLAN_NONE;
+    if (batch_cols) {
+        p->batch_packed = add_buffer(p, RF_BUF_SCRATCH, "batch_packed", "", -1,
+                                     "a weight gradient's B in panels");
+        char width[24];
+        snprintf(width, sizeof width, "%ld", batch_cols);
+        set_dims(&p->buffers[p->batch_packed], "BATCH", m->batch, width, batch_cols);
     }
     p->row_loss = add_buffer(p, RF_BUF_SCRATCH, "row_loss", "", -1, "per-row losses");
     set_dims(&p->buffers[p->row_loss], "BATCH", m->batch, NULL, 0);

@@ -27,6 +27,12 @@
  * any number of threads either way. */
 #define RF_PARALLEL_MIN_FLOPS 2e6
 
+/* Packed B operands (product.h): a product's B is copied into panels of NR columns when
+ * it has at least this many columns; NR is 8, 16 or 32 floats by target, and a packed
+ * buffer is sized for panels of RF_PLAN_PANEL_MAX. */
+#define RF_PLAN_PACK_MIN_COLS 16
+#define RF_PLAN_PANEL_MAX 32
+
 typedef enum {
     RF_BUF_PARAM,           /* a parameter tensor */
     RF_BUF_GRAD,            /* its gradient */
@@ -81,6 +87,8 @@ typedef struct {
     /* buffer indices (RF_PLAN_INPUT: x, RF_PLAN_NONE: absent) */
     int in, out, in_grad, out_grad;
     int weight, bias, weight_grad, bias_grad, weight_t; /* dense: buffers */
+    int weight_packed;                /* dense: weight in panels for the forward (NONE: narrow) */
+    int pack_weight_t;                /* dense: weight_t holds weight^T in panels (else plain) */
     int weight_param, bias_param;                       /* dense: indices into plan->params */
     int mask;                                           /* dropout not fused into a dense epilogue */
     char dropout_index[RF_PLAN_IDENT];  /* dropout: its index constant in hparams.dropout, "MLP_DROPOUT1_INDEX" */
@@ -128,6 +136,7 @@ typedef struct {
     int n_ops;
     int output, output_grad;          /* the model's output rows (logits) and the loss gradient w.r.t. them */
     int row_loss;                     /* per-row losses (SCRATCH, [BATCH]) */
+    int batch_packed;                 /* the weight gradients' B in panels (NONE: all narrow) */
     rf_plan_param *params;            /* one per model->params, in order */
     int n_params;
     int n_state_per_param;            /* optimizer state tensors per parameter (rf_model_state_per_param) */
@@ -141,6 +150,11 @@ typedef struct {
  * when out of memory. The plan points into the model: keep it alive. */
 int rf_plan_build(const rf_model *m, rf_plan *p);
 void rf_plan_free(rf_plan *p);
+
+/* 1 when the weight gradient of dense op may run transposed (weight_grad^T = out_grad^T in,
+ * for a target whose vectors do not divide units_out; the emitter's choice at C compile
+ * time), so that its B is in rather than out_grad. */
+int rf_plan_wgrad_transposed_possible(const rf_plan_op *op);
 
 /* The C expression for a buffer in the drivers: "m->dense1_out", or "input"
  * for RF_PLAN_INPUT. Writes into buf and returns it. */
