@@ -130,6 +130,75 @@ static void test_cache_hit_and_keys(void)
     rf_model_free(&other);
 }
 
+/* A compiler script that logs each `--version` to count_path and prints `fake VERSION`. */
+static const char *fake_compiler(const char *count_path, int version)
+{
+    char text[8192];
+    snprintf(text, sizeof text,
+             "#!/bin/sh\n"
+             "if [ \"$1\" = --version ]; then echo run >> '%s'; echo 'fake %d'; exit 0; fi\n"
+             "exec clang \"$@\"\n",
+             count_path, version);
+    const char *path = rf_test_write("fakecc", text);
+    chmod(path, 0755);
+    return path;
+}
+
+static int lines_in(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    int n = 0, c;
+    while (f && (c = fgetc(f)) != EOF)
+        n += c == '\n';
+    if (f)
+        fclose(f);
+    return n;
+}
+
+/* The compiler's `--version` is part of the key; it is run once per compiler file and then
+ * read from the cache, and again when the compiler's file changes (an upgrade). */
+static void test_compiler_version_memo(void)
+{
+    char cache[4300], count[4400];
+    snprintf(cache, sizeof cache, "%s", fresh_dir("cache-version"));
+    snprintf(count, sizeof count, "%s/version-runs", rf_test_tmpdir());
+    unlink(count);
+    rf_model m;
+    small_model(&m, "small", 0.1);
+    rf_build_options opt = options(cache);
+    opt.cc = fake_compiler(count, 1);
+    rf_built a, b, c, d;
+    char err[4096];
+    CU_ASSERT_EQUAL_FATAL(rf_build(&m, &opt, &a, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(a.cached, 0);
+    CU_ASSERT_EQUAL(lines_in(count), 1);
+    CU_ASSERT_EQUAL(count_entries(cache, ".version"), 1);
+    /* the same compiler file: the remembered output, a cache hit, no --version */
+    CU_ASSERT_EQUAL_FATAL(rf_build(&m, &opt, &b, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(b.cached, 1);
+    CU_ASSERT_EQUAL(lines_in(count), 1);
+    /* another compiler in its place, printing another version: run again, a new key */
+    sleep(1); /* a new mtime even where the file system keeps whole seconds */
+    opt.cc = fake_compiler(count, 2);
+    CU_ASSERT_EQUAL_FATAL(rf_build(&m, &opt, &c, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(c.cached, 0);
+    CU_ASSERT(strcmp(c.so_path, a.so_path) != 0);
+    CU_ASSERT_EQUAL(lines_in(count), 2);
+    /* the first one back: its output read again, the first entry hit */
+    sleep(1);
+    opt.cc = fake_compiler(count, 1);
+    CU_ASSERT_EQUAL_FATAL(rf_build(&m, &opt, &d, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(d.cached, 1);
+    CU_ASSERT_STRING_EQUAL(d.so_path, a.so_path);
+    CU_ASSERT_EQUAL(lines_in(count), 3);
+    CU_ASSERT_EQUAL(count_entries(cache, ".log"), 0);
+    rf_build_close(&a);
+    rf_build_close(&b);
+    rf_build_close(&c);
+    rf_build_close(&d);
+    rf_model_free(&m);
+}
+
 static void test_compiler_failures(void)
 {
     char cache[4300];
@@ -361,6 +430,7 @@ int main(int argc, char **argv)
 {
     static const rf_test_case cases[] = {
         {"a second build is cached; other models and flags get other keys", test_cache_hit_and_keys},
+        {"the compiler's --version: in the key, run once per compiler file", test_compiler_version_memo},
         {"compiler failures: -1 with the compiler's message, nothing left behind", test_compiler_failures},
         {"extra sources are compiled in and hashed; only the table is exported", test_extra_sources},
         {"concurrent builders of one model all succeed", test_concurrent_builders},
