@@ -12,7 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 a=$(realpath "$1") b=$(realpath "$2") arch=${3:-native} steps=${4:-400}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-api="init train_step loss_grad update predict param_name param_size param grad hparams_default set_hparams
+api="init train_step loss_grad loss_grad_shards update predict param_name param_size param grad hparams_default set_hparams
      get_hparams state_name state_size state updates forward_steps set_counters"
 for side in a b; do
     src=$a extra=${A_FLAGS:-}

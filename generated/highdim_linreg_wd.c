@@ -340,47 +340,13 @@ ALWAYS_INLINE void highdim_linreg_wd_column_sums(
     }
 }
 
-/* dst = B (depth x cols, B(p, j) = b[p * b_row + j * b_col]) packed in panels of NR
- * columns for highdim_linreg_wd_product (b_panel = depth * NR): B(p, j) at
- * dst[j / NR * depth * NR + p * NR + j % NR], zeros past cols to the end of the last
- * panel; dst holds depth * NR * ceil(cols / NR) floats. b_col = 1 reads B's rows, b_row = 1
- * reads B as the transpose of a row-major matrix (a weight for its input gradient). The
- * panels are shared among the threads; no barrier at the end. A copy: the products' sums
- * are the same bit for bit with B packed or not. */
-ALWAYS_INLINE void highdim_linreg_wd_pack(
-        float *restrict dst, const float *restrict b, ptrdiff_t b_row, ptrdiff_t b_col,
-        int depth, int cols)
-{
-    enum { BLOCK = 16 }; /* rows of the transposed copy at a time: lines read whole */
-    const int panels = (cols + NR - 1) / NR;
-    OMP_FOR_NOWAIT
-    for (int q = 0; q < panels; q++) {
-        float *restrict panel = dst + (ptrdiff_t)q * depth * NR;
-        const int j0 = q * NR, width = cols - j0 < NR ? cols - j0 : NR;
-        if (b_col == 1 && width == NR)
-            for (int p = 0; p < depth; p++)
-                UNROLL for (int v = 0; v < NV; v++)
-                    vstore(panel + p * NR + v * VL, vload(b + p * b_row + j0 + v * VL));
-        else if (b_col == 1)
-            for (int p = 0; p < depth; p++)
-                for (int j = 0; j < NR; j++)
-                    panel[p * NR + j] = j < width ? b[p * b_row + j0 + j] : 0.0f;
-        else
-            for (int p0 = 0; p0 < depth; p0 += BLOCK) {
-                const int p1 = p0 + BLOCK < depth ? p0 + BLOCK : depth;
-                for (int j = 0; j < NR; j++)
-                    for (int p = p0; p < p1; p++)
-                        panel[p * NR + j] = j < width ? b[p * b_row + (j0 + j) * b_col] : 0.0f;
-            }
-    }
-}
-
 /* Rows r0 .. r0 + rows - 1 and the panel from column c0 of C: the kernel, then C = the
  * epilogue of acc. The panel is NR columns, or the whole vectors left, or the last
  * cols % VL. With shards (a weight gradient) the depth is the pass's rows, summed
- * shard by shard in the tree; without (NULL), one chain over the depth. */
+ * shard by shard in the tree; without (NULL), one chain over the depth. The first skip
+ * rows are summed and not stored (the rows before a product's last rows: highdim_linreg_wd_product). */
 ALWAYS_INLINE void highdim_linreg_wd_tile(
-        int rows, float *restrict c, ptrdiff_t c_row, highdim_linreg_wd_epilogue e,
+        int rows, int skip, float *restrict c, ptrdiff_t c_row, highdim_linreg_wd_epilogue e,
         const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step, const float *restrict b,
         ptrdiff_t b_row, ptrdiff_t b_panel, int cols, int depth,
         const highdim_linreg_wd_shards *shards, int r0, int c0)
@@ -411,14 +377,14 @@ ALWAYS_INLINE void highdim_linreg_wd_tile(
         if (e.transposed) /* a column of C^T per lane */
             UNROLL for (int i = 0; i < rows; i++)
                 UNROLL for (int v = 0; v < NV; v++)
-                    for (int lane = 0; lane < VL && v < nv; lane++) {
+                    for (int lane = 0; lane < VL && v < nv && i >= skip; lane++) {
                         const ptrdiff_t at = (ptrdiff_t)(c0 + v * VL + lane) * c_row + r0 + i;
                         c[at] = highdim_linreg_wd_epilogue_1(e, acc[i][v][lane], at, 0);
                     }
         else
             UNROLL for (int i = 0; i < rows; i++)
                 UNROLL for (int v = 0; v < NV; v++)
-                    if (v < nv) {
+                    if (v < nv && i >= skip) {
                         const ptrdiff_t at = (r0 + i) * c_row + c0 + v * VL;
                         vstore(c + at, highdim_linreg_wd_epilogue_v(e, acc[i][v], at, c0 + v * VL));
                     }
@@ -430,7 +396,7 @@ ALWAYS_INLINE void highdim_linreg_wd_tile(
         else
             highdim_linreg_wd_kernel_columns(rows, cols % VL, a, a_row, a_step, b, b_row, depth,
                     end, acc);
-        for (int i = 0; i < rows; i++)
+        for (int i = skip; i < rows; i++)
             for (int j = 0; j < cols % VL; j++) {
                 const ptrdiff_t at = e.transposed ? (ptrdiff_t)(c0 + j) * c_row + r0 + i
                                                   : (r0 + i) * c_row + c0 + j;
@@ -462,26 +428,18 @@ ALWAYS_INLINE void highdim_linreg_wd_product(
         const int row_end = row_tile * tile_rows + tile_rows < rows
                                 ? row_tile * tile_rows + tile_rows : rows;
         for (int r0 = row_tile * tile_rows; r0 < row_end; r0 += MR) {
-            if (r0 + MR <= row_end)
-                highdim_linreg_wd_tile(MR, c, c_row, e, a, a_row, a_step, b, b_row, b_panel, cols,
-                        depth, shards, r0, c0);
-            else /* the last rows (fewer than MR <= 8): 4, 2 and 1 at a time, as a row
-                  * alone has only NV chains of dependent FMAs, too few for the FMA units */
-                for (int r = r0; r < row_end;) {
-                    if (row_end - r >= 4) {
-                        highdim_linreg_wd_tile(4, c, c_row, e, a, a_row, a_step, b, b_row, b_panel,
-                                cols, depth, shards, r, c0);
-                        r += 4;
-                    } else if (row_end - r >= 2) {
-                        highdim_linreg_wd_tile(2, c, c_row, e, a, a_row, a_step, b, b_row, b_panel,
-                                cols, depth, shards, r, c0);
-                        r += 2;
-                    } else {
-                        highdim_linreg_wd_tile(1, c, c_row, e, a, a_row, a_step, b, b_row, b_panel,
-                                cols, depth, shards, r, c0);
-                        r += 1;
-                    }
-                }
+            if (row_end < MR) { /* fewer than MR rows in all: one at a time */
+                for (int r = r0; r < row_end; r++)
+                    highdim_linreg_wd_tile(1, 0, c, c_row, e, a, a_row, a_step, b, b_row, b_panel, cols,
+                            depth, shards, r, c0);
+                continue;
+            }
+            /* MR rows from r0, or for the last rows (fewer than MR) the MR rows that end
+             * with them, the ones before r0 summed again and not stored: a row's sums do
+             * not depend on its tile, and one tile shape keeps the file quick to compile */
+            const int last = r0 + MR > row_end;
+            highdim_linreg_wd_tile(MR, last ? r0 + MR - row_end : 0, c, c_row, e, a, a_row, a_step, b,
+                    b_row, b_panel, cols, depth, shards, last ? row_end - MR : r0, c0);
         }
     }
 }

@@ -466,6 +466,110 @@ ALWAYS_INLINE void mlp_dropout_valid_column_sums(
     }
 }
 
+/* Rows r0 .. r0 + rows - 1 and the panel from column c0 of C: the kernel, then C = the
+ * epilogue of acc. The panel is NR columns, or the whole vectors left, or the last
+ * cols % VL. With shards (a weight gradient) the depth is the pass's rows, summed
+ * shard by shard in the tree; without (NULL), one chain over the depth. The first skip
+ * rows are summed and not stored (the rows before a product's last rows: mlp_dropout_valid_product). */
+ALWAYS_INLINE void mlp_dropout_valid_tile(
+        int rows, int skip, float *restrict c, ptrdiff_t c_row, mlp_dropout_valid_epilogue e,
+        const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step, const float *restrict b,
+        ptrdiff_t b_row, ptrdiff_t b_panel, int cols, int depth,
+        const mlp_dropout_valid_shards *shards, int r0, int c0)
+{
+    const int vector_cols = cols - cols % VL, vectors_left = vector_cols % NR / VL;
+    ptrdiff_t end; /* floats readable from b on (the column tail's last rows) */
+    a += r0 * a_row;
+    if (b_panel) { /* column c0 of a packed B: in panel c0 / NR, NR floats a row */
+        b += c0 / NR * b_panel + c0 % NR;
+        b_row = NR;
+        end = depth * (ptrdiff_t)NR - c0 % NR;
+    } else {
+        b += c0;
+        end = depth * b_row - c0;
+    }
+    if (c0 + NR <= vector_cols || c0 < vector_cols) {
+        const int nv = c0 + NR <= vector_cols ? NV : vectors_left;
+        vf acc[MR][NV];
+        if (shards && nv == NV)
+            mlp_dropout_valid_kernel_shards(rows, NV, a, a_row, a_step, b, b_row, shards, acc);
+        else if (shards)
+            mlp_dropout_valid_kernel_shards(rows, vectors_left, a, a_row, a_step, b, b_row, shards,
+                    acc);
+        else if (nv == NV)
+            mlp_dropout_valid_kernel(rows, NV, a, a_row, a_step, b, b_row, depth, acc);
+        else
+            mlp_dropout_valid_kernel(rows, vectors_left, a, a_row, a_step, b, b_row, depth, acc);
+        if (e.transposed) /* a column of C^T per lane */
+            UNROLL for (int i = 0; i < rows; i++)
+                UNROLL for (int v = 0; v < NV; v++)
+                    for (int lane = 0; lane < VL && v < nv && i >= skip; lane++) {
+                        const ptrdiff_t at = (ptrdiff_t)(c0 + v * VL + lane) * c_row + r0 + i;
+                        c[at] = mlp_dropout_valid_epilogue_1(e, acc[i][v][lane], at, 0);
+                    }
+        else
+            UNROLL for (int i = 0; i < rows; i++)
+                UNROLL for (int v = 0; v < NV; v++)
+                    if (v < nv && i >= skip) {
+                        const ptrdiff_t at = (r0 + i) * c_row + c0 + v * VL;
+                        vstore(c + at, mlp_dropout_valid_epilogue_v(e, acc[i][v], at, c0 + v * VL));
+                    }
+    } else {
+        float acc[MR][VL];
+        if (shards)
+            mlp_dropout_valid_kernel_columns_shards(rows, cols % VL, a, a_row, a_step, b, b_row,
+                    end, shards, acc);
+        else
+            mlp_dropout_valid_kernel_columns(rows, cols % VL, a, a_row, a_step, b, b_row, depth,
+                    end, acc);
+        for (int i = skip; i < rows; i++)
+            for (int j = 0; j < cols % VL; j++) {
+                const ptrdiff_t at = e.transposed ? (ptrdiff_t)(c0 + j) * c_row + r0 + i
+                                                  : (r0 + i) * c_row + c0 + j;
+                c[at] = mlp_dropout_valid_epilogue_1(e, acc[i][j], at, c0 + j);
+            }
+    }
+}
+
+/* C (rows x cols) = the epilogue of A B, B depth x cols, shared among the threads in fixed
+ * work tiles of tile_rows rows x one panel: panel by panel when panel_major (a thread's
+ * tiles then reuse one panel of B), else row tile by row tile. The tiles never depend on
+ * the number of threads. B: row-major with b_row floats a row (b_panel = 0), or packed by
+ * mlp_dropout_valid_pack (b_panel = depth * NR, b_row unused). shards: NULL, or the row shards of a
+ * depth that is the batch rows (mlp_dropout_valid_tile). No barrier at the end. */
+ALWAYS_INLINE void mlp_dropout_valid_product(
+        float *restrict c, ptrdiff_t c_row, mlp_dropout_valid_epilogue e,
+        const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step, const float *restrict b,
+        ptrdiff_t b_row, ptrdiff_t b_panel, int rows, int cols, int depth,
+        const mlp_dropout_valid_shards *shards, int tile_rows, int panel_major)
+{
+    const int vector_cols = cols - cols % VL;
+    const int panels = (vector_cols + NR - 1) / NR + (cols % VL != 0);
+    const int row_tiles = (rows + tile_rows - 1) / tile_rows;
+    OMP_FOR_NOWAIT
+    for (int tile = 0; tile < row_tiles * panels; tile++) {
+        const int panel = panel_major ? tile / row_tiles : tile % panels;
+        const int row_tile = panel_major ? tile % row_tiles : tile / panels;
+        const int c0 = panel * NR < vector_cols ? panel * NR : vector_cols; /* the last: a tail */
+        const int row_end = row_tile * tile_rows + tile_rows < rows
+                                ? row_tile * tile_rows + tile_rows : rows;
+        for (int r0 = row_tile * tile_rows; r0 < row_end; r0 += MR) {
+            if (row_end < MR) { /* fewer than MR rows in all: one at a time */
+                for (int r = r0; r < row_end; r++)
+                    mlp_dropout_valid_tile(1, 0, c, c_row, e, a, a_row, a_step, b, b_row, b_panel, cols,
+                            depth, shards, r, c0);
+                continue;
+            }
+            /* MR rows from r0, or for the last rows (fewer than MR) the MR rows that end
+             * with them, the ones before r0 summed again and not stored: a row's sums do
+             * not depend on its tile, and one tile shape keeps the file quick to compile */
+            const int last = r0 + MR > row_end;
+            mlp_dropout_valid_tile(MR, last ? r0 + MR - row_end : 0, c, c_row, e, a, a_row, a_step, b,
+                    b_row, b_panel, cols, depth, shards, last ? row_end - MR : r0, c0);
+        }
+    }
+}
+
 /* dst = B (depth x cols, B(p, j) = b[p * b_row + j * b_col]) packed in panels of NR
  * columns for mlp_dropout_valid_product (b_panel = depth * NR): B(p, j) at
  * dst[j / NR * depth * NR + p * NR + j % NR], zeros past cols to the end of the last
@@ -498,117 +602,6 @@ ALWAYS_INLINE void mlp_dropout_valid_pack(
                     for (int p = p0; p < p1; p++)
                         panel[p * NR + j] = j < width ? b[p * b_row + (j0 + j) * b_col] : 0.0f;
             }
-    }
-}
-
-/* Rows r0 .. r0 + rows - 1 and the panel from column c0 of C: the kernel, then C = the
- * epilogue of acc. The panel is NR columns, or the whole vectors left, or the last
- * cols % VL. With shards (a weight gradient) the depth is the pass's rows, summed
- * shard by shard in the tree; without (NULL), one chain over the depth. */
-ALWAYS_INLINE void mlp_dropout_valid_tile(
-        int rows, float *restrict c, ptrdiff_t c_row, mlp_dropout_valid_epilogue e,
-        const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step, const float *restrict b,
-        ptrdiff_t b_row, ptrdiff_t b_panel, int cols, int depth,
-        const mlp_dropout_valid_shards *shards, int r0, int c0)
-{
-    const int vector_cols = cols - cols % VL, vectors_left = vector_cols % NR / VL;
-    ptrdiff_t end; /* floats readable from b on (the column tail's last rows) */
-    a += r0 * a_row;
-    if (b_panel) { /* column c0 of a packed B: in panel c0 / NR, NR floats a row */
-        b += c0 / NR * b_panel + c0 % NR;
-        b_row = NR;
-        end = depth * (ptrdiff_t)NR - c0 % NR;
-    } else {
-        b += c0;
-        end = depth * b_row - c0;
-    }
-    if (c0 + NR <= vector_cols || c0 < vector_cols) {
-        const int nv = c0 + NR <= vector_cols ? NV : vectors_left;
-        vf acc[MR][NV];
-        if (shards && nv == NV)
-            mlp_dropout_valid_kernel_shards(rows, NV, a, a_row, a_step, b, b_row, shards, acc);
-        else if (shards)
-            mlp_dropout_valid_kernel_shards(rows, vectors_left, a, a_row, a_step, b, b_row, shards,
-                    acc);
-        else if (nv == NV)
-            mlp_dropout_valid_kernel(rows, NV, a, a_row, a_step, b, b_row, depth, acc);
-        else
-            mlp_dropout_valid_kernel(rows, vectors_left, a, a_row, a_step, b, b_row, depth, acc);
-        if (e.transposed) /* a column of C^T per lane */
-            UNROLL for (int i = 0; i < rows; i++)
-                UNROLL for (int v = 0; v < NV; v++)
-                    for (int lane = 0; lane < VL && v < nv; lane++) {
-                        const ptrdiff_t at = (ptrdiff_t)(c0 + v * VL + lane) * c_row + r0 + i;
-                        c[at] = mlp_dropout_valid_epilogue_1(e, acc[i][v][lane], at, 0);
-                    }
-        else
-            UNROLL for (int i = 0; i < rows; i++)
-                UNROLL for (int v = 0; v < NV; v++)
-                    if (v < nv) {
-                        const ptrdiff_t at = (r0 + i) * c_row + c0 + v * VL;
-                        vstore(c + at, mlp_dropout_valid_epilogue_v(e, acc[i][v], at, c0 + v * VL));
-                    }
-    } else {
-        float acc[MR][VL];
-        if (shards)
-            mlp_dropout_valid_kernel_columns_shards(rows, cols % VL, a, a_row, a_step, b, b_row,
-                    end, shards, acc);
-        else
-            mlp_dropout_valid_kernel_columns(rows, cols % VL, a, a_row, a_step, b, b_row, depth,
-                    end, acc);
-        for (int i = 0; i < rows; i++)
-            for (int j = 0; j < cols % VL; j++) {
-                const ptrdiff_t at = e.transposed ? (ptrdiff_t)(c0 + j) * c_row + r0 + i
-                                                  : (r0 + i) * c_row + c0 + j;
-                c[at] = mlp_dropout_valid_epilogue_1(e, acc[i][j], at, c0 + j);
-            }
-    }
-}
-
-/* C (rows x cols) = the epilogue of A B, B depth x cols, shared among the threads in fixed
- * work tiles of tile_rows rows x one panel: panel by panel when panel_major (a thread's
- * tiles then reuse one panel of B), else row tile by row tile. The tiles never depend on
- * the number of threads. B: row-major with b_row floats a row (b_panel = 0), or packed by
- * mlp_dropout_valid_pack (b_panel = depth * NR, b_row unused). shards: NULL, or the row shards of a
- * depth that is the batch rows (mlp_dropout_valid_tile). No barrier at the end. */
-ALWAYS_INLINE void mlp_dropout_valid_product(
-        float *restrict c, ptrdiff_t c_row, mlp_dropout_valid_epilogue e,
-        const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step, const float *restrict b,
-        ptrdiff_t b_row, ptrdiff_t b_panel, int rows, int cols, int depth,
-        const mlp_dropout_valid_shards *shards, int tile_rows, int panel_major)
-{
-    const int vector_cols = cols - cols % VL;
-    const int panels = (vector_cols + NR - 1) / NR + (cols % VL != 0);
-    const int row_tiles = (rows + tile_rows - 1) / tile_rows;
-    OMP_FOR_NOWAIT
-    for (int tile = 0; tile < row_tiles * panels; tile++) {
-        const int panel = panel_major ? tile / row_tiles : tile % panels;
-        const int row_tile = panel_major ? tile % row_tiles : tile / panels;
-        const int c0 = panel * NR < vector_cols ? panel * NR : vector_cols; /* the last: a tail */
-        const int row_end = row_tile * tile_rows + tile_rows < rows
-                                ? row_tile * tile_rows + tile_rows : rows;
-        for (int r0 = row_tile * tile_rows; r0 < row_end; r0 += MR) {
-            if (r0 + MR <= row_end)
-                mlp_dropout_valid_tile(MR, c, c_row, e, a, a_row, a_step, b, b_row, b_panel, cols,
-                        depth, shards, r0, c0);
-            else /* the last rows (fewer than MR <= 8): 4, 2 and 1 at a time, as a row
-                  * alone has only NV chains of dependent FMAs, too few for the FMA units */
-                for (int r = r0; r < row_end;) {
-                    if (row_end - r >= 4) {
-                        mlp_dropout_valid_tile(4, c, c_row, e, a, a_row, a_step, b, b_row, b_panel,
-                                cols, depth, shards, r, c0);
-                        r += 4;
-                    } else if (row_end - r >= 2) {
-                        mlp_dropout_valid_tile(2, c, c_row, e, a, a_row, a_step, b, b_row, b_panel,
-                                cols, depth, shards, r, c0);
-                        r += 2;
-                    } else {
-                        mlp_dropout_valid_tile(1, c, c_row, e, a, a_row, a_step, b, b_row, b_panel,
-                                cols, depth, shards, r, c0);
-                        r += 1;
-                    }
-                }
-        }
     }
 }
 
@@ -787,18 +780,9 @@ static void mlp_dropout_valid_dense3_backward(
         float (*restrict weight_grad)[MLP_DROPOUT_VALID_DENSE3_OUT], float *restrict bias_grad,
         const float *restrict weight_t,
         const float (*restrict out_grad)[MLP_DROPOUT_VALID_DENSE3_OUT],
-        const float (*restrict in)[MLP_DROPOUT_VALID_DENSE3_IN], float *restrict batch_packed,
-        int n, const mlp_dropout_valid_shards *shards, float scale, int training)
+        const float (*restrict in)[MLP_DROPOUT_VALID_DENSE3_IN], int n,
+        const mlp_dropout_valid_shards *shards, float scale, int training)
 {
-    /* the weight gradient's B in panels, shared among the threads; the bias gradient and
-     * the input gradient run before the barrier */
-    if (MLP_DROPOUT_VALID_DENSE3_OUT % VL != 0) {
-        mlp_dropout_valid_pack(batch_packed, in[0], MLP_DROPOUT_VALID_DENSE3_IN, 1, n,
-                               MLP_DROPOUT_VALID_DENSE3_IN);
-    } else {
-        /* out_grad: narrower than a panel, read as it is */
-    }
-
     /* bias_grad = column sums of out_grad in the shards' tree, SUM_COLS columns at a time */
     enum { SUM_COLS = 32 };
     OMP_FOR_NOWAIT
@@ -823,7 +807,6 @@ static void mlp_dropout_valid_dense3_backward(
                               MLP_DROPOUT_VALID_DENSE3_IN, MLP_DROPOUT_VALID_DENSE3_OUT, NULL,
                               TILE_ROWS, 1);
 
-    OMP_BARRIER /* batch_packed is whole */
     /* weight_grad = in^T out_grad, summing the batch rows shard by shard, each in row order,
      * the shards added in the fixed tree (mlp_dropout_valid_tile); work tiles of MR rows x NR columns,
      * row block by row block (a thread keeps MR columns of in in cache) */
@@ -832,8 +815,8 @@ static void mlp_dropout_valid_dense3_backward(
          * the vectors running along in's rows, each tile stored transposed */
         const mlp_dropout_valid_epilogue store_t = {.transposed = 1};
         mlp_dropout_valid_product(weight_grad[0], MLP_DROPOUT_VALID_DENSE3_OUT, store_t,
-                                  out_grad[0], 1, MLP_DROPOUT_VALID_DENSE3_OUT, batch_packed, NR,
-                                  (ptrdiff_t)n * NR, MLP_DROPOUT_VALID_DENSE3_OUT,
+                                  out_grad[0], 1, MLP_DROPOUT_VALID_DENSE3_OUT, in[0],
+                                  MLP_DROPOUT_VALID_DENSE3_IN, 0, MLP_DROPOUT_VALID_DENSE3_OUT,
                                   MLP_DROPOUT_VALID_DENSE3_IN, n, shards, MR, 0);
     } else {
         const mlp_dropout_valid_epilogue store = {0};
@@ -933,8 +916,7 @@ static void mlp_dropout_valid_backward(mlp_dropout_valid_model *m,
 {
     mlp_dropout_valid_dense3_backward(m->dense2_out_grad, m->dense3_weight_grad,
                                       m->dense3_bias_grad, m->dense3_weight_t_packed[0],
-                                      m->dense3_out_grad, m->dropout2_out, m->batch_packed[0], n,
-                                      &m->shards,
+                                      m->dense3_out_grad, m->dropout2_out, n, &m->shards,
                                       m->dropout_scale[MLP_DROPOUT_VALID_DROPOUT2_INDEX], training);
     mlp_dropout_valid_dense2_backward(m->dense1_out_grad, m->dense2_weight_grad,
                                       m->dense2_bias_grad, m->dense2_weight_t_packed[0],

@@ -184,6 +184,17 @@ static void emit_epilogues(rf_codebuf *cb, const rf_plan *p)
     }
 }
 
+/* Some product reads a packed B (NAME_pack is needed). */
+static int model_packs(const rf_plan *p)
+{
+    if (p->batch_packed != RF_PLAN_NONE)
+        return 1;
+    for (int i = 0; i < p->n_ops; i++)
+        if (p->ops[i].kind == RF_LAYER_DENSE && (p->ops[i].weight_packed != RF_PLAN_NONE || p->ops[i].pack_weight_t))
+            return 1;
+    return 0;
+}
+
 static void dense_helpers(rf_codebuf *cb, const rf_plan *p)
 {
     const rf_epilogue_needs e = epilogue_needs(p);
@@ -200,6 +211,8 @@ static void dense_helpers(rf_codebuf *cb, const rf_plan *p)
     rf_emit_activation_vectors(cb, p);
     emit_epilogues(cb, p);
     rf_emit_template(cb, p, rf_template_product, "product");
+    if (model_packs(p))
+        rf_emit_template(cb, p, rf_template_product, "pack");
 }
 
 static void dense_describe(const rf_plan_op *op, char *buf, size_t len)
@@ -335,11 +348,10 @@ static void emit_pack_call(rf_codebuf *cb, const rf_plan *p, const char *dst, co
     rf_emit_call(cb, name, args, 6);
 }
 
-/* The weight gradient's B packed into batch_packed: out_grad, or in when transposed (the
- * emitter's choice per form: a B narrower than RF_PLAN_PACK_MIN_COLS stays as it is). */
+/* The weight gradient's B packed into batch_packed in that form (rf_plan_wgrad_packs). */
 static int wgrad_packs(const rf_plan_op *op, int transposed)
 {
-    return (transposed ? op->units_in : op->units_out) >= RF_PLAN_PACK_MIN_COLS;
+    return rf_plan_wgrad_packs(op, transposed);
 }
 
 static void forward_ports(const rf_plan *p, const rf_plan_op *op, rf_ports *ps)
@@ -444,7 +456,8 @@ static void dense_forward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op
 static void emit_wgrad_pack(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op, int transposed)
 {
     if (!wgrad_packs(op, transposed))
-        rf_cb_line(cb, "/* %s: narrower than a panel, read as it is */", transposed ? "in" : "out_grad");
+        rf_cb_line(cb, "/* %s: read as it is (too narrow a B, or too few rows of C, to pay for a copy) */",
+                   transposed ? "in" : "out_grad");
     else if (transposed)
         emit_pack_call(cb, p, "batch_packed", "in[0]", op->in_dim, "1", "n", op->in_dim);
     else

@@ -101,6 +101,18 @@ int rf_plan_wgrad_transposed_possible(const rf_plan_op *op)
     return op->units_out > 2 && op->units_out % 16 != 0;
 }
 
+/* B depth x cols packs for a C of rows rows (RF_PLAN_PACK_MIN_*) */
+static int packs(long rows, long cols)
+{
+    return rows >= RF_PLAN_PACK_MIN_ROWS && cols >= RF_PLAN_PACK_MIN_COLS;
+}
+
+int rf_plan_wgrad_packs(const rf_plan_op *op, int transposed)
+{
+    /* C = weight_grad (in x out), B = out_grad; transposed: C = weight_grad^T, B = in */
+    return transposed ? packs(op->units_out, op->units_in) : packs(op->units_in, op->units_out);
+}
+
 /* The plan's parameters; their buffers come role by role (add_param_buffers). */
 static void add_params(const rf_model *m, rf_plan *p)
 {
@@ -334,13 +346,13 @@ int rf_plan_build(const rf_model *m, rf_plan *p)
         rf_plan_op *op = &p->ops[i];
         if (op->kind != RF_LAYER_DENSE)
             continue;
-        if (op->units_out >= RF_PLAN_PACK_MIN_COLS) {
+        if (packs(m->batch, op->units_out)) {
             snprintf(comment, sizeof comment, "%s.weight in panels", op->name);
             op->weight_packed = add_buffer(p, RF_BUF_SCRATCH, op->name, "_weight_packed", -1, comment);
             set_panel_dims(&p->buffers[op->weight_packed], op->in_dim, op->units_in, op->units_out);
         }
         if (op->input_grad) {
-            op->pack_weight_t = op->units_in >= RF_PLAN_PACK_MIN_COLS;
+            op->pack_weight_t = packs(m->batch, op->units_in);
             snprintf(comment, sizeof comment, "%s.weight^T%s", op->name, op->pack_weight_t ? " in panels" : "");
             op->weight_t = add_buffer(p, RF_BUF_SCRATCH, op->name,
                                       op->pack_weight_t ? "_weight_t_packed" : "_weight_t", -1, comment);
@@ -350,10 +362,11 @@ int rf_plan_build(const rf_model *m, rf_plan *p)
                 set_dims(&p->buffers[op->weight_t], op->out_dim, op->units_out, op->in_dim, op->units_in);
         }
         if (op->backward) {
-            const long cols[2] = {op->units_out, rf_plan_wgrad_transposed_possible(op) ? op->units_in : 0};
-            for (int k = 0; k < 2; k++)
-                if (cols[k] >= RF_PLAN_PACK_MIN_COLS && panel_cols(cols[k]) > batch_cols)
-                    batch_cols = panel_cols(cols[k]);
+            if (rf_plan_wgrad_packs(op, 0) && panel_cols(op->units_out) > batch_cols)
+                batch_cols = panel_cols(op->units_out);
+            if (rf_plan_wgrad_transposed_possible(op) && rf_plan_wgrad_packs(op, 1) &&
+                panel_cols(op->units_in) > batch_cols)
+                batch_cols = panel_cols(op->units_in);
         }
     }
     p->batch_packed = RF_PLAN_NONE;

@@ -28,9 +28,11 @@
 #define RF_PARALLEL_MIN_FLOPS 2e6
 
 /* Packed B operands (product.h): a product's B is copied into panels of NR columns when
- * it has at least this many columns; NR is 8, 16 or 32 floats by target, and a packed
- * buffer is sized for panels of RF_PLAN_PANEL_MAX. */
+ * it has at least RF_PLAN_PACK_MIN_COLS columns and C at least RF_PLAN_PACK_MIN_ROWS rows
+ * (fewer rows read a panel too few times to pay for the copy); NR is 8, 16 or 32 floats
+ * by target, and a packed buffer is sized for panels of RF_PLAN_PANEL_MAX. */
 #define RF_PLAN_PACK_MIN_COLS 16
+#define RF_PLAN_PACK_MIN_ROWS 32
 #define RF_PLAN_PANEL_MAX 32
 
 typedef enum {
@@ -155,6 +157,10 @@ void rf_plan_free(rf_plan *p);
  * for a target whose vectors do not divide units_out; the emitter's choice at C compile
  * time), so that its B is in rather than out_grad. */
 int rf_plan_wgrad_transposed_possible(const rf_plan_op *op);
+
+/* 1 when that form of dense op's weight gradient (transposed: the one above) reads its B
+ * from the plan's batch_packed. */
+int rf_plan_wgrad_packs(const rf_plan_op *op, int transposed);
 
 /* The C expression for a buffer in the drivers: "m->dense1_out", or "input"
  * for RF_PLAN_INPUT. Writes into buf and returns it. */

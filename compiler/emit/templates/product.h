@@ -245,6 +245,111 @@ ALWAYS_INLINE void NAME_column_sums(
     }
 }
 
+/* Rows r0 .. r0 + rows - 1 and the panel from column c0 of C: the kernel, then C = the
+ * epilogue of acc. The panel is NR columns, or the whole vectors left, or the last
+ * cols % VL. With shards (a weight gradient) the depth is the pass's rows, summed
+ * shard by shard in the tree; without (NULL), one chain over the depth. The first skip
+ * rows are summed and not stored (the rows before a product's last rows: NAME_product). */
+ALWAYS_INLINE void NAME_tile(
+        int rows, int skip, float *restrict c, ptrdiff_t c_row, NAME_epilogue e,
+        const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step, const float *restrict b,
+        ptrdiff_t b_row, ptrdiff_t b_panel, int cols, int depth,
+        const NAME_shards *shards, int r0, int c0)
+{
+    const int vector_cols = cols - cols % VL, vectors_left = vector_cols % NR / VL;
+    ptrdiff_t end; /* floats readable from b on (the column tail's last rows) */
+    a += r0 * a_row;
+    if (b_panel) { /* column c0 of a packed B: in panel c0 / NR, NR floats a row */
+        b += c0 / NR * b_panel + c0 % NR;
+        b_row = NR;
+        end = depth * (ptrdiff_t)NR - c0 % NR;
+    } else {
+        b += c0;
+        end = depth * b_row - c0;
+    }
+    if (c0 + NR <= vector_cols || c0 < vector_cols) {
+        const int nv = c0 + NR <= vector_cols ? NV : vectors_left;
+        vf acc[MR][NV];
+        if (shards && nv == NV)
+            NAME_kernel_shards(rows, NV, a, a_row, a_step, b, b_row, shards, acc);
+        else if (shards)
+            NAME_kernel_shards(rows, vectors_left, a, a_row, a_step, b, b_row, shards,
+                    acc);
+        else if (nv == NV)
+            NAME_kernel(rows, NV, a, a_row, a_step, b, b_row, depth, acc);
+        else
+            NAME_kernel(rows, vectors_left, a, a_row, a_step, b, b_row, depth, acc);
+        if (e.transposed) /* a column of C^T per lane */
+            UNROLL for (int i = 0; i < rows; i++)
+                UNROLL for (int v = 0; v < NV; v++)
+                    for (int lane = 0; lane < VL && v < nv && i >= skip; lane++) {
+                        const ptrdiff_t at = (ptrdiff_t)(c0 + v * VL + lane) * c_row + r0 + i;
+                        c[at] = NAME_epilogue_1(e, acc[i][v][lane], at, 0);
+                    }
+        else
+            UNROLL for (int i = 0; i < rows; i++)
+                UNROLL for (int v = 0; v < NV; v++)
+                    if (v < nv && i >= skip) {
+                        const ptrdiff_t at = (r0 + i) * c_row + c0 + v * VL;
+                        vstore(c + at, NAME_epilogue_v(e, acc[i][v], at, c0 + v * VL));
+                    }
+    } else {
+        float acc[MR][VL];
+        if (shards)
+            NAME_kernel_columns_shards(rows, cols % VL, a, a_row, a_step, b, b_row,
+                    end, shards, acc);
+        else
+            NAME_kernel_columns(rows, cols % VL, a, a_row, a_step, b, b_row, depth,
+                    end, acc);
+        for (int i = skip; i < rows; i++)
+            for (int j = 0; j < cols % VL; j++) {
+                const ptrdiff_t at = e.transposed ? (ptrdiff_t)(c0 + j) * c_row + r0 + i
+                                                  : (r0 + i) * c_row + c0 + j;
+                c[at] = NAME_epilogue_1(e, acc[i][j], at, c0 + j);
+            }
+    }
+}
+
+/* C (rows x cols) = the epilogue of A B, B depth x cols, shared among the threads in fixed
+ * work tiles of tile_rows rows x one panel: panel by panel when panel_major (a thread's
+ * tiles then reuse one panel of B), else row tile by row tile. The tiles never depend on
+ * the number of threads. B: row-major with b_row floats a row (b_panel = 0), or packed by
+ * NAME_pack (b_panel = depth * NR, b_row unused). shards: NULL, or the row shards of a
+ * depth that is the batch rows (NAME_tile). No barrier at the end. */
+ALWAYS_INLINE void NAME_product(
+        float *restrict c, ptrdiff_t c_row, NAME_epilogue e,
+        const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step, const float *restrict b,
+        ptrdiff_t b_row, ptrdiff_t b_panel, int rows, int cols, int depth,
+        const NAME_shards *shards, int tile_rows, int panel_major)
+{
+    const int vector_cols = cols - cols % VL;
+    const int panels = (vector_cols + NR - 1) / NR + (cols % VL != 0);
+    const int row_tiles = (rows + tile_rows - 1) / tile_rows;
+    OMP_FOR_NOWAIT
+    for (int tile = 0; tile < row_tiles * panels; tile++) {
+        const int panel = panel_major ? tile / row_tiles : tile % panels;
+        const int row_tile = panel_major ? tile % row_tiles : tile / panels;
+        const int c0 = panel * NR < vector_cols ? panel * NR : vector_cols; /* the last: a tail */
+        const int row_end = row_tile * tile_rows + tile_rows < rows
+                                ? row_tile * tile_rows + tile_rows : rows;
+        for (int r0 = row_tile * tile_rows; r0 < row_end; r0 += MR) {
+            if (row_end < MR) { /* fewer than MR rows in all: one at a time */
+                for (int r = r0; r < row_end; r++)
+                    NAME_tile(1, 0, c, c_row, e, a, a_row, a_step, b, b_row, b_panel, cols,
+                            depth, shards, r, c0);
+                continue;
+            }
+            /* MR rows from r0, or for the last rows (fewer than MR) the MR rows that end
+             * with them, the ones before r0 summed again and not stored: a row's sums do
+             * not depend on its tile, and one tile shape keeps the file quick to compile */
+            const int last = r0 + MR > row_end;
+            NAME_tile(MR, last ? r0 + MR - row_end : 0, c, c_row, e, a, a_row, a_step, b,
+                    b_row, b_panel, cols, depth, shards, last ? row_end - MR : r0, c0);
+        }
+    }
+}
+
+/*@ section pack @*/
 /* dst = B (depth x cols, B(p, j) = b[p * b_row + j * b_col]) packed in panels of NR
  * columns for NAME_product (b_panel = depth * NR): B(p, j) at
  * dst[j / NR * depth * NR + p * NR + j % NR], zeros past cols to the end of the last
@@ -277,116 +382,5 @@ ALWAYS_INLINE void NAME_pack(
                     for (int p = p0; p < p1; p++)
                         panel[p * NR + j] = j < width ? b[p * b_row + (j0 + j) * b_col] : 0.0f;
             }
-    }
-}
-
-/* Rows r0 .. r0 + rows - 1 and the panel from column c0 of C: the kernel, then C = the
- * epilogue of acc. The panel is NR columns, or the whole vectors left, or the last
- * cols % VL. With shards (a weight gradient) the depth is the pass's rows, summed
- * shard by shard in the tree; without (NULL), one chain over the depth. */
-ALWAYS_INLINE void NAME_tile(
-        int rows, float *restrict c, ptrdiff_t c_row, NAME_epilogue e,
-        const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step, const float *restrict b,
-        ptrdiff_t b_row, ptrdiff_t b_panel, int cols, int depth,
-        const NAME_shards *shards, int r0, int c0)
-{
-    const int vector_cols = cols - cols % VL, vectors_left = vector_cols % NR / VL;
-    ptrdiff_t end; /* floats readable from b on (the column tail's last rows) */
-    a += r0 * a_row;
-    if (b_panel) { /* column c0 of a packed B: in panel c0 / NR, NR floats a row */
-        b += c0 / NR * b_panel + c0 % NR;
-        b_row = NR;
-        end = depth * (ptrdiff_t)NR - c0 % NR;
-    } else {
-        b += c0;
-        end = depth * b_row - c0;
-    }
-    if (c0 + NR <= vector_cols || c0 < vector_cols) {
-        const int nv = c0 + NR <= vector_cols ? NV : vectors_left;
-        vf acc[MR][NV];
-        if (shards && nv == NV)
-            NAME_kernel_shards(rows, NV, a, a_row, a_step, b, b_row, shards, acc);
-        else if (shards)
-            NAME_kernel_shards(rows, vectors_left, a, a_row, a_step, b, b_row, shards,
-                    acc);
-        else if (nv == NV)
-            NAME_kernel(rows, NV, a, a_row, a_step, b, b_row, depth, acc);
-        else
-            NAME_kernel(rows, vectors_left, a, a_row, a_step, b, b_row, depth, acc);
-        if (e.transposed) /* a column of C^T per lane */
-            UNROLL for (int i = 0; i < rows; i++)
-                UNROLL for (int v = 0; v < NV; v++)
-                    for (int lane = 0; lane < VL && v < nv; lane++) {
-                        const ptrdiff_t at = (ptrdiff_t)(c0 + v * VL + lane) * c_row + r0 + i;
-                        c[at] = NAME_epilogue_1(e, acc[i][v][lane], at, 0);
-                    }
-        else
-            UNROLL for (int i = 0; i < rows; i++)
-                UNROLL for (int v = 0; v < NV; v++)
-                    if (v < nv) {
-                        const ptrdiff_t at = (r0 + i) * c_row + c0 + v * VL;
-                        vstore(c + at, NAME_epilogue_v(e, acc[i][v], at, c0 + v * VL));
-                    }
-    } else {
-        float acc[MR][VL];
-        if (shards)
-            NAME_kernel_columns_shards(rows, cols % VL, a, a_row, a_step, b, b_row,
-                    end, shards, acc);
-        else
-            NAME_kernel_columns(rows, cols % VL, a, a_row, a_step, b, b_row, depth,
-                    end, acc);
-        for (int i = 0; i < rows; i++)
-            for (int j = 0; j < cols % VL; j++) {
-                const ptrdiff_t at = e.transposed ? (ptrdiff_t)(c0 + j) * c_row + r0 + i
-                                                  : (r0 + i) * c_row + c0 + j;
-                c[at] = NAME_epilogue_1(e, acc[i][j], at, c0 + j);
-            }
-    }
-}
-
-/* C (rows x cols) = the epilogue of A B, B depth x cols, shared among the threads in fixed
- * work tiles of tile_rows rows x one panel: panel by panel when panel_major (a thread's
- * tiles then reuse one panel of B), else row tile by row tile. The tiles never depend on
- * the number of threads. B: row-major with b_row floats a row (b_panel = 0), or packed by
- * NAME_pack (b_panel = depth * NR, b_row unused). shards: NULL, or the row shards of a
- * depth that is the batch rows (NAME_tile). No barrier at the end. */
-ALWAYS_INLINE void NAME_product(
-        float *restrict c, ptrdiff_t c_row, NAME_epilogue e,
-        const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step, const float *restrict b,
-        ptrdiff_t b_row, ptrdiff_t b_panel, int rows, int cols, int depth,
-        const NAME_shards *shards, int tile_rows, int panel_major)
-{
-    const int vector_cols = cols - cols % VL;
-    const int panels = (vector_cols + NR - 1) / NR + (cols % VL != 0);
-    const int row_tiles = (rows + tile_rows - 1) / tile_rows;
-    OMP_FOR_NOWAIT
-    for (int tile = 0; tile < row_tiles * panels; tile++) {
-        const int panel = panel_major ? tile / row_tiles : tile % panels;
-        const int row_tile = panel_major ? tile % row_tiles : tile / panels;
-        const int c0 = panel * NR < vector_cols ? panel * NR : vector_cols; /* the last: a tail */
-        const int row_end = row_tile * tile_rows + tile_rows < rows
-                                ? row_tile * tile_rows + tile_rows : rows;
-        for (int r0 = row_tile * tile_rows; r0 < row_end; r0 += MR) {
-            if (r0 + MR <= row_end)
-                NAME_tile(MR, c, c_row, e, a, a_row, a_step, b, b_row, b_panel, cols,
-                        depth, shards, r0, c0);
-            else /* the last rows (fewer than MR <= 8): 4, 2 and 1 at a time, as a row
-                  * alone has only NV chains of dependent FMAs, too few for the FMA units */
-                for (int r = r0; r < row_end;) {
-                    if (row_end - r >= 4) {
-                        NAME_tile(4, c, c_row, e, a, a_row, a_step, b, b_row, b_panel,
-                                cols, depth, shards, r, c0);
-                        r += 4;
-                    } else if (row_end - r >= 2) {
-                        NAME_tile(2, c, c_row, e, a, a_row, a_step, b, b_row, b_panel,
-                                cols, depth, shards, r, c0);
-                        r += 2;
-                    } else {
-                        NAME_tile(1, c, c_row, e, a, a_row, a_step, b, b_row, b_panel,
-                                cols, depth, shards, r, c0);
-                        r += 1;
-                    }
-                }
-        }
     }
 }
