@@ -60,15 +60,18 @@ int main(int argc, char **argv)
     float *x = malloc(sizeof(float) * sizeof pixels);
     int32_t *y = malloc(sizeof(int32_t) * sizeof labels);
     double *ta = malloc(sizeof(double) * steps), *tb = malloc(sizeof(double) * steps);
-    static mlp_dropout_model ma, mb;
-    if (!x || !y || !ta || !tb)
+    /* each side's model in a block of its own: the two versions' structs may differ in size
+     * (each side is compiled with its own header); 64 MiB holds either */
+    enum { MODEL_BYTES = 64 << 20 };
+    mlp_dropout_model *const ma = aligned_alloc(64, MODEL_BYTES), *const mb = aligned_alloc(64, MODEL_BYTES);
+    if (!x || !y || !ta || !tb || !ma || !mb || sizeof(mlp_dropout_model) > MODEL_BYTES)
         return 1;
     for (size_t i = 0; i < sizeof pixels; i++)
         x[i] = pixels[i] / 255.0f;
     for (size_t i = 0; i < sizeof labels; i++)
         y[i] = labels[i];
-    a_init(&ma, 1);
-    b_init(&mb, 1);
+    a_init(ma, 1);
+    b_init(mb, 1);
     float loss_a = 0, loss_b = 0;
     for (int s = -WARMUP; s < steps; s++) {
         const int k = (s + WARMUP) % BATCHES;
@@ -79,9 +82,9 @@ int main(int argc, char **argv)
             const int run_a = (turn == 0) == (s % 2 == 0); /* A first on even steps */
             const double t0 = now();
             if (run_a)
-                loss_a = a_train_step(&ma, xb, yb, MLP_DROPOUT_BATCH);
+                loss_a = a_train_step(ma, xb, yb, MLP_DROPOUT_BATCH);
             else
-                loss_b = b_train_step(&mb, xb, yb, MLP_DROPOUT_BATCH);
+                loss_b = b_train_step(mb, xb, yb, MLP_DROPOUT_BATCH);
             *(run_a ? &da : &db) = now() - t0;
         }
         if (s >= 0) {

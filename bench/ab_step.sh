@@ -2,8 +2,9 @@
 # Builds bench/ab_step.c with two versions of generated/mlp_dropout.c and runs it:
 #   bench/ab_step.sh A.c B.c [ARCH] [STEPS]     (ARCH: a -march value, default native)
 # e.g. the committed file against a working copy, with AVX2 only:
-#   git show HEAD:generated/mlp_dropout.c > /tmp/a.c
-#   bench/ab_step.sh /tmp/a.c generated/mlp_dropout.c znver3
+#   mkdir /tmp/a; git show HEAD:generated/mlp_dropout.c > /tmp/a/mlp_dropout.c
+#   git show HEAD:generated/mlp_dropout.h > /tmp/a/mlp_dropout.h
+#   bench/ab_step.sh /tmp/a/mlp_dropout.c generated/mlp_dropout.c znver3
 # Run it again with A and B swapped (see ab_step.c). OMP_NUM_THREADS sets the threads;
 # A_FLAGS and B_FLAGS add compiler flags to one side (e.g. the same file, B_FLAGS=-fno-unroll-loops).
 set -euo pipefail
@@ -20,7 +21,9 @@ for side in a b; do
     defs=()
     for f in $api; do defs+=("-Dmlp_dropout_$f=${side}_$f"); done
     # shellcheck disable=SC2086 # the extra flags are words
-    clang -std=c11 -O3 -march="$arch" -fopenmp $extra -I "$here/../generated" "${defs[@]}" -c "$src" -o "$work/$side.o"
+    # a side's own header where it has one beside it (an older version's struct may differ)
+    clang -std=c11 -O3 -march="$arch" -fopenmp $extra -I "$(dirname "$src")" -I "$here/../generated" "${defs[@]}" \
+        -c "$src" -o "$work/$side.o"
 done
 clang -std=c11 -O3 -fopenmp -I "$here/../generated" "$here/ab_step.c" "$work/a.o" "$work/b.o" -lz -lm \
     -o "$work/ab_step"

@@ -92,7 +92,7 @@ int main(void)
 #pragma omp master
             at[5] = now();
             mlp_dropout_dense3_backward(m.dense2_out_grad, m.dense3_weight_grad, m.dense3_bias_grad,
-                                        m.dense3_weight_t_packed[0], m.dense3_out_grad, m.dropout2_out, m.batch_packed[0], n,
+                                        m.dense3_weight_t_packed[0], m.dense3_out_grad, m.dropout2_out, n,
                                         &m.shards, scale2, 1);
 #pragma omp master
             at[6] = now();

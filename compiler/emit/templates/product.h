@@ -56,6 +56,7 @@ ALWAYS_INLINE void NAME_kernel(
         }
     }
 #else
+    DEPTH_LOOP
     for (int p = 0; p < depth; p++) {
         vf b_row_p[NV];
         UNROLL for (int v = 0; v < nv; v++)
