@@ -348,10 +348,10 @@ static void emit_pack_call(rf_codebuf *cb, const rf_plan *p, const char *dst, co
     rf_emit_call(cb, name, args, 6);
 }
 
-/* The weight gradient's B packed into batch_packed in that form (rf_plan_wgrad_packs). */
-static int wgrad_packs(const rf_plan_op *op, int transposed)
+/* Either form of op's weight gradient that the target may choose packs its B. */
+static int wgrad_packs_either(const rf_plan_op *op)
 {
-    return rf_plan_wgrad_packs(op, transposed);
+    return rf_plan_wgrad_packs(op, 0) || (rf_plan_wgrad_transposed_possible(op) && rf_plan_wgrad_packs(op, 1));
 }
 
 static void forward_ports(const rf_plan *p, const rf_plan_op *op, rf_ports *ps)
@@ -398,7 +398,7 @@ static void backward_ports(const rf_plan *p, const rf_plan_op *op, rf_ports *ps)
     rf_ports_buffer(ps, p, decl, op->out_grad);
     snprintf(decl, sizeof decl, "const float (*restrict in)[%s]", op->in_dim);
     rf_ports_buffer(ps, p, decl, op->in);
-    if (wgrad_packs(op, 0) || (rf_plan_wgrad_transposed_possible(op) && wgrad_packs(op, 1)))
+    if (wgrad_packs_either(op))
         rf_ports_add(ps, "float *restrict batch_packed", "%s[0]", rf_plan_ref(p, p->batch_packed, ref, sizeof ref));
     rf_ports_add(ps, "int n", "n");
     snprintf(decl, sizeof decl, "const %s_shards *shards", p->name);
@@ -455,7 +455,7 @@ static void dense_forward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op
  * weight_grad^T = out_grad^T in, whose B is in), when that form packs. */
 static void emit_wgrad_pack(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op, int transposed)
 {
-    if (!wgrad_packs(op, transposed))
+    if (!rf_plan_wgrad_packs(op, transposed))
         rf_cb_line(cb, "/* %s: read as it is (too narrow a B, or too few rows of C, to pay for a copy) */",
                    transposed ? "in" : "out_grad");
     else if (transposed)
@@ -467,7 +467,7 @@ static void emit_wgrad_pack(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *
 /* The weight gradient's product in one form, B packed or as it is. */
 static void emit_wgrad_product(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op, int transposed)
 {
-    const int packed = wgrad_packs(op, transposed);
+    const int packed = rf_plan_wgrad_packs(op, transposed);
     const char *b = packed ? "batch_packed" : transposed ? "in[0]" : "out_grad[0]";
     const char *b_row = packed ? "NR" : transposed ? op->in_dim : op->out_dim;
     const char *b_panel = packed ? "(ptrdiff_t)n * NR" : "0";
@@ -510,7 +510,7 @@ static void dense_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *o
     else
         rf_cb_line(cb, " * (the first dense layer: its input needs no gradient) */");
     rf_emit_step_signature(cb, p, op, 1);
-    const int packs = wgrad_packs(op, 0) || (rf_plan_wgrad_transposed_possible(op) && wgrad_packs(op, 1));
+    const int packs = wgrad_packs_either(op);
     if (packs) {
         rf_cb_line(cb, "/* the weight gradient's B in panels, shared among the threads; the bias gradient%s",
                    op->input_grad ? " and" : "");
