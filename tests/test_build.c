@@ -2,6 +2,8 @@
  * failures reported with the compiler's message, extra sources, the cache
  * folder's resolution; and rf_emit_files' whole-or-nothing writes. */
 #include <dirent.h>
+#include <fcntl.h>
+#include <time.h>
 #include <dlfcn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -196,6 +198,44 @@ static void test_compiler_version_memo(void)
     rf_build_close(&b);
     rf_build_close(&c);
     rf_build_close(&d);
+    rf_model_free(&m);
+}
+
+/* A temporary of the cache older than an hour (a killed build's) is removed by the next
+ * compile; a young one (a live builder's) and other files stay. */
+static void test_stale_temporaries(void)
+{
+    char cache[4300], path[4400];
+    snprintf(cache, sizeof cache, "%s", fresh_dir("cache-stale"));
+    const char *names[] = {"small-0123456789abcdef.log.Ab12Cd", "small-0123456789abcdef.so.tmp.Ab12Cd",
+                           "version.log.Ab12Cd", "compiler-0123.version.tmp.Ab12Cd", "notes.txt",
+                           "young.log.Ab12Cd"};
+    const int stale[] = {1, 1, 1, 1, 0, 0};
+    for (int i = 0; i < 6; i++) {
+        snprintf(path, sizeof path, "%s/%s", cache, names[i]);
+        FILE *f = fopen(path, "w");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+        fclose(f);
+        if (i != 5) { /* two hours old */
+            struct timespec t[2];
+            clock_gettime(CLOCK_REALTIME, &t[0]);
+            t[0].tv_sec -= 7200;
+            t[1] = t[0];
+            CU_ASSERT_EQUAL(utimensat(AT_FDCWD, path, t, 0), 0);
+        }
+    }
+    rf_model m;
+    small_model(&m, "small", 0.1);
+    rf_build_options opt = options(cache);
+    rf_built a;
+    char err[4096];
+    CU_ASSERT_EQUAL_FATAL(rf_build(&m, &opt, &a, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(a.cached, 0);
+    for (int i = 0; i < 6; i++) {
+        snprintf(path, sizeof path, "%s/%s", cache, names[i]);
+        CU_ASSERT_EQUAL(access(path, F_OK) != 0, stale[i]);
+    }
+    rf_build_close(&a);
     rf_model_free(&m);
 }
 
@@ -431,6 +471,7 @@ int main(int argc, char **argv)
     static const rf_test_case cases[] = {
         {"a second build is cached; other models and flags get other keys", test_cache_hit_and_keys},
         {"the compiler's --version: in the key, run once per compiler file", test_compiler_version_memo},
+        {"a compile removes the cache's temporaries older than an hour", test_stale_temporaries},
         {"compiler failures: -1 with the compiler's message, nothing left behind", test_compiler_failures},
         {"extra sources are compiled in and hashed; only the table is exported", test_extra_sources},
         {"concurrent builders of one model all succeed", test_concurrent_builders},

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "atomic_file.h"
@@ -109,6 +110,34 @@ static int run_logged(char *const *argv, const char *log_path)
     if (WIFEXITED(status))
         return WEXITSTATUS(status);
     return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+/* Removes the cache's temporaries (NAME.log.XXXXXX, NAME.so.tmp.XXXXXX, version.log.XXXXXX
+ * and rf_atomic_write's FILE.tmp.XXXXXX) older than an hour: a build or a --version run
+ * that was killed leaves its own behind, and nothing else ever removes them. A live
+ * builder's are seconds old. Called before a compile, so a warm run reads no folder. */
+static void sweep_stale_temporaries(const char *cache)
+{
+    DIR *d = opendir(cache);
+    if (!d)
+        return;
+    const time_t old = time(NULL) - 3600;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        const char *dot = strrchr(e->d_name, '.');
+        const size_t len = strlen(e->d_name);
+        if (!dot || strlen(dot + 1) != 6 || len < 12)
+            continue;
+        const size_t stem = (size_t)(dot - e->d_name);
+        const int temp = (stem >= 4 && !strncmp(dot - 4, ".log", 4)) || (stem >= 4 && !strncmp(dot - 4, ".tmp", 4));
+        char path[4600];
+        struct stat st;
+        if (!temp || snprintf(path, sizeof path, "%s/%s", cache, e->d_name) >= (int)sizeof path ||
+            lstat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_mtime > old)
+            continue;
+        unlink(path);
+    }
+    closedir(d);
 }
 
 /* A fresh empty file beside the cache entry (for a log or an object); 0 or -1. */
@@ -455,6 +484,8 @@ int rf_build(const rf_model *m, const rf_build_options *opt, rf_built *out, char
         }
         /* a broken entry: build it again */
     }
+
+    sweep_stale_temporaries(cache);
 
     /* the sources, where compiler messages can point */
     char src[4300], path[4400];
