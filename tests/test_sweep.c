@@ -260,12 +260,13 @@ static void test_rerun_skips_finished_points(void)
 
 static void test_killed_and_rerun_ends_the_same(void)
 {
-    /* longer runs, so that kills land in the middle of points */
+    /* longer runs, so that kills land in the middle of points: the sweep must take well
+     * over the kills' 120 ms (with 400 epochs a warm sweep could finish between two kills) */
     char text[sizeof wd_yaml + 64];
     snprintf(text, sizeof text, "%s", wd_yaml);
     char *e = strstr(text, "epochs: 20");
-    memmove(e + 11, e + 10, strlen(e + 10) + 1);
-    memcpy(e, "epochs: 400", 11);
+    memmove(e + 12, e + 10, strlen(e + 10) + 1);
+    memcpy(e, "epochs: 2000", 12);
     char killme[4096];
     snprintf(killme, sizeof killme, "%s", rf_test_write("killsweep.yaml", text));
     snprintf(model, sizeof model, "%s", killme);
@@ -294,6 +295,7 @@ static void test_killed_and_rerun_ends_the_same(void)
         if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
             break;
     }
+    fprintf(stderr, "\n    %d kills before a round finished ", kills);
     CU_ASSERT(kills >= 3);
     r = sweep("killed", grid);
     CU_ASSERT_EQUAL_FATAL(r.status, 0);
