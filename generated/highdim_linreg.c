@@ -746,7 +746,9 @@ void highdim_linreg_predict(highdim_linreg_model *m, const float *x, int n, floa
     const float (*input)[HIGHDIM_LINREG_INPUTS] = (const float (*)[HIGHDIM_LINREG_INPUTS])x;
     highdim_linreg_set_shards(m, n, 0, HIGHDIM_LINREG_GRAD_SHARDS);
     OMP_PARALLEL
-    highdim_linreg_forward(m, input, n, 0);
+    {
+        highdim_linreg_forward(m, input, n, 0);
+    }
     memcpy(out, m->dense1_out, (size_t)n * sizeof m->dense1_out[0]);
 }
 

@@ -751,7 +751,9 @@ void highdim_linreg_wd_predict(highdim_linreg_wd_model *m, const float *x, int n
     const float (*input)[HIGHDIM_LINREG_WD_INPUTS] = (const float (*)[HIGHDIM_LINREG_WD_INPUTS])x;
     highdim_linreg_wd_set_shards(m, n, 0, HIGHDIM_LINREG_WD_GRAD_SHARDS);
     OMP_PARALLEL
-    highdim_linreg_wd_forward(m, input, n, 0);
+    {
+        highdim_linreg_wd_forward(m, input, n, 0);
+    }
     memcpy(out, m->dense1_out, (size_t)n * sizeof m->dense1_out[0]);
 }
 

@@ -1,8 +1,11 @@
 /* The dense layer, y = x W + b with W [in][out], and the one place the
  * matrix-product tile is generated.
  *
- * Every product here is C = A B (+ bias) with B and C row-major and A read
- * through two strides, A(i, p) = a[i * a_row + p * a_step]:
+ * Every product here is C = A B (+ bias) with C row-major, B row-major or
+ * packed in panels of NR columns (NAME_pack: the forward weights and the
+ * weights^T at the start of a pass, a weight gradient's B before its product,
+ * where the plan says so: rf_plan_wgrad_packs, weight_packed, pack_weight_t),
+ * and A read through two strides, A(i, p) = a[i * a_row + p * a_step]:
  *     forward       out     = in weight + bias      A = in       (n x IN)
  *     weight grad   w_grad  = in^T out_grad         A = in^T     (IN x n)
  *     input grad    in_grad = out_grad weight^T     A = out_grad (n x OUT), B = weight transposed
@@ -16,9 +19,11 @@
  * (the weight gradient) a tile sums each of the 4 row shards in order and
  * adds them in a fixed tree (product.h), as does the bias gradient, so that
  * data-parallel ranks holding some shards each can add their partial sums
- * to the one-process result bit for bit (SPEC 9, NAME_loss_grad_shards). Columns past the last whole vector
- * (fewer than VL) take a scalar tile; rows past the last whole block of MR
- * take one-row tiles. The kernels themselves are real C in
+ * to the one-process result bit for bit (SPEC 9, NAME_loss_grad_shards).
+ * Columns past the last whole vector (fewer than VL) take a scalar tile; rows
+ * past the last whole block of MR take the MR-row tile that ends with them
+ * (one tile shape; one-row tiles only for fewer than MR rows in all). The
+ * kernels themselves are real C in
  * compiler/emit/templates/ (vector.h, product.h), copied section by section. */
 #include "emit_internal.h"
 

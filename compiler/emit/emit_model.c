@@ -794,16 +794,12 @@ static void emit_api(rf_codebuf *cb, const rf_plan *p)
     rf_cb_line(cb, "    return;");
     rf_cb_line(cb, "const float (*input)[%s_INPUTS] = (const float (*)[%s_INPUTS])x;", N, N);
     rf_cb_line(cb, "%s_set_shards(m, n, 0, %s_GRAD_SHARDS);", n, N);
-    if (rf_dense_prepares_weights(p)) {
-        rf_cb_line(cb, "OMP_PARALLEL");
-        rf_cb_open(cb, "{");
+    rf_cb_line(cb, "OMP_PARALLEL");
+    rf_cb_open(cb, "{");
+    if (rf_dense_prepares_weights(p))
         rf_cb_line(cb, "%s_prepare_weights(m, 0);", n);
-        rf_cb_line(cb, "%s_forward(m, input, n, 0);", n);
-        rf_cb_close(cb, "}");
-    } else {
-        rf_cb_line(cb, "OMP_PARALLEL");
-        rf_cb_line(cb, "%s_forward(m, input, n, 0);", n);
-    }
+    rf_cb_line(cb, "%s_forward(m, input, n, 0);", n);
+    rf_cb_close(cb, "}");
     rf_cb_line(cb, "memcpy(out, %s, (size_t)n * sizeof %s[0]);", output, output);
     rf_cb_close(cb, "}");
     rf_cb_line(cb, "");
