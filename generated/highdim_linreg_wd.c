@@ -4,6 +4,12 @@
  * 200 inputs -> dense1 1
  * squared loss, batch 1, optimizer sgd; hyperparameters at run time.
  */
+
+/* Whole, this file is one translation unit (cc -c highdim_linreg_wd.c). Compiled with
+ * -DHIGHDIM_LINREG_WD_PART=1 it is everything but the backward pass, with
+ * -DHIGHDIM_LINREG_WD_PART=2 the backward pass: two parts for a build on two cores, whose
+ * objects linked together hold the whole file's code (regfitc's build compiles it so). */
+
 #include "highdim_linreg_wd.h"
 
 #include <math.h>
@@ -18,6 +24,25 @@
 #define OMP_FOR
 #define OMP_FOR_NOWAIT
 #define OMP_BARRIER
+
+/* ---- The parts (HIGHDIM_LINREG_WD_PART, see the top of the file) ----
+ * The macros, types and static inline helpers up to part 1 are in both parts; each part
+ * compiles only the helpers it calls, and in a part the others do not warn.
+ * highdim_linreg_wd_backward, in part 2 and called from part 1, is static in the whole file,
+ * and external but hidden (never exported from a shared object) in the parts. */
+#if defined(HIGHDIM_LINREG_WD_PART) && HIGHDIM_LINREG_WD_PART != 1 && HIGHDIM_LINREG_WD_PART != 2
+#error "HIGHDIM_LINREG_WD_PART is 1 or 2 (a part), or not defined (the whole file)"
+#endif
+#ifdef HIGHDIM_LINREG_WD_PART
+#define HIGHDIM_LINREG_WD_SPLIT_LINK __attribute__((visibility("hidden")))
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+#else
+#define HIGHDIM_LINREG_WD_SPLIT_LINK static
+#endif
+HIGHDIM_LINREG_WD_SPLIT_LINK void highdim_linreg_wd_backward(
+        highdim_linreg_wd_model *m, const float (*input)[HIGHDIM_LINREG_WD_INPUTS], int n,
+        int training);
 
 /* ---- Random numbers: a copy of regfitc's rf_random.h (counter-based: every number is
  * a pure function of its seed and indices, the same on any number of threads) ---- */
@@ -455,6 +480,14 @@ ALWAYS_INLINE void highdim_linreg_wd_product(
     }
 }
 
+#ifdef HIGHDIM_LINREG_WD_PART
+#pragma GCC diagnostic pop /* a part's own functions are all called */
+#endif
+
+#if !defined(HIGHDIM_LINREG_WD_PART) || HIGHDIM_LINREG_WD_PART == 1
+
+/* ==== Part 1: everything but the backward pass ==== */
+
 /* dense1: dense 200 -> 1 (highdim_linreg_wd.yaml:9) */
 
 /* out = in weight + bias: work tiles of TILE_ROWS rows x NR columns, column panel by
@@ -470,37 +503,6 @@ static void highdim_linreg_wd_dense1_forward(
                               HIGHDIM_LINREG_WD_DENSE1_IN, 1, weight[0],
                               HIGHDIM_LINREG_WD_DENSE1_OUT, 0, n, HIGHDIM_LINREG_WD_DENSE1_OUT,
                               HIGHDIM_LINREG_WD_DENSE1_IN, NULL, TILE_ROWS, 1);
-    OMP_BARRIER
-}
-
-/* weight_grad = in^T out_grad, bias_grad = column sums of out_grad
- * (the first dense layer: its input needs no gradient) */
-static void highdim_linreg_wd_dense1_backward(
-        float (*restrict weight_grad)[HIGHDIM_LINREG_WD_DENSE1_OUT], float *restrict bias_grad,
-        const float (*restrict out_grad)[HIGHDIM_LINREG_WD_DENSE1_OUT],
-        const float (*restrict in)[HIGHDIM_LINREG_WD_DENSE1_IN], int n,
-        const highdim_linreg_wd_shards *shards)
-{
-    /* bias_grad = column sums of out_grad in the shards' tree, SUM_COLS columns at a time */
-    enum { SUM_COLS = 32 };
-    OMP_FOR_NOWAIT
-    for (int c0 = 0; c0 < HIGHDIM_LINREG_WD_DENSE1_OUT; c0 += SUM_COLS) {
-        const int left = HIGHDIM_LINREG_WD_DENSE1_OUT - c0;
-        const int cols = left < SUM_COLS ? left : SUM_COLS;
-        float sum[SUM_COLS];
-        highdim_linreg_wd_column_sums(sum, &out_grad[0][c0], HIGHDIM_LINREG_WD_DENSE1_OUT, cols, shards);
-        for (int j = 0; j < cols; j++)
-            bias_grad[c0 + j] = sum[j];
-    }
-
-    /* weight_grad = in^T out_grad, summing the batch rows shard by shard, each in row order,
-     * the shards added in the fixed tree (highdim_linreg_wd_tile); work tiles of MR rows x NR columns,
-     * row block by row block (a thread keeps MR columns of in in cache) */
-    const highdim_linreg_wd_epilogue store = {0};
-    highdim_linreg_wd_product(weight_grad[0], HIGHDIM_LINREG_WD_DENSE1_OUT, store, in[0], 1,
-                              HIGHDIM_LINREG_WD_DENSE1_IN, out_grad[0],
-                              HIGHDIM_LINREG_WD_DENSE1_OUT, 0, HIGHDIM_LINREG_WD_DENSE1_IN,
-                              HIGHDIM_LINREG_WD_DENSE1_OUT, n, shards, MR, 0);
     OMP_BARRIER
 }
 
@@ -536,17 +538,6 @@ static void highdim_linreg_wd_forward(highdim_linreg_wd_model *m,
 {
     (void)training; /* no dropout: training and evaluation passes are the same */
     highdim_linreg_wd_dense1_forward(m->dense1_out, input, m->dense1_weight, m->dense1_bias, n);
-}
-
-/* Backward over n rows, from the loss gradient of the output to every parameter's
- * gradient; reads the activations (and masks) of the forward pass just run. */
-static void highdim_linreg_wd_backward(highdim_linreg_wd_model *m,
-                                       const float (*input)[HIGHDIM_LINREG_WD_INPUTS], int n,
-                                       int training)
-{
-    (void)training;
-    highdim_linreg_wd_dense1_backward(m->dense1_weight_grad, m->dense1_bias_grad,
-                                      m->dense1_out_grad, input, n, &m->shards);
 }
 
 /* ---- Update: sgd (torch.optim.SGD), l2 coupled, one fused pass per parameter tensor ----
@@ -847,3 +838,55 @@ void highdim_linreg_wd_set_counters(highdim_linreg_wd_model *m, uint64_t updates
     m->updates = updates;
     m->forward_steps = forward_steps;
 }
+
+#endif /* part 1 */
+
+#if !defined(HIGHDIM_LINREG_WD_PART) || HIGHDIM_LINREG_WD_PART == 2
+
+/* ==== Part 2: the backward pass, the layers' functions and their driver ==== */
+
+/* dense1: dense 200 -> 1 (highdim_linreg_wd.yaml:9) */
+
+/* weight_grad = in^T out_grad, bias_grad = column sums of out_grad
+ * (the first dense layer: its input needs no gradient) */
+static void highdim_linreg_wd_dense1_backward(
+        float (*restrict weight_grad)[HIGHDIM_LINREG_WD_DENSE1_OUT], float *restrict bias_grad,
+        const float (*restrict out_grad)[HIGHDIM_LINREG_WD_DENSE1_OUT],
+        const float (*restrict in)[HIGHDIM_LINREG_WD_DENSE1_IN], int n,
+        const highdim_linreg_wd_shards *shards)
+{
+    /* bias_grad = column sums of out_grad in the shards' tree, SUM_COLS columns at a time */
+    enum { SUM_COLS = 32 };
+    OMP_FOR_NOWAIT
+    for (int c0 = 0; c0 < HIGHDIM_LINREG_WD_DENSE1_OUT; c0 += SUM_COLS) {
+        const int left = HIGHDIM_LINREG_WD_DENSE1_OUT - c0;
+        const int cols = left < SUM_COLS ? left : SUM_COLS;
+        float sum[SUM_COLS];
+        highdim_linreg_wd_column_sums(sum, &out_grad[0][c0], HIGHDIM_LINREG_WD_DENSE1_OUT, cols, shards);
+        for (int j = 0; j < cols; j++)
+            bias_grad[c0 + j] = sum[j];
+    }
+
+    /* weight_grad = in^T out_grad, summing the batch rows shard by shard, each in row order,
+     * the shards added in the fixed tree (highdim_linreg_wd_tile); work tiles of MR rows x NR columns,
+     * row block by row block (a thread keeps MR columns of in in cache) */
+    const highdim_linreg_wd_epilogue store = {0};
+    highdim_linreg_wd_product(weight_grad[0], HIGHDIM_LINREG_WD_DENSE1_OUT, store, in[0], 1,
+                              HIGHDIM_LINREG_WD_DENSE1_IN, out_grad[0],
+                              HIGHDIM_LINREG_WD_DENSE1_OUT, 0, HIGHDIM_LINREG_WD_DENSE1_IN,
+                              HIGHDIM_LINREG_WD_DENSE1_OUT, n, shards, MR, 0);
+    OMP_BARRIER
+}
+
+/* Backward over n rows, from the loss gradient of the output to every parameter's
+ * gradient; reads the activations (and masks) of the forward pass just run. */
+HIGHDIM_LINREG_WD_SPLIT_LINK void highdim_linreg_wd_backward(
+        highdim_linreg_wd_model *m, const float (*input)[HIGHDIM_LINREG_WD_INPUTS], int n,
+        int training)
+{
+    (void)training;
+    highdim_linreg_wd_dense1_backward(m->dense1_weight_grad, m->dense1_bias_grad,
+                                      m->dense1_out_grad, input, n, &m->shards);
+}
+
+#endif /* part 2 */

@@ -5,6 +5,12 @@
  *    -> dense3 10
  * softmax_cross_entropy loss, batch 256, optimizer sgd; hyperparameters at run time.
  */
+
+/* Whole, this file is one translation unit (cc -c mlp_dropout_scratch.c). Compiled with
+ * -DMLP_DROPOUT_SCRATCH_PART=1 it is everything but the backward pass, with
+ * -DMLP_DROPOUT_SCRATCH_PART=2 the backward pass: two parts for a build on two cores, whose
+ * objects linked together hold the whole file's code (regfitc's build compiles it so). */
+
 #include "mlp_dropout_scratch.h"
 
 #include <math.h>
@@ -31,6 +37,25 @@
 /* Dropout layers: their position in the layer list keys their masks */
 #define MLP_DROPOUT_SCRATCH_DROPOUT1_LAYER 2
 #define MLP_DROPOUT_SCRATCH_DROPOUT2_LAYER 5
+
+/* ---- The parts (MLP_DROPOUT_SCRATCH_PART, see the top of the file) ----
+ * The macros, types and static inline helpers up to part 1 are in both parts; each part
+ * compiles only the helpers it calls, and in a part the others do not warn.
+ * mlp_dropout_scratch_backward, in part 2 and called from part 1, is static in the whole file,
+ * and external but hidden (never exported from a shared object) in the parts. */
+#if defined(MLP_DROPOUT_SCRATCH_PART) && MLP_DROPOUT_SCRATCH_PART != 1 && MLP_DROPOUT_SCRATCH_PART != 2
+#error "MLP_DROPOUT_SCRATCH_PART is 1 or 2 (a part), or not defined (the whole file)"
+#endif
+#ifdef MLP_DROPOUT_SCRATCH_PART
+#define MLP_DROPOUT_SCRATCH_SPLIT_LINK __attribute__((visibility("hidden")))
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+#else
+#define MLP_DROPOUT_SCRATCH_SPLIT_LINK static
+#endif
+MLP_DROPOUT_SCRATCH_SPLIT_LINK void mlp_dropout_scratch_backward(
+        mlp_dropout_scratch_model *m, const float (*input)[MLP_DROPOUT_SCRATCH_INPUTS], int n,
+        int training);
 
 /* ---- Random numbers: a copy of regfitc's rf_random.h (counter-based: every number is
  * a pure function of its seed and indices, the same on any number of threads) ---- */
@@ -616,6 +641,14 @@ ALWAYS_INLINE void mlp_dropout_scratch_pack(
     }
 }
 
+#ifdef MLP_DROPOUT_SCRATCH_PART
+#pragma GCC diagnostic pop /* a part's own functions are all called */
+#endif
+
+#if !defined(MLP_DROPOUT_SCRATCH_PART) || MLP_DROPOUT_SCRATCH_PART == 1
+
+/* ==== Part 1: everything but the backward pass ==== */
+
 /* dense1 -> relu1 -> dropout1 (mlp_dropout_scratch.yaml:10-12), one fused block:
  * dense 784 -> 256; relu, 256 units; dropout, 256 units, p at run time */
 
@@ -646,41 +679,6 @@ static void mlp_dropout_scratch_dense1_forward(
                                 weight_packed ? (ptrdiff_t)MLP_DROPOUT_SCRATCH_DENSE1_IN * NR : 0,
                                 n, MLP_DROPOUT_SCRATCH_DENSE1_OUT, MLP_DROPOUT_SCRATCH_DENSE1_IN,
                                 NULL, TILE_ROWS, 1);
-    OMP_BARRIER
-}
-
-/* weight_grad = in^T out_grad, bias_grad = column sums of out_grad
- * (the first dense layer: its input needs no gradient) */
-static void mlp_dropout_scratch_dense1_backward(
-        float (*restrict weight_grad)[MLP_DROPOUT_SCRATCH_DENSE1_OUT], float *restrict bias_grad,
-        const float (*restrict out_grad)[MLP_DROPOUT_SCRATCH_DENSE1_OUT],
-        const float (*restrict in)[MLP_DROPOUT_SCRATCH_DENSE1_IN], float *restrict batch_packed,
-        int n, const mlp_dropout_scratch_shards *shards)
-{
-    /* the weight gradient's B in panels, shared among the threads; the bias gradient
-     * runs before the barrier */
-    mlp_dropout_scratch_pack(batch_packed, out_grad[0], MLP_DROPOUT_SCRATCH_DENSE1_OUT, 1, n,
-                             MLP_DROPOUT_SCRATCH_DENSE1_OUT);
-
-    /* bias_grad = column sums of out_grad in the shards' tree, SUM_COLS columns at a time */
-    enum { SUM_COLS = 32 };
-    OMP_FOR_NOWAIT
-    for (int c0 = 0; c0 < MLP_DROPOUT_SCRATCH_DENSE1_OUT; c0 += SUM_COLS) {
-        float sum[SUM_COLS];
-        mlp_dropout_scratch_column_sums(sum, &out_grad[0][c0], MLP_DROPOUT_SCRATCH_DENSE1_OUT, SUM_COLS, shards);
-        for (int j = 0; j < SUM_COLS; j++)
-            bias_grad[c0 + j] = sum[j];
-    }
-
-    OMP_BARRIER /* batch_packed is whole */
-    /* weight_grad = in^T out_grad, summing the batch rows shard by shard, each in row order,
-     * the shards added in the fixed tree (mlp_dropout_scratch_tile); work tiles of MR rows x NR columns,
-     * row block by row block (a thread keeps MR columns of in in cache) */
-    const mlp_dropout_scratch_epilogue store = {0};
-    mlp_dropout_scratch_product(weight_grad[0], MLP_DROPOUT_SCRATCH_DENSE1_OUT, store, in[0], 1,
-                                MLP_DROPOUT_SCRATCH_DENSE1_IN, batch_packed, NR, (ptrdiff_t)n * NR,
-                                MLP_DROPOUT_SCRATCH_DENSE1_IN, MLP_DROPOUT_SCRATCH_DENSE1_OUT, n,
-                                shards, MR, 0);
     OMP_BARRIER
 }
 
@@ -717,55 +715,6 @@ static void mlp_dropout_scratch_dense2_forward(
     OMP_BARRIER
 }
 
-/* weight_grad = in^T out_grad, bias_grad = column sums of out_grad,
- * in_grad = out_grad weight^T (weight_t: made by mlp_dropout_scratch_prepare_weights) */
-static void mlp_dropout_scratch_dense2_backward(
-        float (*restrict in_grad)[MLP_DROPOUT_SCRATCH_DENSE2_IN],
-        float (*restrict weight_grad)[MLP_DROPOUT_SCRATCH_DENSE2_OUT], float *restrict bias_grad,
-        const float *restrict weight_t,
-        const float (*restrict out_grad)[MLP_DROPOUT_SCRATCH_DENSE2_OUT],
-        const float (*restrict in)[MLP_DROPOUT_SCRATCH_DENSE2_IN], float *restrict batch_packed,
-        int n, const mlp_dropout_scratch_shards *shards, float scale, int training)
-{
-    /* the weight gradient's B in panels, shared among the threads; the bias gradient and
-     * the input gradient run before the barrier */
-    mlp_dropout_scratch_pack(batch_packed, out_grad[0], MLP_DROPOUT_SCRATCH_DENSE2_OUT, 1, n,
-                             MLP_DROPOUT_SCRATCH_DENSE2_OUT);
-
-    /* bias_grad = column sums of out_grad in the shards' tree, SUM_COLS columns at a time */
-    enum { SUM_COLS = 32 };
-    OMP_FOR_NOWAIT
-    for (int c0 = 0; c0 < MLP_DROPOUT_SCRATCH_DENSE2_OUT; c0 += SUM_COLS) {
-        float sum[SUM_COLS];
-        mlp_dropout_scratch_column_sums(sum, &out_grad[0][c0], MLP_DROPOUT_SCRATCH_DENSE2_OUT, SUM_COLS, shards);
-        for (int j = 0; j < SUM_COLS; j++)
-            bias_grad[c0 + j] = sum[j];
-    }
-
-    /* in_grad = out_grad weight^T, back through dense1's fused chain (the forward's tiles) */
-    const mlp_dropout_scratch_epilogue back = {
-        .gate = in[0],
-        .act = ACT_RELU,
-        .scale = training ? scale : 1.0f,
-    };
-    mlp_dropout_scratch_product(in_grad[0], MLP_DROPOUT_SCRATCH_DENSE2_IN, back, out_grad[0],
-                                MLP_DROPOUT_SCRATCH_DENSE2_OUT, 1, weight_t, NR,
-                                (ptrdiff_t)MLP_DROPOUT_SCRATCH_DENSE2_OUT * NR, n,
-                                MLP_DROPOUT_SCRATCH_DENSE2_IN, MLP_DROPOUT_SCRATCH_DENSE2_OUT, NULL,
-                                TILE_ROWS, 1);
-
-    OMP_BARRIER /* batch_packed is whole */
-    /* weight_grad = in^T out_grad, summing the batch rows shard by shard, each in row order,
-     * the shards added in the fixed tree (mlp_dropout_scratch_tile); work tiles of MR rows x NR columns,
-     * row block by row block (a thread keeps MR columns of in in cache) */
-    const mlp_dropout_scratch_epilogue store = {0};
-    mlp_dropout_scratch_product(weight_grad[0], MLP_DROPOUT_SCRATCH_DENSE2_OUT, store, in[0], 1,
-                                MLP_DROPOUT_SCRATCH_DENSE2_IN, batch_packed, NR, (ptrdiff_t)n * NR,
-                                MLP_DROPOUT_SCRATCH_DENSE2_IN, MLP_DROPOUT_SCRATCH_DENSE2_OUT, n,
-                                shards, MR, 0);
-    OMP_BARRIER
-}
-
 /* dense3: dense 256 -> 10 (mlp_dropout_scratch.yaml:16) */
 
 /* out = in weight + bias: work tiles of TILE_ROWS rows x NR columns, column panel by
@@ -782,63 +731,6 @@ static void mlp_dropout_scratch_dense3_forward(
                                 MLP_DROPOUT_SCRATCH_DENSE3_OUT, 0, n,
                                 MLP_DROPOUT_SCRATCH_DENSE3_OUT, MLP_DROPOUT_SCRATCH_DENSE3_IN, NULL,
                                 TILE_ROWS, 1);
-    OMP_BARRIER
-}
-
-/* weight_grad = in^T out_grad, bias_grad = column sums of out_grad,
- * in_grad = out_grad weight^T (weight_t: made by mlp_dropout_scratch_prepare_weights) */
-static void mlp_dropout_scratch_dense3_backward(
-        float (*restrict in_grad)[MLP_DROPOUT_SCRATCH_DENSE3_IN],
-        float (*restrict weight_grad)[MLP_DROPOUT_SCRATCH_DENSE3_OUT], float *restrict bias_grad,
-        const float *restrict weight_t,
-        const float (*restrict out_grad)[MLP_DROPOUT_SCRATCH_DENSE3_OUT],
-        const float (*restrict in)[MLP_DROPOUT_SCRATCH_DENSE3_IN], int n,
-        const mlp_dropout_scratch_shards *shards, float scale, int training)
-{
-    /* bias_grad = column sums of out_grad in the shards' tree, SUM_COLS columns at a time */
-    enum { SUM_COLS = 32 };
-    OMP_FOR_NOWAIT
-    for (int c0 = 0; c0 < MLP_DROPOUT_SCRATCH_DENSE3_OUT; c0 += SUM_COLS) {
-        const int left = MLP_DROPOUT_SCRATCH_DENSE3_OUT - c0;
-        const int cols = left < SUM_COLS ? left : SUM_COLS;
-        float sum[SUM_COLS];
-        mlp_dropout_scratch_column_sums(sum, &out_grad[0][c0], MLP_DROPOUT_SCRATCH_DENSE3_OUT, cols, shards);
-        for (int j = 0; j < cols; j++)
-            bias_grad[c0 + j] = sum[j];
-    }
-
-    /* in_grad = out_grad weight^T, back through dense2's fused chain (the forward's tiles) */
-    const mlp_dropout_scratch_epilogue back = {
-        .gate = in[0],
-        .act = ACT_RELU,
-        .scale = training ? scale : 1.0f,
-    };
-    mlp_dropout_scratch_product(in_grad[0], MLP_DROPOUT_SCRATCH_DENSE3_IN, back, out_grad[0],
-                                MLP_DROPOUT_SCRATCH_DENSE3_OUT, 1, weight_t, NR,
-                                (ptrdiff_t)MLP_DROPOUT_SCRATCH_DENSE3_OUT * NR, n,
-                                MLP_DROPOUT_SCRATCH_DENSE3_IN, MLP_DROPOUT_SCRATCH_DENSE3_OUT, NULL,
-                                TILE_ROWS, 1);
-
-    /* weight_grad = in^T out_grad, summing the batch rows shard by shard, each in row order,
-     * the shards added in the fixed tree (mlp_dropout_scratch_tile); work tiles of MR rows x NR columns,
-     * row block by row block (a thread keeps MR columns of in in cache) */
-    if (MLP_DROPOUT_SCRATCH_DENSE3_OUT % VL != 0) {
-        /* out_grad's rows are not whole vectors: computed as weight_grad^T = out_grad^T in,
-         * the vectors running along in's rows, each tile stored transposed */
-        const mlp_dropout_scratch_epilogue store_t = {.transposed = 1};
-        mlp_dropout_scratch_product(weight_grad[0], MLP_DROPOUT_SCRATCH_DENSE3_OUT, store_t,
-                                    out_grad[0], 1, MLP_DROPOUT_SCRATCH_DENSE3_OUT, in[0],
-                                    MLP_DROPOUT_SCRATCH_DENSE3_IN, 0,
-                                    MLP_DROPOUT_SCRATCH_DENSE3_OUT, MLP_DROPOUT_SCRATCH_DENSE3_IN,
-                                    n, shards, MR, 0);
-    } else {
-        const mlp_dropout_scratch_epilogue store = {0};
-        mlp_dropout_scratch_product(weight_grad[0], MLP_DROPOUT_SCRATCH_DENSE3_OUT, store, in[0], 1,
-                                    MLP_DROPOUT_SCRATCH_DENSE3_IN, out_grad[0],
-                                    MLP_DROPOUT_SCRATCH_DENSE3_OUT, 0,
-                                    MLP_DROPOUT_SCRATCH_DENSE3_IN, MLP_DROPOUT_SCRATCH_DENSE3_OUT,
-                                    n, shards, MR, 0);
-    }
     OMP_BARRIER
 }
 
@@ -920,28 +812,6 @@ static void mlp_dropout_scratch_forward(mlp_dropout_scratch_model *m,
             m->dropout_scale[MLP_DROPOUT_SCRATCH_DROPOUT2_INDEX], training);
     mlp_dropout_scratch_dense3_forward(m->dense3_out, m->dropout2_out, m->dense3_weight,
                                        m->dense3_bias, n);
-}
-
-/* Backward over n rows, from the loss gradient of the output to every parameter's
- * gradient; reads the activations (and masks) of the forward pass just run. */
-static void mlp_dropout_scratch_backward(mlp_dropout_scratch_model *m,
-                                         const float (*input)[MLP_DROPOUT_SCRATCH_INPUTS], int n,
-                                         int training)
-{
-    mlp_dropout_scratch_dense3_backward(m->dense2_out_grad, m->dense3_weight_grad,
-                                        m->dense3_bias_grad, m->dense3_weight_t_packed[0],
-                                        m->dense3_out_grad, m->dropout2_out, n, &m->shards,
-                                        m->dropout_scale[MLP_DROPOUT_SCRATCH_DROPOUT2_INDEX],
-                                        training);
-    mlp_dropout_scratch_dense2_backward(m->dense1_out_grad, m->dense2_weight_grad,
-                                        m->dense2_bias_grad, m->dense2_weight_t_packed[0],
-                                        m->dense2_out_grad, m->dropout1_out, m->batch_packed[0], n,
-                                        &m->shards,
-                                        m->dropout_scale[MLP_DROPOUT_SCRATCH_DROPOUT1_INDEX],
-                                        training);
-    mlp_dropout_scratch_dense1_backward(m->dense1_weight_grad, m->dense1_bias_grad,
-                                        m->dense1_out_grad, input, m->batch_packed[0], n,
-                                        &m->shards);
 }
 
 /* ---- Update: sgd (torch.optim.SGD), l2 coupled, one fused pass per parameter tensor ----
@@ -1300,3 +1170,182 @@ void mlp_dropout_scratch_set_counters(mlp_dropout_scratch_model *m, uint64_t upd
     m->updates = updates;
     m->forward_steps = forward_steps;
 }
+
+#endif /* part 1 */
+
+#if !defined(MLP_DROPOUT_SCRATCH_PART) || MLP_DROPOUT_SCRATCH_PART == 2
+
+/* ==== Part 2: the backward pass, the layers' functions and their driver ==== */
+
+/* dense1 -> relu1 -> dropout1 (mlp_dropout_scratch.yaml:10-12), one fused block:
+ * dense 784 -> 256; relu, 256 units; dropout, 256 units, p at run time */
+
+/* weight_grad = in^T out_grad, bias_grad = column sums of out_grad
+ * (the first dense layer: its input needs no gradient) */
+static void mlp_dropout_scratch_dense1_backward(
+        float (*restrict weight_grad)[MLP_DROPOUT_SCRATCH_DENSE1_OUT], float *restrict bias_grad,
+        const float (*restrict out_grad)[MLP_DROPOUT_SCRATCH_DENSE1_OUT],
+        const float (*restrict in)[MLP_DROPOUT_SCRATCH_DENSE1_IN], float *restrict batch_packed,
+        int n, const mlp_dropout_scratch_shards *shards)
+{
+    /* the weight gradient's B in panels, shared among the threads; the bias gradient
+     * runs before the barrier */
+    mlp_dropout_scratch_pack(batch_packed, out_grad[0], MLP_DROPOUT_SCRATCH_DENSE1_OUT, 1, n,
+                             MLP_DROPOUT_SCRATCH_DENSE1_OUT);
+
+    /* bias_grad = column sums of out_grad in the shards' tree, SUM_COLS columns at a time */
+    enum { SUM_COLS = 32 };
+    OMP_FOR_NOWAIT
+    for (int c0 = 0; c0 < MLP_DROPOUT_SCRATCH_DENSE1_OUT; c0 += SUM_COLS) {
+        float sum[SUM_COLS];
+        mlp_dropout_scratch_column_sums(sum, &out_grad[0][c0], MLP_DROPOUT_SCRATCH_DENSE1_OUT, SUM_COLS, shards);
+        for (int j = 0; j < SUM_COLS; j++)
+            bias_grad[c0 + j] = sum[j];
+    }
+
+    OMP_BARRIER /* batch_packed is whole */
+    /* weight_grad = in^T out_grad, summing the batch rows shard by shard, each in row order,
+     * the shards added in the fixed tree (mlp_dropout_scratch_tile); work tiles of MR rows x NR columns,
+     * row block by row block (a thread keeps MR columns of in in cache) */
+    const mlp_dropout_scratch_epilogue store = {0};
+    mlp_dropout_scratch_product(weight_grad[0], MLP_DROPOUT_SCRATCH_DENSE1_OUT, store, in[0], 1,
+                                MLP_DROPOUT_SCRATCH_DENSE1_IN, batch_packed, NR, (ptrdiff_t)n * NR,
+                                MLP_DROPOUT_SCRATCH_DENSE1_IN, MLP_DROPOUT_SCRATCH_DENSE1_OUT, n,
+                                shards, MR, 0);
+    OMP_BARRIER
+}
+
+/* dense2 -> relu2 -> dropout2 (mlp_dropout_scratch.yaml:13-15), one fused block:
+ * dense 256 -> 256; relu, 256 units; dropout, 256 units, p at run time */
+
+/* weight_grad = in^T out_grad, bias_grad = column sums of out_grad,
+ * in_grad = out_grad weight^T (weight_t: made by mlp_dropout_scratch_prepare_weights) */
+static void mlp_dropout_scratch_dense2_backward(
+        float (*restrict in_grad)[MLP_DROPOUT_SCRATCH_DENSE2_IN],
+        float (*restrict weight_grad)[MLP_DROPOUT_SCRATCH_DENSE2_OUT], float *restrict bias_grad,
+        const float *restrict weight_t,
+        const float (*restrict out_grad)[MLP_DROPOUT_SCRATCH_DENSE2_OUT],
+        const float (*restrict in)[MLP_DROPOUT_SCRATCH_DENSE2_IN], float *restrict batch_packed,
+        int n, const mlp_dropout_scratch_shards *shards, float scale, int training)
+{
+    /* the weight gradient's B in panels, shared among the threads; the bias gradient and
+     * the input gradient run before the barrier */
+    mlp_dropout_scratch_pack(batch_packed, out_grad[0], MLP_DROPOUT_SCRATCH_DENSE2_OUT, 1, n,
+                             MLP_DROPOUT_SCRATCH_DENSE2_OUT);
+
+    /* bias_grad = column sums of out_grad in the shards' tree, SUM_COLS columns at a time */
+    enum { SUM_COLS = 32 };
+    OMP_FOR_NOWAIT
+    for (int c0 = 0; c0 < MLP_DROPOUT_SCRATCH_DENSE2_OUT; c0 += SUM_COLS) {
+        float sum[SUM_COLS];
+        mlp_dropout_scratch_column_sums(sum, &out_grad[0][c0], MLP_DROPOUT_SCRATCH_DENSE2_OUT, SUM_COLS, shards);
+        for (int j = 0; j < SUM_COLS; j++)
+            bias_grad[c0 + j] = sum[j];
+    }
+
+    /* in_grad = out_grad weight^T, back through dense1's fused chain (the forward's tiles) */
+    const mlp_dropout_scratch_epilogue back = {
+        .gate = in[0],
+        .act = ACT_RELU,
+        .scale = training ? scale : 1.0f,
+    };
+    mlp_dropout_scratch_product(in_grad[0], MLP_DROPOUT_SCRATCH_DENSE2_IN, back, out_grad[0],
+                                MLP_DROPOUT_SCRATCH_DENSE2_OUT, 1, weight_t, NR,
+                                (ptrdiff_t)MLP_DROPOUT_SCRATCH_DENSE2_OUT * NR, n,
+                                MLP_DROPOUT_SCRATCH_DENSE2_IN, MLP_DROPOUT_SCRATCH_DENSE2_OUT, NULL,
+                                TILE_ROWS, 1);
+
+    OMP_BARRIER /* batch_packed is whole */
+    /* weight_grad = in^T out_grad, summing the batch rows shard by shard, each in row order,
+     * the shards added in the fixed tree (mlp_dropout_scratch_tile); work tiles of MR rows x NR columns,
+     * row block by row block (a thread keeps MR columns of in in cache) */
+    const mlp_dropout_scratch_epilogue store = {0};
+    mlp_dropout_scratch_product(weight_grad[0], MLP_DROPOUT_SCRATCH_DENSE2_OUT, store, in[0], 1,
+                                MLP_DROPOUT_SCRATCH_DENSE2_IN, batch_packed, NR, (ptrdiff_t)n * NR,
+                                MLP_DROPOUT_SCRATCH_DENSE2_IN, MLP_DROPOUT_SCRATCH_DENSE2_OUT, n,
+                                shards, MR, 0);
+    OMP_BARRIER
+}
+
+/* dense3: dense 256 -> 10 (mlp_dropout_scratch.yaml:16) */
+
+/* weight_grad = in^T out_grad, bias_grad = column sums of out_grad,
+ * in_grad = out_grad weight^T (weight_t: made by mlp_dropout_scratch_prepare_weights) */
+static void mlp_dropout_scratch_dense3_backward(
+        float (*restrict in_grad)[MLP_DROPOUT_SCRATCH_DENSE3_IN],
+        float (*restrict weight_grad)[MLP_DROPOUT_SCRATCH_DENSE3_OUT], float *restrict bias_grad,
+        const float *restrict weight_t,
+        const float (*restrict out_grad)[MLP_DROPOUT_SCRATCH_DENSE3_OUT],
+        const float (*restrict in)[MLP_DROPOUT_SCRATCH_DENSE3_IN], int n,
+        const mlp_dropout_scratch_shards *shards, float scale, int training)
+{
+    /* bias_grad = column sums of out_grad in the shards' tree, SUM_COLS columns at a time */
+    enum { SUM_COLS = 32 };
+    OMP_FOR_NOWAIT
+    for (int c0 = 0; c0 < MLP_DROPOUT_SCRATCH_DENSE3_OUT; c0 += SUM_COLS) {
+        const int left = MLP_DROPOUT_SCRATCH_DENSE3_OUT - c0;
+        const int cols = left < SUM_COLS ? left : SUM_COLS;
+        float sum[SUM_COLS];
+        mlp_dropout_scratch_column_sums(sum, &out_grad[0][c0], MLP_DROPOUT_SCRATCH_DENSE3_OUT, cols, shards);
+        for (int j = 0; j < cols; j++)
+            bias_grad[c0 + j] = sum[j];
+    }
+
+    /* in_grad = out_grad weight^T, back through dense2's fused chain (the forward's tiles) */
+    const mlp_dropout_scratch_epilogue back = {
+        .gate = in[0],
+        .act = ACT_RELU,
+        .scale = training ? scale : 1.0f,
+    };
+    mlp_dropout_scratch_product(in_grad[0], MLP_DROPOUT_SCRATCH_DENSE3_IN, back, out_grad[0],
+                                MLP_DROPOUT_SCRATCH_DENSE3_OUT, 1, weight_t, NR,
+                                (ptrdiff_t)MLP_DROPOUT_SCRATCH_DENSE3_OUT * NR, n,
+                                MLP_DROPOUT_SCRATCH_DENSE3_IN, MLP_DROPOUT_SCRATCH_DENSE3_OUT, NULL,
+                                TILE_ROWS, 1);
+
+    /* weight_grad = in^T out_grad, summing the batch rows shard by shard, each in row order,
+     * the shards added in the fixed tree (mlp_dropout_scratch_tile); work tiles of MR rows x NR columns,
+     * row block by row block (a thread keeps MR columns of in in cache) */
+    if (MLP_DROPOUT_SCRATCH_DENSE3_OUT % VL != 0) {
+        /* out_grad's rows are not whole vectors: computed as weight_grad^T = out_grad^T in,
+         * the vectors running along in's rows, each tile stored transposed */
+        const mlp_dropout_scratch_epilogue store_t = {.transposed = 1};
+        mlp_dropout_scratch_product(weight_grad[0], MLP_DROPOUT_SCRATCH_DENSE3_OUT, store_t,
+                                    out_grad[0], 1, MLP_DROPOUT_SCRATCH_DENSE3_OUT, in[0],
+                                    MLP_DROPOUT_SCRATCH_DENSE3_IN, 0,
+                                    MLP_DROPOUT_SCRATCH_DENSE3_OUT, MLP_DROPOUT_SCRATCH_DENSE3_IN,
+                                    n, shards, MR, 0);
+    } else {
+        const mlp_dropout_scratch_epilogue store = {0};
+        mlp_dropout_scratch_product(weight_grad[0], MLP_DROPOUT_SCRATCH_DENSE3_OUT, store, in[0], 1,
+                                    MLP_DROPOUT_SCRATCH_DENSE3_IN, out_grad[0],
+                                    MLP_DROPOUT_SCRATCH_DENSE3_OUT, 0,
+                                    MLP_DROPOUT_SCRATCH_DENSE3_IN, MLP_DROPOUT_SCRATCH_DENSE3_OUT,
+                                    n, shards, MR, 0);
+    }
+    OMP_BARRIER
+}
+
+/* Backward over n rows, from the loss gradient of the output to every parameter's
+ * gradient; reads the activations (and masks) of the forward pass just run. */
+MLP_DROPOUT_SCRATCH_SPLIT_LINK void mlp_dropout_scratch_backward(
+        mlp_dropout_scratch_model *m, const float (*input)[MLP_DROPOUT_SCRATCH_INPUTS], int n,
+        int training)
+{
+    mlp_dropout_scratch_dense3_backward(m->dense2_out_grad, m->dense3_weight_grad,
+                                        m->dense3_bias_grad, m->dense3_weight_t_packed[0],
+                                        m->dense3_out_grad, m->dropout2_out, n, &m->shards,
+                                        m->dropout_scale[MLP_DROPOUT_SCRATCH_DROPOUT2_INDEX],
+                                        training);
+    mlp_dropout_scratch_dense2_backward(m->dense1_out_grad, m->dense2_weight_grad,
+                                        m->dense2_bias_grad, m->dense2_weight_t_packed[0],
+                                        m->dense2_out_grad, m->dropout1_out, m->batch_packed[0], n,
+                                        &m->shards,
+                                        m->dropout_scale[MLP_DROPOUT_SCRATCH_DROPOUT1_INDEX],
+                                        training);
+    mlp_dropout_scratch_dense1_backward(m->dense1_weight_grad, m->dense1_bias_grad,
+                                        m->dense1_out_grad, input, m->batch_packed[0], n,
+                                        &m->shards);
+}
+
+#endif /* part 2 */

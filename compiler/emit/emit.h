@@ -18,6 +18,12 @@
 /* Generates NAME.h and NAME.c text (malloc'd, caller frees). Returns 0 or -1 (out of memory). */
 int rf_emit_source(const rf_model *m, char **h_text, char **c_text);
 
+/* How NAME.c of rf_emit_source compiles: 2 when it holds two parts (a model with a backward
+   pass: -DNAME_PART=1 everything but the backward pass, -DNAME_PART=2 the backward pass, NAME
+   in capitals; compiled without the macro it is whole), 1 when it is only whole. -1: out of
+   memory. */
+int rf_emit_source_parts(const rf_model *m);
+
 /* Writes DIR/NAME.h and DIR/NAME.c (creating DIR if missing): both or neither, each whole
    (common/atomic_file.h: both go to temporary files, then are renamed into place; only a
    failing rename between the two could leave one new), and a file already holding its

@@ -2,7 +2,7 @@
  * parameters compiled in, for shipping inside another program.
  *
  * The layers are THE SAME code as NAME_predict's: the layer emitters' helpers
- * and NAME_LAYER_forward functions (rf_emit_layers without the backward), called
+ * and NAME_LAYER_forward functions (rf_emit_layer_helpers, rf_emit_layer_steps), called
  * with the same port lists; only the arguments differ. Where the training code
  * passes its struct's buffers (m->dense1_out), the inference driver passes
  * the parameters as static const arrays and the layers' outputs as regions of
@@ -408,7 +408,8 @@ static int emit_source(rf_codebuf *cb, const rf_plan *p, const rf_infer_params *
     rf_cb_line(cb, "#pragma GCC diagnostic ignored \"-Wunused-function\"");
     rf_cb_line(cb, "");
     rf_emit_rng_dropout_bits(cb, p);
-    rf_emit_layers(cb, p, 0);
+    rf_emit_layer_helpers(cb, p);
+    rf_emit_layer_steps(cb, p, 0);
     rf_cb_line(cb, "#pragma GCC diagnostic pop");
     rf_cb_line(cb, "");
     /* the parameters, headed by what they cost in source */

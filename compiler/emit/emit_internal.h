@@ -68,8 +68,10 @@ void rf_dropout_mask_ports(rf_ports *ps, const rf_plan *p, const rf_plan_op *dro
 /* emit_model.c, shared with the inference file (emit_infer.c): */
 /* the OMP_* macros (OpenMP pragmas when p->parallel and compiled with -fopenmp, else empty) */
 void rf_emit_openmp_macros(rf_codebuf *cb, const rf_plan *p);
-/* the layers' helpers and functions, NAME_LAYER_forward and (with_backward) NAME_LAYER_backward */
-void rf_emit_layers(rf_codebuf *cb, const rf_plan *p, int with_backward);
+/* the layers' helpers (static inline, once per layer kind present), then their functions:
+ * each layer's NAME_LAYER_forward, or (backward) its NAME_LAYER_backward, under its heading */
+void rf_emit_layer_helpers(rf_codebuf *cb, const rf_plan *p);
+void rf_emit_layer_steps(rf_codebuf *cb, const rf_plan *p, int backward);
 /* " * 784 inputs -> dense1 256 -> relu -> ...", wrapped comment lines */
 void rf_emit_layer_list(rf_codebuf *cb, const rf_plan *p);
 /* the headers' comment on the compiler flags that make the code fast */

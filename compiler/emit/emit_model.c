@@ -56,15 +56,99 @@ static void emit_api_signature(rf_codebuf *cb, const rf_plan *p, rf_api_fn fn, c
     rf_cb_call(cb, head, params, n, tail);
 }
 
-/* "static void mlp_forward(mlp_model *m, const float (*input)[MLP_INPUTS], int n, int training)" */
-static void emit_pass_signature(rf_codebuf *cb, const rf_plan *p, const char *pass)
+/* "static void mlp_forward(mlp_model *m, const float (*input)[MLP_INPUTS], int n, int training)"
+ * with link in place of "static" + tail: ");" declares, ")" begins a definition. */
+static void emit_pass_signature(rf_codebuf *cb, const rf_plan *p, const char *link, const char *pass,
+                                const char *tail)
 {
-    char head[128], model[RF_NAME_MAX + 16], input[RF_NAME_MAX + 48];
-    snprintf(head, sizeof head, "static void %s_%s(", p->name, pass);
+    char head[160], model[RF_NAME_MAX + 16], input[RF_NAME_MAX + 48];
+    snprintf(head, sizeof head, "%s void %s_%s(", link, p->name, pass);
     snprintf(model, sizeof model, "%s_model *m", p->name);
     snprintf(input, sizeof input, "const float (*input)[%s_INPUTS]", p->macro);
     const char *params[] = {model, input, "int n", "int training"};
-    rf_emit_signature(cb, head, params, 4);
+    rf_cb_call(cb, head, params, 4, tail);
+    if (strcmp(tail, ")") == 0)
+        rf_cb_open(cb, "{");
+}
+
+/* ---- the two parts ---- */
+
+/* NAME.c compiles whole, or (with a backward pass) as two parts: NAME_PART=1 everything but
+ * the backward pass, NAME_PART=2 the backward pass (rf_emit_source_parts). */
+static int split_in_parts(const rf_plan *p)
+{
+    return p->has_backward;
+}
+
+/* The linkage of NAME_backward, defined in part 2 and called from part 1: "static", or the
+ * macro that is static in the whole file and external (hidden) in the parts. */
+static void backward_link(const rf_plan *p, char *buf, size_t len)
+{
+    if (split_in_parts(p))
+        snprintf(buf, len, "%s_SPLIT_LINK", p->macro);
+    else
+        snprintf(buf, len, "static");
+}
+
+/* The file's opening paragraph on the parts. */
+static void emit_parts_comment(rf_codebuf *cb, const rf_plan *p)
+{
+    const char *n = p->name, *N = p->macro;
+    rf_cb_line(cb, "");
+    rf_cb_line(cb, "/* Whole, this file is one translation unit (cc -c %s.c). Compiled with", n);
+    rf_cb_line(cb, " * -D%s_PART=1 it is everything but the backward pass, with", N);
+    rf_cb_line(cb, " * -D%s_PART=2 the backward pass: two parts for a build on two cores, whose", N);
+    rf_cb_line(cb, " * objects linked together hold the whole file's code (regfitc's build compiles it so). */");
+    rf_cb_line(cb, "");
+}
+
+/* After the prelude, before the helpers: the linkage macro and NAME_backward's prototype; in a
+ * part, the helpers' unused-function warnings off (emit_helpers_end turns them on again). */
+static void emit_parts_boundary(rf_codebuf *cb, const rf_plan *p)
+{
+    const char *n = p->name, *N = p->macro;
+    char link[RF_NAME_MAX + 16];
+    backward_link(p, link, sizeof link);
+    rf_cb_line(cb, "/* ---- The parts (%s_PART, see the top of the file) ----", N);
+    rf_cb_line(cb, " * The macros, types and static inline helpers up to part 1 are in both parts; each part");
+    rf_cb_line(cb, " * compiles only the helpers it calls, and in a part the others do not warn.");
+    rf_cb_line(cb, " * %s_backward, in part 2 and called from part 1, is static in the whole file,", n);
+    rf_cb_line(cb, " * and external but hidden (never exported from a shared object) in the parts. */");
+    rf_cb_line(cb, "#if defined(%s_PART) && %s_PART != 1 && %s_PART != 2", N, N, N);
+    rf_cb_line(cb, "#error \"%s_PART is 1 or 2 (a part), or not defined (the whole file)\"", N);
+    rf_cb_line(cb, "#endif");
+    rf_cb_line(cb, "#ifdef %s_PART", N);
+    rf_cb_line(cb, "#define %s __attribute__((visibility(\"hidden\")))", link);
+    rf_cb_line(cb, "#pragma GCC diagnostic push");
+    rf_cb_line(cb, "#pragma GCC diagnostic ignored \"-Wunused-function\"");
+    rf_cb_line(cb, "#else");
+    rf_cb_line(cb, "#define %s static", link);
+    rf_cb_line(cb, "#endif");
+    emit_pass_signature(cb, p, link, "backward", ");");
+    rf_cb_line(cb, "");
+}
+
+/* After the shared helpers: a part's own functions warn when unused again. */
+static void emit_helpers_end(rf_codebuf *cb, const rf_plan *p)
+{
+    rf_cb_line(cb, "#ifdef %s_PART", p->macro);
+    rf_cb_line(cb, "#pragma GCC diagnostic pop /* a part's own functions are all called */");
+    rf_cb_line(cb, "#endif");
+    rf_cb_line(cb, "");
+}
+
+/* "#if" part k (or the whole file) and the part's heading; emit_part_end closes it. */
+static void emit_part_begin(rf_codebuf *cb, const rf_plan *p, int part, const char *what)
+{
+    rf_cb_line(cb, "#if !defined(%s_PART) || %s_PART == %d", p->macro, p->macro, part);
+    rf_cb_line(cb, "");
+    rf_cb_line(cb, "/* ==== Part %d: %s ==== */", part, what);
+    rf_cb_line(cb, "");
+}
+
+static void emit_part_end(rf_codebuf *cb, int part)
+{
+    rf_cb_line(cb, "#endif /* part %d */", part);
 }
 
 /* ---- the file comment ---- */
@@ -417,6 +501,8 @@ void rf_emit_openmp_macros(rf_codebuf *cb, const rf_plan *p)
 static void emit_prelude(rf_codebuf *cb, const rf_plan *p)
 {
     emit_file_comment(cb, p, "c");
+    if (split_in_parts(p))
+        emit_parts_comment(cb, p);
     rf_cb_line(cb, "#include \"%s.h\"", p->name);
     rf_cb_line(cb, "");
     rf_cb_line(cb, "#include <math.h>");
@@ -434,7 +520,7 @@ static void emit_prelude(rf_codebuf *cb, const rf_plan *p)
     }
 }
 
-void rf_emit_layers(rf_codebuf *cb, const rf_plan *p, int with_backward)
+void rf_emit_layer_helpers(rf_codebuf *cb, const rf_plan *p)
 {
     /* helpers once per emitter present: the activations' functions first (the dense
      * layer's epilogues call them), then the others in table order */
@@ -453,15 +539,19 @@ void rf_emit_layers(rf_codebuf *cb, const rf_plan *p, int with_backward)
             e->helpers(cb, p);
             done[n_done++] = e;
         }
+}
+
+void rf_emit_layer_steps(rf_codebuf *cb, const rf_plan *p, int backward)
+{
     for (int i = 0; i < p->n_ops; i++) {
         const rf_plan_op *op = &p->ops[i];
         const rf_layer_emitter *e = rf_layer_emitter_of(op->kind);
         if (op->fused) /* headed with its chain's dense layer */
             continue;
+        if (backward && !op->backward) /* before the first dense layer: no gradient needed */
+            continue;
         rf_emit_layer_heading(cb, p, op);
-        e->forward(cb, p, op);
-        if (op->backward && with_backward)
-            e->backward(cb, p, op);
+        (backward ? e->backward : e->forward)(cb, p, op);
     }
 }
 
@@ -483,13 +573,14 @@ static int backward_uses(const rf_plan *p, int *input, int *training)
     return p->has_backward;
 }
 
-static void emit_drivers(rf_codebuf *cb, const rf_plan *p)
+/* The passes' drivers, NAME_prepare_weights and NAME_forward (part 1). */
+static void emit_forward_driver(rf_codebuf *cb, const rf_plan *p)
 {
     rf_cb_line(cb, "/* ---- The passes: the layers in order, on every thread of the caller's parallel region */");
     rf_cb_line(cb, "");
     rf_emit_dense_prepare_weights(cb, p);
     rf_cb_line(cb, "/* Forward over n rows; training = 1 applies dropout with the masks of step m->forward_steps. */");
-    emit_pass_signature(cb, p, "forward");
+    emit_pass_signature(cb, p, "static", "forward", ")");
     if (!forward_uses_training(p))
         rf_cb_line(cb, "(void)training; /* no dropout: training and evaluation passes are the same */");
     if (!p->n_ops)
@@ -499,21 +590,28 @@ static void emit_drivers(rf_codebuf *cb, const rf_plan *p)
             rf_emit_step_call(cb, p, &p->ops[i], 0);
     rf_cb_close(cb, "}");
     rf_cb_line(cb, "");
+}
+
+/* NAME_backward, the driver of the layers' backward functions (part 2). */
+static void emit_backward_driver(rf_codebuf *cb, const rf_plan *p)
+{
     int input, training;
-    if (backward_uses(p, &input, &training)) {
-        rf_cb_line(cb, "/* Backward over n rows, from the loss gradient of the output to every parameter's");
-        rf_cb_line(cb, " * gradient; reads the activations (and masks) of the forward pass just run. */");
-        emit_pass_signature(cb, p, "backward");
-        if (!input)
-            rf_cb_line(cb, "(void)input; /* the first dense layer needs no input gradient */");
-        if (!training)
-            rf_cb_line(cb, "(void)training;");
-        for (int i = p->n_ops - 1; i >= 0; i--)
-            if (p->ops[i].backward && !p->ops[i].fused)
-                rf_emit_step_call(cb, p, &p->ops[i], 1);
-        rf_cb_close(cb, "}");
-        rf_cb_line(cb, "");
-    }
+    if (!backward_uses(p, &input, &training))
+        return;
+    char link[RF_NAME_MAX + 16];
+    backward_link(p, link, sizeof link);
+    rf_cb_line(cb, "/* Backward over n rows, from the loss gradient of the output to every parameter's");
+    rf_cb_line(cb, " * gradient; reads the activations (and masks) of the forward pass just run. */");
+    emit_pass_signature(cb, p, link, "backward", ")");
+    if (!input)
+        rf_cb_line(cb, "(void)input; /* the first dense layer needs no input gradient */");
+    if (!training)
+        rf_cb_line(cb, "(void)training;");
+    for (int i = p->n_ops - 1; i >= 0; i--)
+        if (p->ops[i].backward && !p->ops[i].fused)
+            rf_emit_step_call(cb, p, &p->ops[i], 1);
+    rf_cb_close(cb, "}");
+    rf_cb_line(cb, "");
 }
 
 static void emit_batch_checks(rf_codebuf *cb, const rf_plan *p)
@@ -853,17 +951,46 @@ static void emit_api(rf_codebuf *cb, const rf_plan *p)
     emit_counters_api(cb, p);
 }
 
+/* The file: the shared helpers, then (split_in_parts) part 1, everything but the backward
+ * pass, and part 2, the backward pass, each under its #if (emit_parts_comment). */
 static void emit_source(rf_codebuf *cb, const rf_plan *p)
 {
+    const int split = split_in_parts(p);
     emit_prelude(cb, p);
+    if (split)
+        emit_parts_boundary(cb, p);
     rf_emit_rng(cb, p);
-    rf_emit_layers(cb, p, 1);
+    rf_emit_layer_helpers(cb, p);
+    if (split) {
+        emit_helpers_end(cb, p);
+        emit_part_begin(cb, p, 1, "everything but the backward pass");
+    }
+    rf_emit_layer_steps(cb, p, 0);
     rf_emit_loss(cb, p);
-    emit_drivers(cb, p);
+    emit_forward_driver(cb, p);
     rf_emit_update(cb, p);
     emit_batch_checks(cb, p);
     rf_emit_init(cb, p);
     emit_api(cb, p);
+    if (split) {
+        rf_cb_line(cb, "");
+        emit_part_end(cb, 1);
+        rf_cb_line(cb, "");
+        emit_part_begin(cb, p, 2, "the backward pass, the layers' functions and their driver");
+        rf_emit_layer_steps(cb, p, 1);
+        emit_backward_driver(cb, p);
+        emit_part_end(cb, 2);
+    }
+}
+
+int rf_emit_source_parts(const rf_model *m)
+{
+    rf_plan p;
+    if (rf_plan_build(m, &p) != 0)
+        return -1;
+    const int parts = split_in_parts(&p) ? 2 : 1;
+    rf_plan_free(&p);
+    return parts;
 }
 
 int rf_emit_source(const rf_model *m, char **h_text, char **c_text)
