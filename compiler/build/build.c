@@ -2,11 +2,13 @@
 #define _DEFAULT_SOURCE /* realpath */
 #include "build.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,9 +88,10 @@ static int split_words(const char *s, char **storage, char **argv, int max)
     return n;
 }
 
-/* Runs argv (no shell) with stdout and stderr into log_path; returns the
- * exit status (128 + signal when killed), or -1 with errno when it could not start. */
-static int run_logged(char *const *argv, const char *log_path)
+/* Starts argv (no shell) with stdin from /dev/null and stdout and stderr into log_path, in
+ * this process's group (a terminal's ^C reaches it). Its pid, or -1 with errno when it could
+ * not start. */
+static pid_t spawn_logged(char *const *argv, const char *log_path)
 {
     posix_spawn_file_actions_t fa;
     if (posix_spawn_file_actions_init(&fa) != 0)
@@ -103,17 +106,95 @@ static int run_logged(char *const *argv, const char *log_path)
         errno = rc;
         return -1;
     }
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return -1;
+    return pid;
+}
+
+/* A waitpid status as an exit status: 128 + signal when killed. */
+static int exit_status(int status)
+{
     if (WIFEXITED(status))
         return WEXITSTATUS(status);
     return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
-/* Removes the cache's temporaries (NAME.log.XXXXXX, NAME.so.tmp.XXXXXX, version.log.XXXXXX
- * and rf_atomic_write's FILE.tmp.XXXXXX) older than an hour: a build or a --version run
+/* Waits for pid; its exit status, or -1 with errno. */
+static int wait_for(pid_t pid)
+{
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return exit_status(status);
+}
+
+/* Runs argv with its output into log_path (spawn_logged); returns the exit status, or -1
+ * with errno when it could not start. */
+static int run_logged(char *const *argv, const char *log_path)
+{
+    pid_t pid = spawn_logged(argv, log_path);
+    return pid < 0 ? -1 : wait_for(pid);
+}
+
+/* One of the commands rf_build runs at once: a compile of NAME.c (whole or a part) or of the
+ * glue to an object, with its own log. */
+typedef struct {
+    char *argv[3 * RF_MAX_ARGS];
+    char object[4400], log[4400];
+    pid_t pid;  /* while it runs, else 0 */
+    int status; /* once it is done: its exit status, or -1 (it could not start: errno in error) */
+    int error;
+} rf_compile_job;
+
+/* Starts the n jobs together and waits for all. Returns -1 when all succeed, else the job
+ * that failed first. The others are then stopped (SIGTERM: clang removes its temporary
+ * output; gcc's cc1, which the signal does not reach, writes only to gcc's own temporary
+ * file, and `as` never starts) and waited for. Only the jobs' own pids are reaped, the
+ * caller's other children are left to it: waitid's WNOWAIT looks without reaping, and when
+ * the child that ended is not a job, the jobs are waited for in order instead. */
+static int run_jobs(rf_compile_job *jobs, int n)
+{
+    int failed = -1, running = 0;
+    for (int i = 0; i < n && failed < 0; i++) {
+        jobs[i].pid = spawn_logged(jobs[i].argv, jobs[i].log);
+        if (jobs[i].pid > 0) {
+            running++;
+            continue;
+        }
+        jobs[i].pid = 0;
+        jobs[i].status = -1;
+        jobs[i].error = errno;
+        failed = i;
+    }
+    int stopped = 0;
+    while (running > 0) {
+        if (failed >= 0 && !stopped) {
+            for (int i = 0; i < n; i++)
+                if (jobs[i].pid > 0)
+                    kill(jobs[i].pid, SIGTERM);
+            stopped = 1;
+        }
+        siginfo_t info;
+        memset(&info, 0, sizeof info);
+        if (waitid(P_ALL, 0, &info, WEXITED | WNOWAIT) != 0 && errno == EINTR)
+            continue;
+        int done = -1;
+        for (int i = 0; i < n; i++) /* the job that ended, else the first one running */
+            if (jobs[i].pid > 0 && (jobs[i].pid == info.si_pid || done < 0))
+                done = i;
+        jobs[done].status = wait_for(jobs[done].pid);
+        jobs[done].error = errno;
+        jobs[done].pid = 0;
+        running--;
+        if (jobs[done].status != 0 && failed < 0)
+            failed = done;
+    }
+    return failed;
+}
+
+/* Removes the cache's temporaries (NAME.log.XXXXXX, NAME.so.tmp.XXXXXX, a compile job's
+ * NAME.JOB.o.tmp.XXXXXX and NAME.JOB.log.XXXXXX, version.log.XXXXXX, rf_atomic_write's
+ * FILE.tmp.XXXXXX, and clang's own temporary of an object, NAME.JOB.o.tmp-HHHHHHHH.XXXXXX.tmp,
+ * left when clang is killed with SIGKILL) older than an hour: a build or a --version run
  * that was killed leaves its own behind, and nothing else ever removes them. A live
  * builder's are seconds old. Called before a compile, so a warm run reads no folder. */
 static void sweep_stale_temporaries(const char *cache)
@@ -126,10 +207,12 @@ static void sweep_stale_temporaries(const char *cache)
     while ((e = readdir(d))) {
         const char *dot = strrchr(e->d_name, '.');
         const size_t len = strlen(e->d_name);
-        if (!dot || strlen(dot + 1) != 6 || len < 12)
+        const int compilers = len > 4 && !strcmp(e->d_name + len - 4, ".tmp") && strstr(e->d_name, ".o.tmp-");
+        if (!compilers && (!dot || strlen(dot + 1) != 6 || len < 12))
             continue;
         const size_t stem = (size_t)(dot - e->d_name);
-        const int temp = (stem >= 4 && !strncmp(dot - 4, ".log", 4)) || (stem >= 4 && !strncmp(dot - 4, ".tmp", 4));
+        const int temp = compilers || (stem >= 4 && !strncmp(dot - 4, ".log", 4)) ||
+                         (stem >= 4 && !strncmp(dot - 4, ".tmp", 4));
         char path[4600];
         struct stat st;
         if (!temp || snprintf(path, sizeof path, "%s/%s", cache, e->d_name) >= (int)sizeof path ||
@@ -280,6 +363,7 @@ typedef struct {
     char *cc_argv[RF_MAX_ARGS], *flag_argv[RF_MAX_ARGS];
     int n_cc, n_flags;
     char *version;
+    int parts; /* NAME.c compiles as 2 parts or 1 whole (rf_emit_source_parts) */
 } rf_build_inputs;
 
 static void free_inputs(rf_build_inputs *in)
@@ -398,6 +482,138 @@ static void compile_error(char *err, size_t errlen, const char *name, const char
     free(text);
 }
 
+/* argv[n...] = the words every command starts with: the compiler, fixed, the user's flags
+ * and the include folders. Returns the new count. */
+static int command_head(char **argv, const rf_build_inputs *in, char *const *fixed, int n_fixed, char *src_arg,
+                        char *include_arg)
+{
+    int n = 0;
+    for (int i = 0; i < in->n_cc; i++)
+        argv[n++] = in->cc_argv[i];
+    for (int i = 0; i < n_fixed; i++)
+        argv[n++] = fixed[i];
+    for (int i = 0; i < in->n_flags; i++)
+        argv[n++] = in->flag_argv[i];
+    argv[n++] = src_arg;
+    argv[n++] = include_arg;
+    return n;
+}
+
+static void print_command(char *const *argv)
+{
+    for (int i = 0; argv[i]; i++)
+        fprintf(stderr, "%s%s", i ? " " : "", argv[i]);
+    fprintf(stderr, "\n");
+}
+
+/* Compiles the sources in BASE.src into tmp_so. NAME.c (as its two parts, NAME_PART=1 and 2, when
+ * it has them: rf_emit_source_parts) and the glue are each compiled to an object, all at
+ * once, and the objects are linked with the extra sources; the user's flags go to every
+ * command. The temporaries (BASE.JOB.o.tmp.XXXXXX, the logs BASE.JOB.log.XXXXXX and
+ * BASE.log.XXXXXX of the link) are removed whatever happens. 0, or -1 with a message in err:
+ * the first failing command's exit status and messages, as compile_error words them. */
+static int compile_model(const rf_model *m, const rf_build_options *opt, const rf_build_inputs *in, const char *cc,
+                         const char *cache, const char *base, const char *include_dir, char *tmp_so, char *err,
+                         size_t errlen)
+{
+    static char *const compile_fixed[] = {"-std=c11", "-fPIC", "-fvisibility=hidden"};
+    static char *const link_fixed[] = {"-std=c11", "-fPIC", "-shared", "-fvisibility=hidden"};
+    char c_path[4400], glue_path[4400], include_arg[4200], src_arg[4400], link_log[4400] = "";
+    char part_arg[2][RF_NAME_MAX + 32], src[4300];
+    snprintf(src, sizeof src, "%s.src", base);
+    snprintf(c_path, sizeof c_path, "%s/%s.c", src, m->name);
+    snprintf(glue_path, sizeof glue_path, "%s/%s_glue.c", src, m->name);
+    snprintf(include_arg, sizeof include_arg, "-I%s", include_dir);
+    snprintf(src_arg, sizeof src_arg, "-I%s", src);
+    char macro[RF_NAME_MAX + 1];
+    snprintf(macro, sizeof macro, "%s", m->name);
+    for (char *c = macro; *c; c++)
+        *c = (char)toupper((unsigned char)*c);
+
+    /* the jobs: part1, part2 and glue, or whole and glue */
+    rf_compile_job jobs[3];
+    const int n_jobs = in->parts + 1;
+    static const char *const split_names[] = {"part1", "part2", "glue"}, *const whole_names[] = {"whole", "glue"};
+    const char *const *names = in->parts == 2 ? split_names : whole_names;
+    memset(jobs, 0, sizeof jobs);
+    int rc = -1;
+    for (int j = 0; j < n_jobs; j++) {
+        char what[32];
+        snprintf(what, sizeof what, "%s.o.tmp", names[j]);
+        if (temp_name(jobs[j].object, sizeof jobs[j].object, base, what) != 0) {
+            jobs[j].object[0] = '\0';
+            goto cannot_create;
+        }
+        snprintf(what, sizeof what, "%s.log", names[j]);
+        if (temp_name(jobs[j].log, sizeof jobs[j].log, base, what) != 0) {
+            jobs[j].log[0] = '\0';
+            goto cannot_create;
+        }
+        char **argv = jobs[j].argv;
+        int n = command_head(argv, in, compile_fixed, 3, src_arg, include_arg);
+        const int glue = j == n_jobs - 1;
+        if (!glue && in->parts == 2) {
+            snprintf(part_arg[j], sizeof part_arg[j], "-D%s_PART=%d", macro, j + 1);
+            argv[n++] = part_arg[j];
+        }
+        argv[n++] = "-c";
+        argv[n++] = glue ? glue_path : c_path;
+        argv[n++] = "-o";
+        argv[n++] = jobs[j].object;
+        argv[n] = NULL;
+    }
+    if (temp_name(link_log, sizeof link_log, base, "log") != 0) {
+        link_log[0] = '\0';
+        goto cannot_create;
+    }
+    for (int j = 0; opt->verbose && j < n_jobs; j++)
+        print_command(jobs[j].argv);
+    const int failed = run_jobs(jobs, n_jobs);
+    if (failed >= 0) {
+        if (jobs[failed].status < 0)
+            snprintf(err, errlen, "cannot run the C compiler '%s': %s", jobs[failed].argv[0],
+                     strerror(jobs[failed].error));
+        else
+            compile_error(err, errlen, m->name, cc, jobs[failed].status, jobs[failed].log);
+        goto cleanup;
+    }
+
+    char *argv[3 * RF_MAX_ARGS];
+    int n = command_head(argv, in, link_fixed, 4, src_arg, include_arg);
+    argv[n++] = "-o";
+    argv[n++] = tmp_so;
+    for (int j = 0; j < n_jobs; j++)
+        argv[n++] = jobs[j].object;
+    for (int i = 0; i < in->n_extra && n < 3 * RF_MAX_ARGS - 3; i++)
+        argv[n++] = (char *)opt->extra_sources[i];
+    argv[n++] = "-lm";
+    argv[n++] = "-Wl,-Bsymbolic";
+    argv[n] = NULL;
+    if (opt->verbose)
+        print_command(argv);
+    const int status = run_logged(argv, link_log);
+    if (status < 0)
+        snprintf(err, errlen, "cannot run the C compiler '%s': %s", argv[0], strerror(errno));
+    else if (status > 0)
+        compile_error(err, errlen, m->name, cc, status, link_log);
+    else
+        rc = 0;
+    goto cleanup;
+
+cannot_create:
+    snprintf(err, errlen, "cannot create a file in %s: %s", cache, strerror(errno));
+cleanup:
+    for (int j = 0; j < n_jobs; j++) {
+        if (jobs[j].object[0])
+            unlink(jobs[j].object);
+        if (jobs[j].log[0])
+            unlink(jobs[j].log);
+    }
+    if (link_log[0])
+        unlink(link_log);
+    return rc;
+}
+
 int rf_build(const rf_model *m, const rf_build_options *opt, rf_built *out, char *err, size_t errlen)
 {
     static const rf_build_options defaults;
@@ -430,7 +646,9 @@ int rf_build(const rf_model *m, const rf_build_options *opt, rf_built *out, char
         snprintf(err, errlen, "out of memory while generating %s", m->name);
         goto done;
     }
-    int emitted = rf_emit_source(&shapes, &in.h, &in.c) == 0 && rf_emit_glue(&shapes, &in.glue) == 0;
+    in.parts = rf_emit_source_parts(&shapes);
+    int emitted = in.parts > 0 && rf_emit_source(&shapes, &in.h, &in.c) == 0 &&
+                  rf_emit_glue(&shapes, &in.glue) == 0;
     rf_model_free_build_copy(&shapes);
     if (!emitted) {
         snprintf(err, errlen, "out of memory while generating %s", m->name);
@@ -454,7 +672,7 @@ int rf_build(const rf_model *m, const rf_build_options *opt, rf_built *out, char
     in.version = compiler_version(&in, cache);
 
     /* the cache key */
-    uint64_t key = rf_fnv1a64_str(RF_FNV1A64_INIT, "regfitc build 1 " REGFIT_VERSION);
+    uint64_t key = rf_fnv1a64_str(RF_FNV1A64_INIT, "regfitc build 2 " REGFIT_VERSION);
     key = rf_fnv1a64_str(key, in.h);
     key = rf_fnv1a64_str(key, in.c);
     key = rf_fnv1a64_str(key, in.glue);
@@ -500,53 +718,15 @@ int rf_build(const rf_model *m, const rf_build_options *opt, rf_built *out, char
             goto done;
     }
 
-    char tmp_so[4400], log[4400], c_path[4400], glue_path[4400], include_arg[4200], src_arg[4400];
-    if (temp_name(tmp_so, sizeof tmp_so, base, "so.tmp") != 0 || temp_name(log, sizeof log, base, "log") != 0) {
+    char tmp_so[4400];
+    if (temp_name(tmp_so, sizeof tmp_so, base, "so.tmp") != 0) {
         snprintf(err, errlen, "cannot create a file in %s: %s", cache, strerror(errno));
+        goto done;
+    }
+    if (compile_model(m, opt, &in, cc, cache, base, include_dir, tmp_so, err, errlen) != 0) {
         unlink(tmp_so);
         goto done;
     }
-    snprintf(c_path, sizeof c_path, "%s/%s.c", src, m->name);
-    snprintf(glue_path, sizeof glue_path, "%s/%s_glue.c", src, m->name);
-    snprintf(include_arg, sizeof include_arg, "-I%s", include_dir);
-    snprintf(src_arg, sizeof src_arg, "-I%s", src);
-
-    char *argv[3 * RF_MAX_ARGS];
-    int n = 0;
-    for (int i = 0; i < in.n_cc; i++)
-        argv[n++] = in.cc_argv[i];
-    static char *const fixed[] = {"-std=c11", "-fPIC", "-shared", "-fvisibility=hidden"};
-    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
-        argv[n++] = fixed[i];
-    for (int i = 0; i < in.n_flags; i++)
-        argv[n++] = in.flag_argv[i];
-    argv[n++] = src_arg;
-    argv[n++] = include_arg;
-    argv[n++] = "-o";
-    argv[n++] = tmp_so;
-    argv[n++] = c_path;
-    argv[n++] = glue_path;
-    for (int i = 0; i < in.n_extra && n < 3 * RF_MAX_ARGS - 4; i++)
-        argv[n++] = (char *)opt->extra_sources[i];
-    argv[n++] = "-lm";
-    argv[n++] = "-Wl,-Bsymbolic";
-    argv[n] = NULL;
-    if (opt->verbose) {
-        for (int i = 0; i < n; i++)
-            fprintf(stderr, "%s%s", i ? " " : "", argv[i]);
-        fprintf(stderr, "\n");
-    }
-    int status = run_logged(argv, log);
-    if (status != 0) {
-        if (status < 0)
-            snprintf(err, errlen, "cannot run the C compiler '%s': %s", argv[0], strerror(errno));
-        else
-            compile_error(err, errlen, m->name, cc, status, log);
-        unlink(log);
-        unlink(tmp_so);
-        goto done;
-    }
-    unlink(log);
     if (rename(tmp_so, out->so_path) != 0) {
         snprintf(err, errlen, "cannot move the compiled model to %s: %s", out->so_path, strerror(errno));
         unlink(tmp_so);

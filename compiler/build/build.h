@@ -2,7 +2,12 @@
  *
  * rf_build() emits NAME.h, NAME.c and the glue file, compiles them (plus any
  * extra sources) with the C compiler into a shared object in a cache folder,
- * and dlopen()s it. The cache key hashes everything that decides the
+ * and dlopen()s it. The compiles run at once, one process each: NAME.c as its
+ * two parts (-DNAME_PART=1, everything but the backward pass, and
+ * -DNAME_PART=2, the backward pass; a model without a backward pass whole)
+ * and the glue, each to an object; the objects are then linked (a cold build
+ * of the seed MLP takes about two thirds of one whole compile's time on two
+ * cores). The cache key hashes everything that decides the
  * object's contents: the generated sources and glue, the extra sources, the
  * runtime headers they may include, the compiler command, its flags, its
  * `--version` output and, with -march=native, the CPU's model and feature
@@ -11,7 +16,9 @@
  * Cache layout: CACHE/NAME-KEY.so, the sources it was built from in
  * CACHE/NAME-KEY.src/ (compiler messages point there). Each object is
  * compiled to a temporary name and renamed into place, so processes
- * building the same key at once all succeed and never load half a file. */
+ * building the same key at once all succeed and never load half a file; the
+ * compile jobs' objects and logs are temporaries beside it, removed whether
+ * the build succeeds or fails. */
 #ifndef RF_BUILD_H
 #define RF_BUILD_H
 
@@ -28,7 +35,7 @@ typedef struct {
     const char *cflags;      /* NULL: "-O3 -march=native -fopenmp" */
     const char *cache_dir;   /* NULL: $REGFIT_CACHE, else $XDG_CACHE_HOME/regfitc, else $HOME/.cache/regfitc, else /tmp/regfitc-cache-UID */
     const char *const *extra_sources; /* NULL-terminated list of extra .c files compiled into the same object (the bench adds runtime/generic.c); may be NULL */
-    int verbose;             /* print the compiler command line to stderr */
+    int verbose;             /* print the compiler command lines to stderr */
 } rf_build_options;
 
 typedef struct {
@@ -40,13 +47,15 @@ typedef struct {
 
 /* Emits the code, compiles NAME.c + glue (+ extras) into a shared object in
  * the cache (see above), then dlopen()s it and checks the loaded table
- * against the model (name, shapes, parameter names and sizes). Compiled
- * with `-std=c11 -fPIC -shared -fvisibility=hidden` + cflags +
- * `-I<rf_home()>/runtime` (home.h) + `-lm -Wl,-Bsymbolic`; only rf_compiled_model is exported.
- * Returns 0, or -1 with a message in err; when the compile fails, err holds
- * the command's exit status and the compiler's messages (its stdout and
- * stderr, cut to fit err). Nothing is printed except the command line
- * (stderr) with opt->verbose. */
+ * against the model (name, shapes, parameter names and sizes). Each compile
+ * job is `-std=c11 -fPIC -fvisibility=hidden` + cflags + `-I<the sources>
+ * -I<rf_home()>/runtime` (home.h) [+ `-DNAME_PART=k`] `-c`; the link is
+ * `-std=c11 -fPIC -shared -fvisibility=hidden` + cflags + the includes + the
+ * objects and extra sources + `-lm -Wl,-Bsymbolic`; only rf_compiled_model is
+ * exported. Returns 0, or -1 with a message in err; when a command fails, err
+ * holds its exit status and the compiler's messages (its stdout and stderr,
+ * cut to fit err), and the other jobs are stopped. Nothing is printed except
+ * the command lines (stderr) with opt->verbose. */
 int rf_build(const rf_model *m, const rf_build_options *opt, rf_built *out, char *err, size_t errlen);
 
 /* dlclose()s a built model and clears *b. */
