@@ -1,6 +1,8 @@
-/* The build driver: the cache (hit, keys, concurrent builders), compiler
- * failures reported with the compiler's message, extra sources, the cache
- * folder's resolution; and rf_emit_files' whole-or-nothing writes. */
+/* The build driver: the cache (hit, keys, concurrent builders), the compile
+ * jobs (NAME.c's two parts and the glue at once, then the link, the user's
+ * flags in each), compiler failures reported with the compiler's message and
+ * nothing left behind, extra sources, the cache folder's resolution; and
+ * rf_emit_files' whole-or-nothing writes. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <time.h>
@@ -208,15 +210,18 @@ static void test_stale_temporaries(void)
     char cache[4300], path[4400];
     snprintf(cache, sizeof cache, "%s", fresh_dir("cache-stale"));
     const char *names[] = {"small-0123456789abcdef.log.Ab12Cd", "small-0123456789abcdef.so.tmp.Ab12Cd",
-                           "version.log.Ab12Cd", "compiler-0123.version.tmp.Ab12Cd", "notes.txt",
-                           "young.log.Ab12Cd"};
-    const int stale[] = {1, 1, 1, 1, 0, 0};
-    for (int i = 0; i < 6; i++) {
+                           "version.log.Ab12Cd", "compiler-0123.version.tmp.Ab12Cd",
+                           "small-0123456789abcdef.part2.o.tmp.Ab12Cd", "small-0123456789abcdef.glue.log.Ab12Cd",
+                           "small-0123456789abcdef.part1.o.tmp-1a2b3c4d.Ab12Cd.tmp", /* clang's own, killed */
+                           "notes.txt", "notes.tmp", "young.log.Ab12Cd"};
+    const int stale[] = {1, 1, 1, 1, 1, 1, 1, 0, 0, 0};
+    const int n_names = (int)(sizeof names / sizeof names[0]);
+    for (int i = 0; i < n_names; i++) {
         snprintf(path, sizeof path, "%s/%s", cache, names[i]);
         FILE *f = fopen(path, "w");
         CU_ASSERT_PTR_NOT_NULL_FATAL(f);
         fclose(f);
-        if (i != 5) { /* two hours old */
+        if (i != n_names - 1) { /* two hours old */
             struct timespec t[2];
             clock_gettime(CLOCK_REALTIME, &t[0]);
             t[0].tv_sec -= 7200;
@@ -231,9 +236,11 @@ static void test_stale_temporaries(void)
     char err[4096];
     CU_ASSERT_EQUAL_FATAL(rf_build(&m, &opt, &a, err, sizeof err), 0);
     CU_ASSERT_EQUAL(a.cached, 0);
-    for (int i = 0; i < 6; i++) {
+    for (int i = 0; i < n_names; i++) {
         snprintf(path, sizeof path, "%s/%s", cache, names[i]);
         CU_ASSERT_EQUAL(access(path, F_OK) != 0, stale[i]);
+        if ((access(path, F_OK) != 0) != stale[i])
+            fprintf(stderr, "\n%s: %s\n", names[i], stale[i] ? "kept" : "removed");
     }
     rf_build_close(&a);
     rf_model_free(&m);
@@ -286,6 +293,201 @@ static void test_compiler_failures(void)
     CU_ASSERT_EQUAL(count_entries(cache, ".log"), 0);
     CU_ASSERT_EQUAL(count_entries(cache, ".so"), 0);
     rf_model_free(&m);
+}
+
+/* A compiler script: --version answers; each other command line is appended to log_path;
+ * part 1's compile waits (up to 20 s) until part 2's has started, so the build only succeeds
+ * when the two run at once; then clang does the work. */
+static const char *logging_compiler(const char *log_path, const char *mark_path)
+{
+    char text[8192];
+    snprintf(text, sizeof text,
+             "#!/bin/sh\n"
+             "if [ \"$1\" = --version ]; then echo 'fake 1'; exit 0; fi\n"
+             "echo \"$*\" >> '%s'\n"
+             "case \" $* \" in\n"
+             "*' -DSMALL_PART=1 '*)\n"
+             "    i=0\n"
+             "    while [ ! -e '%s' ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done\n"
+             "    [ -e '%s' ] || { echo 'fakecc: part 2 did not start while part 1 ran' >&2; exit 3; } ;;\n"
+             "*' -DSMALL_PART=2 '*) touch '%s' ;;\n"
+             "esac\n"
+             "exec clang \"$@\"\n",
+             log_path, mark_path, mark_path, mark_path);
+    const char *path = rf_test_write("logcc", text);
+    chmod(path, 0755);
+    return path;
+}
+
+/* The lines of a file, at most max, in lines[] (malloc'd text in *text). */
+static int read_lines(const char *path, char **text, char **lines, int max)
+{
+    *text = rf_test_read_file(path, NULL);
+    int n = 0;
+    for (char *p = *text; p && *p && n < max;) {
+        lines[n++] = p;
+        char *nl = strchr(p, '\n');
+        if (!nl)
+            break;
+        *nl = '\0';
+        p = nl + 1;
+    }
+    return n;
+}
+
+/* The commands of a build: NAME.c's two parts (-DNAME_PART=1 and 2) and the glue compiled
+ * at once, each to an object, then one link of the three objects; the user's flags in all
+ * four; every command printed with verbose. A model without a backward pass: NAME.c whole. */
+static void test_compile_jobs(void)
+{
+    char cache[4300], log_path[4400], mark[4400], verbose_path[4400];
+    snprintf(cache, sizeof cache, "%s", fresh_dir("cache-jobs"));
+    snprintf(log_path, sizeof log_path, "%s/jobs.log", rf_test_tmpdir());
+    snprintf(mark, sizeof mark, "%s/part2.started", rf_test_tmpdir());
+    snprintf(verbose_path, sizeof verbose_path, "%s/verbose.txt", rf_test_tmpdir());
+    unlink(log_path);
+    unlink(mark);
+    rf_model m;
+    small_model(&m, "small", 0.1);
+    rf_build_options opt = options(cache);
+    opt.cc = logging_compiler(log_path, mark);
+    opt.cflags = "-O1 -fopenmp -DUSER_FLAG=1";
+    opt.verbose = 1;
+    rf_built b;
+    char err[4096];
+    /* stderr into a file for the verbose lines */
+    fflush(stderr);
+    const int saved = dup(2), fd = open(verbose_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(fd, 2);
+    close(fd);
+    const int rc = rf_build(&m, &opt, &b, err, sizeof err);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    CU_ASSERT_EQUAL(rc, 0);
+    if (rc != 0)
+        fprintf(stderr, "\nerr: %s\n", err);
+    CU_ASSERT_EQUAL(b.cached, 0);
+
+    char *text, *lines[16], *verbose = rf_test_read_file(verbose_path, NULL);
+    const int n = read_lines(log_path, &text, lines, 16);
+    CU_ASSERT_EQUAL(n, 4);
+    int part1 = 0, part2 = 0, glue = 0, link = 0, user = 0, printed = 0;
+    for (int i = 0; i < n; i++) {
+        const int compile = strstr(lines[i], " -c ") != NULL;
+        part1 += compile && strstr(lines[i], "-DSMALL_PART=1 ") && strstr(lines[i], "/small.c -o ");
+        part2 += compile && strstr(lines[i], "-DSMALL_PART=2 ") && strstr(lines[i], "/small.c -o ");
+        glue += compile && !strstr(lines[i], "_PART") && strstr(lines[i], "/small_glue.c -o ");
+        if (!compile && strstr(lines[i], "-shared")) { /* the link: the three objects */
+            int objects = 0;
+            for (const char *o = lines[i]; (o = strstr(o, ".o.tmp.")); o++)
+                objects++;
+            link += objects == 3 && strstr(lines[i], " -lm -Wl,-Bsymbolic") != NULL;
+        }
+        user += strstr(lines[i], "-O1 -fopenmp -DUSER_FLAG=1 ") != NULL;
+        printed += verbose && strstr(verbose, lines[i]) != NULL;
+    }
+    CU_ASSERT(part1 == 1 && part2 == 1 && glue == 1 && link == 1);
+    CU_ASSERT_EQUAL(user, 4);
+    CU_ASSERT_EQUAL(printed, 4);
+    if (part1 + part2 + glue + link + user + printed != 12)
+        fprintf(stderr, "\ncommands:\n%s\nverbose:\n%s\n", text ? text : "", verbose ? verbose : "");
+    free(text);
+    free(verbose);
+    /* the model works, and nothing temporary is left */
+    void *inst = tm_new_instance(b.model);
+    tm_init(&m, b.model, inst, 1);
+    float x[15] = {0}, out[10];
+    int32_t y[5] = {0, 1, 0, 1, 0};
+    CU_ASSERT(isfinite(b.model->train_step(inst, x, y, 5)));
+    b.model->predict(inst, x, 5, out);
+    free(inst);
+    rf_build_close(&b);
+    CU_ASSERT_EQUAL(count_entries(cache, "tmp"), 0);
+    CU_ASSERT_EQUAL(count_entries(cache, ".log"), 0);
+    rf_model_free(&m);
+
+    /* no backward pass (no parameters): NAME.c whole, and the glue */
+    unlink(log_path);
+    tm_begin(&m, "bare", 4, 3, RF_LOSS_SQUARED, 0.1, 0);
+    tm_layer(&m, RF_LAYER_RELU);
+    tm_finish(&m);
+    opt.verbose = 0;
+    CU_ASSERT_EQUAL_FATAL(rf_build(&m, &opt, &b, err, sizeof err), 0);
+    const int n_bare = read_lines(log_path, &text, lines, 16);
+    CU_ASSERT_EQUAL(n_bare, 3);
+    int whole = 0, bare_glue = 0;
+    for (int i = 0; i < n_bare; i++) {
+        CU_ASSERT(strstr(lines[i], "_PART") == NULL);
+        whole += strstr(lines[i], " -c ") && strstr(lines[i], "/bare.c -o ");
+        bare_glue += strstr(lines[i], " -c ") && strstr(lines[i], "/bare_glue.c -o ");
+    }
+    CU_ASSERT(whole == 1 && bare_glue == 1);
+    free(text);
+    rf_build_close(&b);
+    rf_model_free(&m);
+}
+
+/* A compiler script that fails the compile whose command line holds `failing` with its own
+ * message, and sleeps instead of compiling the others (they must be stopped). */
+static const char *failing_compiler(const char *failing)
+{
+    char text[8192];
+    snprintf(text, sizeof text,
+             "#!/bin/sh\n"
+             "if [ \"$1\" = --version ]; then echo 'fake 1'; exit 0; fi\n"
+             "case \" $* \" in\n"
+             "*'%s'*) echo 'fakecc: error: refusing to compile (%s)' >&2; exit 1 ;;\n"
+             "*' -c '*) exec sleep 60 ;;\n"
+             "esac\n"
+             "exec clang \"$@\"\n",
+             failing, failing);
+    const char *path = rf_test_write("failcc", text);
+    chmod(path, 0755);
+    return path;
+}
+
+/* One compile job fails: its message is reported (status, the compiler's own words), the
+ * jobs still running are stopped at once, and the cache holds nothing of the build. */
+static void test_one_job_fails(void)
+{
+    static const char *const failing[] = {"-DSMALL_PART=2 ", "-DSMALL_PART=1 ", "small_glue.c"};
+    for (int k = 0; k < 3; k++) {
+        char cache[4300], name[32];
+        snprintf(name, sizeof name, "cache-job-fails-%d", k);
+        snprintf(cache, sizeof cache, "%s", fresh_dir(name));
+        rf_model m;
+        small_model(&m, "small", 0.1);
+        rf_build_options opt = options(cache);
+        opt.cc = failing_compiler(failing[k]);
+        rf_built b;
+        char err[4096], expect[128];
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        CU_ASSERT_EQUAL(rf_build(&m, &opt, &b, err, sizeof err), -1);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        snprintf(expect, sizeof expect, "fakecc: error: refusing to compile (%s)", failing[k]);
+        CU_ASSERT(strstr(err, "compiling the generated code of small failed") != NULL);
+        CU_ASSERT(strstr(err, "exited with status 1") != NULL);
+        CU_ASSERT(strstr(err, expect) != NULL);
+        if (!strstr(err, expect))
+            fprintf(stderr, "\nerr: %s\n", err);
+        CU_ASSERT(t1.tv_sec - t0.tv_sec < 30); /* the sleeping jobs were stopped, not waited out */
+        CU_ASSERT_PTR_NULL(b.handle);
+        /* nothing of the build but its sources: no object, log, shared object or temporary */
+        DIR *d = opendir(cache);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+        struct dirent *e;
+        int others = 0;
+        while ((e = readdir(d)))
+            if (e->d_name[0] != '.' && !strstr(e->d_name, ".src") && !strstr(e->d_name, ".version")) {
+                others++;
+                fprintf(stderr, "\nleft in the cache: %s\n", e->d_name);
+            }
+        closedir(d);
+        CU_ASSERT_EQUAL(others, 0);
+        rf_model_free(&m);
+    }
 }
 
 static void test_extra_sources(void)
@@ -473,6 +675,8 @@ int main(int argc, char **argv)
         {"the compiler's --version: in the key, run once per compiler file", test_compiler_version_memo},
         {"a compile removes the cache's temporaries older than an hour", test_stale_temporaries},
         {"compiler failures: -1 with the compiler's message, nothing left behind", test_compiler_failures},
+        {"the jobs: two parts and the glue at once, then the link; the user's flags in all", test_compile_jobs},
+        {"one job fails: its message, the others stopped, nothing left in the cache", test_one_job_fails},
         {"extra sources are compiled in and hashed; only the table is exported", test_extra_sources},
         {"concurrent builders of one model all succeed", test_concurrent_builders},
         {"the cache folder: options, REGFIT_CACHE, XDG_CACHE_HOME, HOME, /tmp", test_cache_dir_resolution},

@@ -1,9 +1,12 @@
 /* The generated files stand alone: they compile with clang and gcc under
- * -std=c11 -Wall -Wextra -Werror with and without -fopenmp, export only
- * NAME_ symbols, say where they come from, read layer by layer, and drop
- * into another program built with a plain cc command line. */
+ * -std=c11 -Wall -Wextra -Werror with and without -fopenmp, whole and as
+ * the two parts of NAME_PART, export only NAME_ symbols, say where they come
+ * from, read layer by layer, and drop into another program built with a plain
+ * cc command line; the two parts linked together train as the whole file,
+ * bit for bit. */
 #include <ctype.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "emit.h"
 #include "hash.h"
@@ -97,29 +100,95 @@ static void emit(rf_model *m)
     CU_ASSERT_EQUAL_FATAL(rf_emit_files(m, dir, &written, err, sizeof err), 0);
 }
 
-static void compile_everywhere(const char *name)
+/* NAME in capitals, the prefix of the file's macros */
+static void upper(const char *name, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s", name);
+    for (char *c = buf; *c; c++)
+        *c = (char)toupper((unsigned char)*c);
+}
+
+/* Compiles NAME.c with clang and gcc, with and without OpenMP and -march=native; whole,
+ * and (parts = 2) each of its parts alone (-DNAME_PART=1, 2), those with -march=native only
+ * (the instruction-set branches are the shared helpers', compiled whole already):
+ * NAME[-partK]-CC[-fopenmp][-native].o */
+static void compile_everywhere(const char *name, int parts)
 {
     static const char *const compilers[] = {"clang", "gcc"};
     static const char *const openmp[] = {"", "-fopenmp"};
     /* -march=native selects the vector width and tile of the matrix products (AVX-512,
        AVX2 or baseline SSE here): every instruction-set branch must compile cleanly */
     static const char *const march[] = {"", "-march=native"};
-    for (int c = 0; c < 2; c++)
-        for (int o = 0; o < 2; o++)
-            for (int a = 0; a < 2; a++) {
-                char cmd[9000];
-                snprintf(cmd, sizeof cmd,
-                         "cd '%s' && %s -std=c11 -Wall -Wextra -Werror -O2 %s %s -c %s.c -o %s-%s%s%s.o", dir,
-                         compilers[c], openmp[o], march[a], name, name, compilers[c], openmp[o], a ? "-native" : "");
-                CU_ASSERT_EQUAL(run(cmd), 0);
-            }
+    char macro[64];
+    upper(name, macro, sizeof macro);
+    for (int part = 0; part <= (parts == 2 ? 2 : 0); part++)
+        for (int c = 0; c < 2; c++)
+            for (int o = 0; o < 2; o++)
+                for (int a = part ? 1 : 0; a < 2; a++) {
+                    char cmd[9000], define[96] = "", suffix[16] = "";
+                    if (part) {
+                        snprintf(define, sizeof define, "-D%s_PART=%d", macro, part);
+                        snprintf(suffix, sizeof suffix, "-part%d", part);
+                    }
+                    snprintf(cmd, sizeof cmd,
+                             "cd '%s' && %s -std=c11 -Wall -Wextra -Werror -O2 %s %s %s -c %s.c -o %s%s-%s%s%s.o",
+                             dir, compilers[c], openmp[o], march[a], define, name, name, suffix, compilers[c],
+                             openmp[o], a ? "-native" : "");
+                    CU_ASSERT_EQUAL(run(cmd), 0);
+                }
 }
 
-/* Every global symbol the object defines starts with NAME_. */
-static void check_symbols(const char *name)
+/* The symbol's type letter in the object's nm listing ('T', 'U', 't'...), or 0 when absent. */
+static char symbol_type(const char *object, const char *symbol)
+{
+    char cmd[9000], line[512];
+    snprintf(cmd, sizeof cmd, "nm '%s/%s'", dir, object);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return 0;
+    char type = 0;
+    while (fgets(line, sizeof line, p)) {
+        char a[64], b[64], c[400];
+        int n = sscanf(line, "%63s %63s %399s", a, b, c);
+        if (n == 3 && strcmp(c, symbol) == 0)
+            type = b[0];
+        else if (n == 2 && strcmp(b, symbol) == 0) /* undefined: no address */
+            type = a[0];
+    }
+    pclose(p);
+    return type;
+}
+
+/* How the parts meet: NAME_backward is defined in part 2 (global, hidden), only called from
+ * part 1, and static in the whole file; any other NAME_PART is refused. */
+static void check_parts(const char *name)
+{
+    char object[300], symbol[96], macro[64], cmd[9000];
+    snprintf(symbol, sizeof symbol, "%s_backward", name);
+    snprintf(object, sizeof object, "%s-clang-fopenmp.o", name);
+    const char whole = symbol_type(object, symbol);
+    CU_ASSERT(whole == 't' || whole == 0); /* static (or inlined into its callers) */
+    snprintf(object, sizeof object, "%s-part1-clang-fopenmp-native.o", name);
+    CU_ASSERT_EQUAL(symbol_type(object, symbol), 'U');
+    snprintf(object, sizeof object, "%s-part2-gcc-fopenmp-native.o", name);
+    CU_ASSERT_EQUAL(symbol_type(object, symbol), 'T');
+    /* part 2 is only the backward pass, part 1 all the rest */
+    snprintf(symbol, sizeof symbol, "%s_train_step", name);
+    CU_ASSERT_EQUAL(symbol_type(object, symbol), 0);
+    snprintf(object, sizeof object, "%s-part1-clang-fopenmp-native.o", name);
+    CU_ASSERT_EQUAL(symbol_type(object, symbol), 'T');
+    upper(name, macro, sizeof macro);
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && clang -std=c11 -D%s_PART=3 -c %s.c -o part3.o 2>&1 | grep -q '%s_PART is 1 or 2'", dir,
+             macro, name, macro);
+    CU_ASSERT_EQUAL(system(cmd), 0);
+}
+
+/* Every global symbol the object (NAME-VARIANT.o) defines starts with NAME_. */
+static void check_symbols(const char *name, const char *variant)
 {
     char cmd[9000], path[4600];
-    snprintf(path, sizeof path, "%s/%s-clang-fopenmp.o", dir, name);
+    snprintf(path, sizeof path, "%s/%s-%s.o", dir, name, variant);
     snprintf(cmd, sizeof cmd, "nm -g --defined-only '%s'", path);
     FILE *p = popen(cmd, "r");
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
@@ -137,7 +206,7 @@ static void check_symbols(const char *name)
         }
     }
     CU_ASSERT_EQUAL(pclose(p), 0);
-    CU_ASSERT(count >= 9); /* the API */
+    CU_ASSERT(count >= (strncmp(variant, "part2", 5) == 0 ? 1 : 9)); /* the API, or NAME_backward */
     CU_ASSERT_EQUAL(foreign, 0);
 }
 
@@ -148,10 +217,17 @@ static void test_compiles_with_clang_and_gcc(void)
     seed_model(&models[0]);
     squared_model(&models[1]);
     bare_model(&models[2]);
+    const int parts[3] = {2, 2, 1}; /* the bare model has no backward pass: whole only */
     for (int i = 0; i < 3; i++) {
+        CU_ASSERT_EQUAL(rf_emit_source_parts(&models[i]), parts[i]);
         emit(&models[i]);
-        compile_everywhere(models[i].name);
-        check_symbols(models[i].name);
+        compile_everywhere(models[i].name, parts[i]);
+        check_symbols(models[i].name, "clang-fopenmp");
+        if (parts[i] == 2) {
+            check_symbols(models[i].name, "part1-clang-fopenmp-native");
+            check_symbols(models[i].name, "part2-clang-fopenmp-native");
+            check_parts(models[i].name);
+        }
         rf_model_free(&models[i]);
     }
 }
@@ -288,6 +364,29 @@ static void test_text(void)
             fprintf(stderr, "\nmissing heading: %s", heading);
     }
     CU_ASSERT(!contains(c, "/* relu1: ")); /* headed with its chain */
+    /* the two parts: said at the top; the backward functions after part 2's #if, the forward
+     * ones and the API before part 1's #endif, the helpers before both */
+    const char *top = strstr(c, "/* Whole, this file is one translation unit (cc -c mlp_dropout.c)");
+    const char *part1 = strstr(c, "\n#if !defined(MLP_DROPOUT_PART) || MLP_DROPOUT_PART == 1\n");
+    const char *end1 = strstr(c, "\n#endif /* part 1 */\n");
+    const char *part2 = strstr(c, "\n#if !defined(MLP_DROPOUT_PART) || MLP_DROPOUT_PART == 2\n");
+    CU_ASSERT_FATAL(top && part1 && end1 && part2);
+    CU_ASSERT(top < strstr(c, "#include") && part1 < end1 && end1 < part2);
+    CU_ASSERT(strstr(c, "ALWAYS_INLINE void mlp_dropout_product(") < part1);
+    static const char *const layers[] = {"dense1", "hidden2", "dense3"};
+    for (int i = 0; i < 3; i++) {
+        char fn[96];
+        snprintf(fn, sizeof fn, "static void mlp_dropout_%s_forward(", layers[i]);
+        CU_ASSERT(strstr(c, fn) > part1 && strstr(c, fn) < end1);
+        snprintf(fn, sizeof fn, "static void mlp_dropout_%s_backward(", layers[i]);
+        CU_ASSERT(strstr(c, fn) > part2);
+    }
+    CU_ASSERT(strstr(c, "\nfloat mlp_dropout_train_step(") < end1);
+    CU_ASSERT(strstr(c, "\nMLP_DROPOUT_SPLIT_LINK void mlp_dropout_backward(") < part1); /* the prototype */
+    CU_ASSERT(strstr(strstr(c, "\nMLP_DROPOUT_SPLIT_LINK void mlp_dropout_backward(") + 1,
+                     "\nMLP_DROPOUT_SPLIT_LINK void mlp_dropout_backward(") > part2); /* the definition */
+    CU_ASSERT(contains(c, "#define MLP_DROPOUT_SPLIT_LINK __attribute__((visibility(\"hidden\")))"));
+    CU_ASSERT(contains(c, "#define MLP_DROPOUT_SPLIT_LINK static"));
     /* shapes are constants: the model dimensions appear only in the #defines */
     CU_ASSERT(!contains_code(c, "784"));
     /* no allocation, no stdio, omp.h only under _OPENMP (the file needs none) */
@@ -396,13 +495,128 @@ static void test_drop_in(void)
     rf_model_free(&m);
 }
 
+/* A program training a classifier of the drop-in kind ("@n@" for its name, "@N@" in
+ * capitals): train steps on fixed pseudo-random data, then the bits of every loss, of the
+ * parameters and of one prediction. */
+static const char bits_main[] =
+    "#include \"@n@.h\"\n"
+    "#include <stdio.h>\n"
+    "#include <string.h>\n"
+    "\n"
+    "static @n@_model model;\n"
+    "static float x[@N@_BATCH * @N@_INPUTS], out[@N@_BATCH * @N@_OUTPUTS];\n"
+    "static int32_t y[@N@_BATCH];\n"
+    "\n"
+    "static uint64_t fnv(uint64_t h, const void *p, size_t n)\n"
+    "{\n"
+    "    for (size_t i = 0; i < n; i++)\n"
+    "        h = (h ^ ((const unsigned char *)p)[i]) * 1099511628211u;\n"
+    "    return h;\n"
+    "}\n"
+    "\n"
+    "int main(void)\n"
+    "{\n"
+    "    unsigned s = 1;\n"
+    "    @n@_init(&model, 42);\n"
+    "    for (int step = 0; step < 12; step++) {\n"
+    "        for (int i = 0; i < @N@_BATCH * @N@_INPUTS; i++) {\n"
+    "            s = s * 1664525u + 1013904223u;\n"
+    "            x[i] = (float)(s >> 8) / 16777216.0f * 2 - 1;\n"
+    "        }\n"
+    "        for (int r = 0; r < @N@_BATCH; r++)\n"
+    "            y[r] = (int32_t)((unsigned)(x[r * @N@_INPUTS] * 1000 + 1000) % @N@_OUTPUTS);\n"
+    "        printf(\"step %d loss %a\\n\", step, @n@_train_step(&model, x, y, @N@_BATCH - step));\n"
+    "    }\n"
+    "    printf(\"loss_grad %a\\n\", @n@_loss_grad(&model, x, y, @N@_BATCH, 0));\n"
+    "    for (int i = 0; i < @N@_NUM_PARAMS; i++) {\n"
+    "        const uint64_t p = fnv(14695981039346656037u, @n@_param(&model, i),\n"
+    "                               (size_t)@n@_param_size(i) * sizeof(float));\n"
+    "        const uint64_t g = fnv(14695981039346656037u, @n@_grad(&model, i),\n"
+    "                               (size_t)@n@_param_size(i) * sizeof(float));\n"
+    "        printf(\"%s %016llx %016llx\\n\", @n@_param_name(i), (unsigned long long)p, (unsigned long long)g);\n"
+    "    }\n"
+    "    @n@_predict(&model, x, @N@_BATCH, out);\n"
+    "    printf(\"predict %016llx\\n\", (unsigned long long)fnv(14695981039346656037u, out, sizeof out));\n"
+    "    return 0;\n"
+    "}\n";
+
+/* The program's output built with the whole NAME.c, and with its two parts compiled apart
+ * and linked (as the build cache does). */
+static char *bits_of(const char *name, const char *cc, int split)
+{
+    char cmd[9000], macro[64], out_path[4600];
+    upper(name, macro, sizeof macro);
+    const char *flags = "-std=c11 -O2 -march=native -fopenmp -Wall -Wextra -Werror";
+    if (split)
+        snprintf(cmd, sizeof cmd,
+                 "{ cd '%s' && %s %s -D%s_PART=1 -c %s.c -o bits1.o && %s %s -D%s_PART=2 -c %s.c -o bits2.o && "
+                 "%s %s bits_main.c bits1.o bits2.o -lm -o bits_split && OMP_NUM_THREADS=2 ./bits_split >bits.txt; }",
+                 dir, cc, flags, macro, name, cc, flags, macro, name, cc, flags);
+    else
+        snprintf(cmd, sizeof cmd, "{ cd '%s' && %s %s bits_main.c %s.c -lm -o bits_whole && "
+                 "OMP_NUM_THREADS=2 ./bits_whole >bits.txt; }", dir, cc, flags, name);
+    CU_ASSERT_EQUAL(run(cmd), 0);
+    snprintf(out_path, sizeof out_path, "%s/bits.txt", dir);
+    char *text = rf_test_read_file(out_path, NULL);
+    unlink(out_path);
+    return text;
+}
+
+/* The parts linked together are the whole file's code: train steps (of several row counts),
+ * a loss_grad, the parameters, gradients and a prediction are the same bits. */
+static void test_parts_bitwise(void)
+{
+    setup();
+    rf_model models[2];
+    seed_model(&models[0]);
+    tiny_model(&models[1]);
+    for (int i = 0; i < 2; i++) {
+        const char *name = models[i].name;
+        emit(&models[i]);
+        char main_text[sizeof bits_main + 512];
+        size_t o = 0;
+        for (const char *t = bits_main; *t && o + 64 < sizeof main_text; t++) {
+            if (t[0] == '@' && (t[1] == 'n' || t[1] == 'N') && t[2] == '@') {
+                char macro[64];
+                upper(name, macro, sizeof macro);
+                o += (size_t)snprintf(main_text + o, sizeof main_text - o, "%s", t[1] == 'n' ? name : macro);
+                t += 2;
+            } else {
+                main_text[o++] = *t;
+            }
+        }
+        main_text[o] = '\0';
+        char path[4600];
+        snprintf(path, sizeof path, "%s/bits_main.c", dir);
+        FILE *f = fopen(path, "w");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+        fputs(main_text, f);
+        fclose(f);
+        for (int c = 0; c < (i == 0 ? 1 : 2); c++) { /* the seed model with clang only: the slow one */
+            const char *cc = c ? "gcc" : "clang";
+            char *whole = bits_of(name, cc, 0), *split = bits_of(name, cc, 1);
+            CU_ASSERT_PTR_NOT_NULL_FATAL(whole);
+            CU_ASSERT_PTR_NOT_NULL_FATAL(split);
+            CU_ASSERT(strstr(whole, "step 11 loss ") && strstr(whole, "predict "));
+            CU_ASSERT_STRING_EQUAL(whole, split);
+            if (strcmp(whole, split) != 0)
+                fprintf(stderr, "\n%s, %s: whole\n%s\nsplit\n%s", name, cc, whole, split);
+            free(whole);
+            free(split);
+        }
+        rf_model_free(&models[i]);
+    }
+}
+
 int main(int argc, char **argv)
 {
     static const rf_test_case cases[] = {
-        {"generated files compile with clang and gcc, -Werror, with and without OpenMP", test_compiles_with_clang_and_gcc},
+        {"generated files compile with clang and gcc, -Werror, with and without OpenMP, whole and in parts",
+         test_compiles_with_clang_and_gcc},
         {"the glue compiles", test_glue_compiles},
         {"text: provenance, API, layer headings, constants, no malloc/stdio, formatting", test_text},
         {"drop-in: a plain cc build of the generated files trains", test_drop_in},
+        {"the two parts linked together train as the whole file, bit for bit", test_parts_bitwise},
         {NULL, NULL},
     };
     return rf_test_main("codegen compile", cases, argc, argv);
