@@ -14,7 +14,9 @@ if grep -q RF_HAVE_LIBDEFLATE "$src/runtime/data_idx.c" && [ -e /usr/include/lib
     extra=(-DRF_HAVE_LIBDEFLATE -ldeflate)
 fi
 inc=("-I$src/runtime" "-I$src/compiler")
-[ -d "$src/common" ] && inc+=("-I$src/common")
-"${CC:-clang}" -std=c11 -O2 -fopenmp "${inc[@]}" "$here/load_time.c" "$src/runtime/data_idx.c" "$src/runtime/file_read.c" \
+[ -d "$src/compiler/front" ] && inc+=("-I$src/compiler/front")
+reader="$src/runtime/file_read.c"
+if [ -d "$src/common" ]; then inc+=("-I$src/common"); reader="$src/common/file_read.c"; fi
+"${CC:-clang}" -std=c11 -O2 -fopenmp "${inc[@]}" "$here/load_time.c" "$src/runtime/data_idx.c" "$reader" \
     "${extra[@]}" -lz -o "$work/load_time"
 "$work/load_time" "$repeats"
