@@ -1,14 +1,61 @@
 /* Time of loading Fashion-MNIST's four gzipped IDX files through the runtime's loaders
- * (rf_idx_load_images / rf_idx_load_labels, as `regfitc MODEL.yaml` does before training):
+ * (rf_idx_load_images / rf_idx_load_labels, and where the checkout has it the data cache
+ * (data_cache.h) as rf_data_load uses it, as `regfitc MODEL.yaml` does before training):
  * wall and CPU milliseconds of each repetition, then the medians. Built by bench/load_time.sh,
- * which can build it from another checkout's runtime/ to compare two versions.
+ * which can build it from another checkout's runtime/ to compare two versions. The first
+ * load in a process, which is what a run does, is the one to compare (`load_time 1`).
  *   load_time [REPEATS]     (the data folder: $REGFIT_DATA, else /usr/share/datasets/fashion-mnist) */
-#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include "dataset.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+
+#if defined(__has_include)
+#if __has_include("data_cache.h")
+#include "data_cache.h"
+#include <sys/mman.h>
+#define HAVE_DATA_CACHE 1
+#endif
+#endif
+
+/* One image file, as rf_data_load reads it: from the data cache when it holds the file (a
+ * mapping), else decoded (and stored for next time). Free with free_images. */
+static int load_images(const char *path, float **x, void **map, size_t *map_len, int *n, int *rows, int *cols,
+                       char *err, size_t errlen)
+{
+    *map = NULL;
+    *map_len = 0;
+#ifdef HAVE_DATA_CACHE
+    static rf_data_cache cache;
+    static rf_data_cache_key key;
+    static int use = -1;
+    if (use < 0)
+        use = rf_data_cache_default(&cache) == 0;
+    int found = use ? rf_data_cache_lookup(&cache, path, &key, x, map, map_len, n, rows, cols) : -1;
+    if (found == 1)
+        return 0;
+    int rc = rf_idx_load_images(path, x, n, rows, cols, err, errlen);
+    if (rc == 0 && found == 0)
+        rf_data_cache_store(&cache, &key, *x, *n, *rows, *cols);
+    return rc;
+#else
+    return rf_idx_load_images(path, x, n, rows, cols, err, errlen);
+#endif
+}
+
+static void free_images(float *x, void *map, size_t map_len)
+{
+#ifdef HAVE_DATA_CACHE
+    if (map) {
+        munmap(map, map_len);
+        return;
+    }
+#endif
+    (void)map;
+    (void)map_len;
+    free(x);
+}
 
 static double seconds(clockid_t clock)
 {
@@ -42,9 +89,11 @@ int main(int argc, char **argv)
         for (int f = 0; f < 4; f++) {
             int n, rows, cols, rc;
             float *x = NULL;
+            void *map = NULL;
+            size_t map_len = 0;
             int32_t *labels = NULL;
             if (f % 2 == 0)
-                rc = rf_idx_load_images(path[f], &x, &n, &rows, &cols, err, sizeof err);
+                rc = load_images(path[f], &x, &map, &map_len, &n, &rows, &cols, err, sizeof err);
             else
                 rc = rf_idx_load_labels(path[f], &labels, &n, err, sizeof err);
             if (rc != 0) {
@@ -52,7 +101,7 @@ int main(int argc, char **argv)
                 return 1;
             }
             check += x ? x[(size_t)n * rows * cols - 1] : labels[n - 1];
-            free(x);
+            free_images(x, map, map_len);
             free(labels);
         }
         wall[r] = seconds(CLOCK_MONOTONIC) - w0;

@@ -1,10 +1,12 @@
 /* rf_data_load: from the model's `data` entry to train and test sets that
  * fit the model (feature count, class count or target count). */
+#include "data_cache.h"
 #include "dataset.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #define FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
@@ -12,7 +14,10 @@
 
 void rf_dataset_free(rf_dataset *d)
 {
-    free(d->x);
+    if (d->x_map)
+        munmap(d->x_map, d->x_map_len);
+    else
+        free(d->x);
     free(d->labels);
     free(d->y);
     memset(d, 0, sizeof *d);
@@ -30,13 +35,39 @@ static const char *loss_name(rf_loss_kind loss)
     return loss == RF_LOSS_SQUARED ? "squared" : "softmax_cross_entropy";
 }
 
+/* An image file's way through the data cache: when its lookup missed, the
+ * entry to store once the whole load has succeeded. */
+typedef struct {
+    int store;
+    int rows, cols;
+    rf_data_cache_key key;
+} cache_note;
+
+/* An image file: mapped from the cache when it holds it, else decoded. */
+static int load_images(const char *path, const rf_data_cache *cache, rf_dataset *d, int *n, int *rows, int *cols,
+                       cache_note *note, char *err, size_t errlen)
+{
+    note->store = 0;
+    if (cache) {
+        int found = rf_data_cache_lookup(cache, path, &note->key, &d->x, &d->x_map, &d->x_map_len, n, rows, cols);
+        if (found == 1)
+            return 0;
+        note->store = found == 0;
+    }
+    if (rf_idx_load_images(path, &d->x, n, rows, cols, err, errlen) != 0)
+        return -1;
+    note->rows = *rows;
+    note->cols = *cols;
+    return 0;
+}
+
 /* One image file and its label file as a class dataset. */
-static int load_idx_pair(const char *images, const char *labels, const rf_model *m, rf_dataset *d, char *err,
-                         size_t errlen)
+static int load_idx_pair(const char *images, const char *labels, const rf_model *m, const rf_data_cache *cache,
+                         cache_note *note, rf_dataset *d, char *err, size_t errlen)
 {
     int n_images, rows, cols, n_labels;
     memset(d, 0, sizeof *d);
-    if (rf_idx_load_images(images, &d->x, &n_images, &rows, &cols, err, errlen) != 0)
+    if (load_images(images, cache, d, &n_images, &rows, &cols, note, err, errlen) != 0)
         return -1;
     if (rows * cols != m->input) {
         snprintf(err, errlen, "%s: images of %d x %d = %d pixels, but the model's input is %d features", images,
@@ -67,17 +98,27 @@ static int load_idx_pair(const char *images, const char *labels, const rf_model 
     return 0;
 }
 
-/* Train and test IDX pairs; the first failure's code. */
+/* Train and test IDX pairs; the first failure's code. The cache entries of
+ * the images decoded are written last, when all four files have loaded and
+ * fit the model: a data error leaves no entry. */
 static int load_idx_sets(const char *train_images, const char *train_labels, const char *test_images,
-                         const char *test_labels, const rf_model *m, rf_datasets *out, char *err, size_t errlen)
+                         const char *test_labels, const rf_model *m, const rf_data_cache *cache, rf_datasets *out,
+                         char *err, size_t errlen)
 {
-    int rc = load_idx_pair(train_images, train_labels, m, &out->train, err, errlen);
+    cache_note notes[2];
+    int rc = load_idx_pair(train_images, train_labels, m, cache, &notes[0], &out->train, err, errlen);
     if (rc != 0)
         return rc;
-    rc = load_idx_pair(test_images, test_labels, m, &out->test, err, errlen);
-    if (rc != 0)
+    rc = load_idx_pair(test_images, test_labels, m, cache, &notes[1], &out->test, err, errlen);
+    if (rc != 0) {
         rf_datasets_free(out);
-    return rc;
+        return rc;
+    }
+    const rf_dataset *sets[2] = {&out->train, &out->test};
+    for (int i = 0; i < 2; i++)
+        if (notes[i].store)
+            (void)rf_data_cache_store(cache, &notes[i].key, sets[i]->x, sets[i]->n, notes[i].rows, notes[i].cols);
+    return 0;
 }
 
 static int is_file(const char *path)
@@ -96,7 +137,8 @@ static int find_idx_file(const char *dir, const char *name, char *out, size_t ou
     return is_file(out) ? 0 : -1;
 }
 
-static int load_mnist_folder(const rf_model *m, const char *data_dir, rf_datasets *out, char *err, size_t errlen)
+static int load_mnist_folder(const rf_model *m, const char *data_dir, const rf_data_cache *cache, rf_datasets *out,
+                             char *err, size_t errlen)
 {
     const char *set = m->data.kind == RF_DATA_MNIST ? "mnist" : "fashion-mnist";
     const char *dir = data_dir, *from = "--data";
@@ -129,7 +171,7 @@ static int load_mnist_folder(const rf_model *m, const char *data_dir, rf_dataset
             return -1;
         }
     }
-    return load_idx_sets(paths[0], paths[1], paths[2], paths[3], m, out, err, errlen);
+    return load_idx_sets(paths[0], paths[1], paths[2], paths[3], m, cache, out, err, errlen);
 }
 
 static int load_csv_pair(const rf_model *m, rf_datasets *out, char *err, size_t errlen)
@@ -171,6 +213,14 @@ static int load_synthetic(const rf_model *m, rf_datasets *out, char *err, size_t
 
 int rf_data_load(const rf_model *m, const char *data_dir, rf_datasets *out, char *err, size_t errlen)
 {
+    rf_data_cache cache;
+    return rf_data_load_with_cache(m, data_dir, rf_data_cache_default(&cache) == 0 ? &cache : NULL, out, err,
+                                   errlen);
+}
+
+int rf_data_load_with_cache(const rf_model *m, const char *data_dir, const rf_data_cache *cache, rf_datasets *out,
+                            char *err, size_t errlen)
+{
     memset(out, 0, sizeof *out);
     int idx = m->data.kind == RF_DATA_FASHION_MNIST || m->data.kind == RF_DATA_MNIST || m->data.kind == RF_DATA_IDX;
     if (idx && m->loss != RF_LOSS_SOFTMAX_CE) {
@@ -181,10 +231,10 @@ int rf_data_load(const rf_model *m, const char *data_dir, rf_datasets *out, char
     switch (m->data.kind) {
     case RF_DATA_FASHION_MNIST:
     case RF_DATA_MNIST:
-        return load_mnist_folder(m, data_dir, out, err, errlen);
+        return load_mnist_folder(m, data_dir, cache, out, err, errlen);
     case RF_DATA_IDX:
         return load_idx_sets(m->data.train_images, m->data.train_labels, m->data.test_images,
-                             m->data.test_labels, m, out, err, errlen);
+                             m->data.test_labels, m, cache, out, err, errlen);
     case RF_DATA_CSV:
         return load_csv_pair(m, out, err, errlen);
     case RF_DATA_SYNTHETIC_LINEAR:

@@ -18,9 +18,12 @@ typedef struct {
     int features;    /* floats per sample in x */
     int classes;     /* > 0: labels holds class indices in [0, classes) */
     int targets;     /* > 0: y holds n x targets floats (squared loss) */
-    float *x;        /* (n, features), row-major */
+    float *x;        /* (n, features), row-major; writable */
     int32_t *labels; /* (n), or NULL */
     float *y;        /* (n, targets), or NULL */
+    void *x_map;     /* NULL: x is malloc'd; else x lies in this mapping of a data
+                        cache entry (data_cache.h), x_map_len bytes, munmap'd */
+    size_t x_map_len;
 } rf_dataset;
 
 typedef struct {
@@ -42,15 +45,18 @@ typedef struct {
  * `data: mnist`). Class data (labels) for softmax_cross_entropy, with
  * classes = m->outputs; targets = m->outputs floats for squared loss.
  * features must equal m->input. Returns 0, or -1 (RF_DATA_MISMATCH) with a
- * message in err. */
+ * message in err. IDX image files go through the data cache
+ * (data_cache.h: CACHE/data/, unless REGFIT_DATA_CACHE=0): a later load of
+ * the same unchanged file maps the floats this one decoded. */
 int rf_data_load(const rf_model *m, const char *data_dir, rf_datasets *out, char *err, size_t errlen);
 
+/* Frees what a loader gave (malloc'd or mapped) and clears *d. */
 void rf_dataset_free(rf_dataset *d);
 void rf_datasets_free(rf_datasets *d);
 
 /* IDX (idx3 unsigned-byte images, idx1 unsigned-byte labels), gzip or plain.
- * Images come out as (n, rows * cols) floats scaled to [0, 1]. name is the
- * file name used in messages. */
+ * Images come out as (n, rows * cols) floats scaled to [0, 1], malloc'd
+ * (these never use the data cache). name is the file name used in messages. */
 int rf_idx_load_images(const char *path, float **x, int *n, int *rows, int *cols, char *err, size_t errlen);
 int rf_idx_load_labels(const char *path, int32_t **labels, int *n, char *err, size_t errlen);
 int rf_idx_parse_images(const unsigned char *buf, size_t len, const char *name, float **x, int *n, int *rows,

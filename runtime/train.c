@@ -82,11 +82,22 @@ typedef struct {
 
 static int subset_row(const subset *s, int i) { return s->idx ? s->idx[i] : i; }
 
-/* Copies rows rows[0..n) of a set into the batch buffers. */
+/* Copies rows rows[0..n) of a set into the batch buffers. The rows are shuffled, so each
+ * starts with a miss in a set larger than the caches and the copy waits on memory: the row
+ * four ahead is requested while this one is copied (up to 64 lines of it), which makes the
+ * copy of a Fashion-MNIST batch about 1.2x faster on Zen 3 (bench/gather.c). */
 static void gather(const rf_dataset *d, const int *rows, int n, float *x, int32_t *labels, float *y)
 {
+    enum { AHEAD = 4, LINES = 64, LINE = 64 };
+    const size_t row_bytes = sizeof(float) * (size_t)d->features;
+    const size_t ahead_bytes = row_bytes < (size_t)LINES * LINE ? row_bytes : (size_t)LINES * LINE;
     for (int r = 0; r < n; r++) {
         int s = rows[r];
+        if (r + AHEAD < n) {
+            const char *next = (const char *)(d->x + (size_t)rows[r + AHEAD] * d->features);
+            for (size_t at = 0; at < ahead_bytes; at += LINE)
+                __builtin_prefetch(next + at);
+        }
         memcpy(x + (size_t)r * d->features, d->x + (size_t)s * d->features, sizeof(float) * d->features);
         if (d->labels)
             labels[r] = d->labels[s];

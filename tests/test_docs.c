@@ -30,8 +30,8 @@ static const char *const not_built_yet[] = {NULL};
 static const char *const pages_written_elsewhere[] = {NULL};
 
 /* The environment variables regfitc honours (command-line.md, --help). */
-static const char *const environment[] = {"REGFIT_HOME", "REGFIT_CACHE", "XDG_CACHE_HOME",
-                                          "REGFIT_DATA", "REGFIT_CFLAGS", "CC", NULL};
+static const char *const environment[] = {"REGFIT_HOME", "REGFIT_CACHE", "XDG_CACHE_HOME", "REGFIT_DATA",
+                                          "REGFIT_DATA_CACHE", "REGFIT_CFLAGS", "CC", NULL};
 
 static int in_list(const char *word, const char *const *list)
 {

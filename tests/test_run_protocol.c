@@ -502,7 +502,11 @@ static rf_run_result run_uncached(const char *args)
 }
 
 /* An error found before the compile: the exit code, the message, no
- * "compiled" note (REGFIT_CACHE points at an empty cache), no run folder. */
+ * "compiled" note (REGFIT_CACHE points at an empty cache), no run folder.
+ * The cache stays empty of data cache entries too (REGFIT_CACHE/data/):
+ * they are written only after all four IDX files have loaded and fit the
+ * model, and every case here fails before that or reads CSV, which is
+ * never cached. */
 static void expect_early(const char *args, int status, const char *says)
 {
     char full[8400];
