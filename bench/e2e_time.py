@@ -1,13 +1,16 @@
 #!/usr/bin/python3
-"""Whole-process times of the main job, `regfitc MODEL.yaml`, with a warm and a cold build cache.
+"""Whole-process times of the main job, `regfitc MODEL.yaml`, with warm and cold caches.
 
 Each repetition runs, one after the other: regfitc with the warm cache (a cache folder
-filled once before timing), regfitc with a cold cache (REGFIT_CACHE a new empty folder,
-so it compiles), the same two for a second regfitc when --old gives one (to compare two
-versions alternately), and with --torch d2l's concise PyTorch code for the same epochs
-(bench/torch_d2l.py). Every run writes to a new --runs folder. Per run: the wall time of
-the whole process, its CPU time (user + system, children included), and when its first
-epoch line came out. Then the medians of each, and the ratio of PyTorch to regfitc (warm).
+filled once before timing), regfitc with a cold cache (REGFIT_CACHE a new folder holding
+only the warm one's data/ entries, hard-linked: a new model, so it compiles, on data
+decoded before), regfitc on a first run (REGFIT_CACHE a new empty folder: it compiles,
+decodes the data and writes its data cache), the same three for a second regfitc when
+--old gives one (to compare two versions alternately), and with --torch d2l's concise
+PyTorch code for the same epochs (bench/torch_d2l.py). Every run writes to a new --runs
+folder. Per run: the wall time of the whole process, its CPU time (user + system,
+children included), and when its first epoch line came out. Then the medians of each,
+and the ratio of PyTorch to regfitc (warm).
 
 usage: bench/e2e_time.py [--repeats 3] [--regfitc build/regfitc] [--old OTHER/regfitc] [--torch]
                          [--threads T] [MODEL.yaml]
@@ -70,8 +73,12 @@ def main():
             regfitc(exe, warm, tempfile.mkdtemp(dir=tmp))
         for rep in range(args.repeats):
             for name, exe in binaries if rep % 2 == 0 else binaries[::-1]:
-                for kind in ("warm", "cold"):
+                for kind in ("warm", "cold", "first"):
                     cache = warm if kind == "warm" else tempfile.mkdtemp(dir=tmp)
+                    if kind == "cold":  # a new model: nothing compiled, the data decoded before
+                        os.makedirs(os.path.join(cache, "data"))
+                        for entry in os.listdir(os.path.join(warm, "data")):
+                            os.link(os.path.join(warm, "data", entry), os.path.join(cache, "data", entry))
                     r = regfitc(exe, cache, tempfile.mkdtemp(dir=tmp))
                     rows.setdefault("regfitc %s, %s cache" % (name, kind) if args.old else
                                     "regfitc, %s cache" % kind, []).append(r)
