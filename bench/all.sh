@@ -47,6 +47,8 @@ run batches bench/batch_sweep.sh --steps "$(steps 50)" --threads 2
 phases=$(mktemp -d)
 trap 'rm -rf "$phases"' EXIT
 clang -std=c11 -O3 -march=native -fopenmp -I "$root/generated" "$here/phases.c" -lm -lz -o "$phases/phases"
+clang -std=c11 -O3 -march=native -I "$root/generated" "$here/kernel.c" -lm -o "$phases/kernel"
+run kernel "$phases/kernel"
 run phases-1 env OMP_NUM_THREADS=1 "$phases/phases"
 run phases-2 env OMP_NUM_THREADS=2 "$phases/phases"
 clang -std=c11 -O2 -fopenmp -I "$root/runtime" -I "$root/compiler/front" -I "$root/common" "$here/gather.c" \
