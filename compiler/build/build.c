@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "atomic_file.h"
+#include "cache_dir.h"
 #include "emit.h"
 #include "file_read.h"
 #include "hash.h"
@@ -35,17 +36,10 @@ extern char **environ;
 
 void rf_build_cache_dir(const rf_build_options *opt, char *buf, size_t len)
 {
-    const char *env;
     if (opt && opt->cache_dir)
         snprintf(buf, len, "%s", opt->cache_dir);
-    else if ((env = getenv("REGFIT_CACHE")) && *env)
-        snprintf(buf, len, "%s", env);
-    else if ((env = getenv("XDG_CACHE_HOME")) && *env)
-        snprintf(buf, len, "%s/regfitc", env);
-    else if ((env = getenv("HOME")) && *env)
-        snprintf(buf, len, "%s/.cache/regfitc", env);
     else
-        snprintf(buf, len, "/tmp/regfitc-cache-%u", (unsigned)getuid());
+        rf_cache_dir(buf, len); /* the rule the data cache shares (common/cache_dir.h) */
 }
 
 /* A whole text file (sources, compiler logs) of at most 256 MiB, NUL-terminated, or NULL
