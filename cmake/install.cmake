@@ -57,7 +57,7 @@ install(FILES ${CMAKE_SOURCE_DIR}/runtime/rf_abi.h ${CMAKE_SOURCE_DIR}/runtime/r
               ${CMAKE_SOURCE_DIR}/runtime/bench_export.h
         DESTINATION ${RF_SHARE}/runtime)
 install(FILES ${CMAKE_SOURCE_DIR}/compiler/front/model.c ${CMAKE_SOURCE_DIR}/compiler/front/model.h
-              ${CMAKE_SOURCE_DIR}/compiler/front/layer_kinds.h
+              ${CMAKE_SOURCE_DIR}/compiler/front/layer_kinds.h ${CMAKE_SOURCE_DIR}/compiler/front/bf16.h
         DESTINATION ${RF_SHARE}/compiler/front)
 file(GLOB RF_MODELS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/models/*.yaml)
 install(FILES ${RF_MODELS} DESTINATION ${RF_SHARE}/models)

@@ -216,9 +216,9 @@ ALWAYS_INLINE vf vand(vf a, vi mask)
 /* ---- bfloat16 inputs (precision: bf16, SPEC 1c) ----
  * Every matrix product takes its two inputs rounded to bfloat16 (the top 16 bits of a float:
  * 8 bits of significand) and sums in float32; parameters, gradients, losses and all the
- * elementwise math stay float32. The products below round each operand as they load it, in
- * float32 arithmetic: the results a bf16 dot-product instruction would give, without its
- * speed. Round to nearest, ties to even: add 0x7FFF plus the lowest kept bit, then clear the
+ * elementwise math stay float32. Each operand is rounded once, as it is packed or copied
+ * (product.h: mlp_dropout_bf16_pack, mlp_dropout_bf16_round_copy), and the float32 kernels sum the rounded values:
+ * the results a bf16 dot-product instruction would give, without its speed. Round to nearest, ties to even: add 0x7FFF plus the lowest kept bit, then clear the
  * 16 bits below it (a carry into the exponent is right: the largest floats round to
  * infinity). A NaN cannot take the add (it could carry into infinity or wrap to zero): it
  * keeps its sign and top bits and is made quiet, so it stays a NaN. */
@@ -346,8 +346,9 @@ ALWAYS_INLINE float mlp_dropout_bf16_epilogue_1(
  * one panel of B for every row of A it sums: rows of a wide matrix are far apart in memory
  * (a 784 x 256 weight's are 1 KB apart, so a panel's rows fall into a few cache sets and
  * leave L1 before the next tile), a packed panel's are adjacent. */
-/* precision bf16: every element of A and B is rounded to bfloat16 as it is loaded
- * (round_bf16, vround_bf16); the sums stay float32. */
+/* precision bf16: every operand arrives rounded to bfloat16 (mlp_dropout_bf16_pack rounds what it packs;
+ * the layers round the rest once, mlp_dropout_bf16_round_copy), so the kernels are float32's: the same
+ * products of the same rounded values, summed in float32. */
 
 /* The micro-kernel: acc[i][v] = sum over p < depth of A(i, p) * b[p * b_row + v * VL + lane]
  * for i < rows and v < nv, p ascending (one FMA chain per element). rows, nv and the
@@ -359,31 +360,13 @@ ALWAYS_INLINE void mlp_dropout_bf16_kernel(
     UNROLL for (int i = 0; i < MR; i++)
         UNROLL for (int v = 0; v < NV; v++)
             acc[i][v] = (vf){0};
-    int p = 0;
-    /* A's rows contiguous along p (the forward and input-gradient products): VL elements of
-     * each row rounded at once, as a vector, then taken one by one as the FMAs need them */
-    if (a_step == 1)
-        for (; p + VL <= depth; p += VL) {
-            float a_bf16[MR][VL];
-            UNROLL for (int i = 0; i < rows; i++)
-                vstore(a_bf16[i], vround_bf16(vload(a + i * a_row + p)));
-            for (int q = 0; q < VL; q++) {
-                vf b_row_p[NV];
-                UNROLL for (int v = 0; v < nv; v++)
-                    b_row_p[v] = vround_bf16(vload(b + (p + q) * b_row + v * VL));
-                UNROLL for (int i = 0; i < rows; i++) {
-                    const vf a_ip = vsplat(a_bf16[i][q]);
-                    UNROLL for (int v = 0; v < nv; v++)
-                        acc[i][v] = vfma(a_ip, b_row_p[v], acc[i][v]);
-                }
-            }
-        }
-    for (; p < depth; p++) { /* the rest, each element of A rounded alone */
+    DEPTH_LOOP
+    for (int p = 0; p < depth; p++) {
         vf b_row_p[NV];
         UNROLL for (int v = 0; v < nv; v++)
-            b_row_p[v] = vround_bf16(vload(b + p * b_row + v * VL));
+            b_row_p[v] = vload(b + p * b_row + v * VL);
         UNROLL for (int i = 0; i < rows; i++) {
-            const vf a_ip = vsplat(round_bf16(a[i * a_row + p * a_step]));
+            const vf a_ip = vsplat(a[i * a_row + p * a_step]);
             UNROLL for (int v = 0; v < nv; v++)
                 acc[i][v] = vfma(a_ip, b_row_p[v], acc[i][v]);
         }
@@ -414,12 +397,11 @@ ALWAYS_INLINE void mlp_dropout_bf16_kernel_columns(
                 int p = 0;
                 for (; p + SPLIT <= depth; p += SPLIT)
                     for (int s = 0; s < SPLIT; s++)
-                        part[s] += round_bf16(a[i * a_row + (p + s) * a_step]) *
-                                   round_bf16(b[(p + s) * b_row + j]);
+                        part[s] += a[i * a_row + (p + s) * a_step] * b[(p + s) * b_row + j];
                 float sum = ((part[0] + part[1]) + (part[2] + part[3])) +
                             ((part[4] + part[5]) + (part[6] + part[7]));
                 for (; p < depth; p++)
-                    sum += round_bf16(a[i * a_row + p * a_step]) * round_bf16(b[p * b_row + j]);
+                    sum += a[i * a_row + p * a_step] * b[p * b_row + j];
                 acc[i][j] = sum;
             }
         return;
@@ -437,9 +419,8 @@ ALWAYS_INLINE void mlp_dropout_bf16_kernel_columns(
         else
             for (int j = 0; j < cols; j++)
                 b_p[j] = b[p * b_row + j];
-        b_p = vround_bf16(b_p);
         UNROLL for (int i = 0; i < rows; i++)
-            sum[i] = vfma(vsplat(round_bf16(a[i * a_row + p * a_step])), b_p, sum[i]);
+            sum[i] = vfma(vsplat(a[i * a_row + p * a_step]), b_p, sum[i]);
     }
     for (int i = 0; i < rows; i++)
         for (int j = 0; j < cols; j++)
@@ -680,6 +661,7 @@ ALWAYS_INLINE void mlp_dropout_bf16_product(
  * reads B as the transpose of a row-major matrix (a weight for its input gradient). The
  * panels are shared among the threads; no barrier at the end. A copy: the products' sums
  * are the same bit for bit with B packed or not. */
+/* precision bf16: the copy is rounded to bfloat16, the products' operand. */
 ALWAYS_INLINE void mlp_dropout_bf16_pack(
         float *restrict dst, const float *restrict b, ptrdiff_t b_row, ptrdiff_t b_col,
         int depth, int cols)
@@ -693,18 +675,37 @@ ALWAYS_INLINE void mlp_dropout_bf16_pack(
         if (b_col == 1 && width == NR)
             for (int p = 0; p < depth; p++)
                 UNROLL for (int v = 0; v < NV; v++)
-                    vstore(panel + p * NR + v * VL, vload(b + p * b_row + j0 + v * VL));
+                    vstore(panel + p * NR + v * VL, vround_bf16(vload(b + p * b_row + j0 + v * VL)));
         else if (b_col == 1)
             for (int p = 0; p < depth; p++)
                 for (int j = 0; j < NR; j++)
-                    panel[p * NR + j] = j < width ? b[p * b_row + j0 + j] : 0.0f;
+                    panel[p * NR + j] = j < width ? round_bf16(b[p * b_row + j0 + j]) : 0.0f;
         else
             for (int p0 = 0; p0 < depth; p0 += BLOCK) {
                 const int p1 = p0 + BLOCK < depth ? p0 + BLOCK : depth;
                 for (int j = 0; j < NR; j++)
                     for (int p = p0; p < p1; p++)
-                        panel[p * NR + j] = j < width ? b[p * b_row + (j0 + j) * b_col] : 0.0f;
+                        panel[p * NR + j] = j < width ? round_bf16(b[p * b_row + (j0 + j) * b_col])
+                                                      : 0.0f;
             }
+    }
+}
+
+/* precision bf16: dst = src rounded to bfloat16, count floats, shared among the threads in
+ * fixed blocks; no barrier at the end. The layers round each operand a product reads
+ * unpacked once, here, rather than in the kernels at every use. */
+ALWAYS_INLINE void mlp_dropout_bf16_round_copy(float *restrict dst, const float *restrict src, ptrdiff_t count)
+{
+    enum { BLOCK = 64 * VL }; /* floats a block */
+    const ptrdiff_t blocks = (count + BLOCK - 1) / BLOCK;
+    OMP_FOR_NOWAIT
+    for (ptrdiff_t k = 0; k < blocks; k++) {
+        const ptrdiff_t end = (k + 1) * BLOCK < count ? (k + 1) * BLOCK : count;
+        ptrdiff_t i = k * BLOCK;
+        for (; i + VL <= end; i += VL)
+            vstore(dst + i, vround_bf16(vload(src + i)));
+        for (; i < end; i++)
+            dst[i] = round_bf16(src[i]);
     }
 }
 
@@ -725,10 +726,14 @@ ALWAYS_INLINE void mlp_dropout_bf16_pack(
 static void mlp_dropout_bf16_dense1_forward(
         float (*restrict out)[MLP_DROPOUT_BF16_DENSE1_OUT],
         const float (*restrict in)[MLP_DROPOUT_BF16_DENSE1_IN],
+        float (*restrict in_bf16)[MLP_DROPOUT_BF16_DENSE1_IN],
         const float (*restrict weight)[MLP_DROPOUT_BF16_DENSE1_OUT],
         const float *restrict weight_packed, const float *restrict bias, int n, uint64_t key,
         uint32_t threshold, uint32_t index0, float scale, int training)
 {
+    /* precision bf16: in rounded once, for this product and the weight gradient */
+    mlp_dropout_bf16_round_copy(in_bf16[0], in[0], (ptrdiff_t)n * MLP_DROPOUT_BF16_DENSE1_IN);
+    OMP_BARRIER
     const mlp_dropout_bf16_epilogue epilogue = {
         .bias = bias,
         .act = ACT_RELU,
@@ -739,7 +744,7 @@ static void mlp_dropout_bf16_dense1_forward(
         .scale = scale,
     };
     /* B: weight in panels (mlp_dropout_bf16_prepare_weights), or as it is (NULL: the inference file) */
-    mlp_dropout_bf16_product(out[0], MLP_DROPOUT_BF16_DENSE1_OUT, epilogue, in[0],
+    mlp_dropout_bf16_product(out[0], MLP_DROPOUT_BF16_DENSE1_OUT, epilogue, in_bf16[0],
                              MLP_DROPOUT_BF16_DENSE1_IN, 1,
                              weight_packed ? weight_packed : weight[0], MLP_DROPOUT_BF16_DENSE1_OUT,
                              weight_packed ? (ptrdiff_t)MLP_DROPOUT_BF16_DENSE1_IN * NR : 0, n,
@@ -757,10 +762,14 @@ static void mlp_dropout_bf16_dense1_forward(
 static void mlp_dropout_bf16_dense2_forward(
         float (*restrict out)[MLP_DROPOUT_BF16_DENSE2_OUT],
         const float (*restrict in)[MLP_DROPOUT_BF16_DENSE2_IN],
+        float (*restrict in_bf16)[MLP_DROPOUT_BF16_DENSE2_IN],
         const float (*restrict weight)[MLP_DROPOUT_BF16_DENSE2_OUT],
         const float *restrict weight_packed, const float *restrict bias, int n, uint64_t key,
         uint32_t threshold, uint32_t index0, float scale, int training)
 {
+    /* precision bf16: in rounded once, for this product and the weight gradient */
+    mlp_dropout_bf16_round_copy(in_bf16[0], in[0], (ptrdiff_t)n * MLP_DROPOUT_BF16_DENSE2_IN);
+    OMP_BARRIER
     const mlp_dropout_bf16_epilogue epilogue = {
         .bias = bias,
         .act = ACT_RELU,
@@ -771,7 +780,7 @@ static void mlp_dropout_bf16_dense2_forward(
         .scale = scale,
     };
     /* B: weight in panels (mlp_dropout_bf16_prepare_weights), or as it is (NULL: the inference file) */
-    mlp_dropout_bf16_product(out[0], MLP_DROPOUT_BF16_DENSE2_OUT, epilogue, in[0],
+    mlp_dropout_bf16_product(out[0], MLP_DROPOUT_BF16_DENSE2_OUT, epilogue, in_bf16[0],
                              MLP_DROPOUT_BF16_DENSE2_IN, 1,
                              weight_packed ? weight_packed : weight[0], MLP_DROPOUT_BF16_DENSE2_OUT,
                              weight_packed ? (ptrdiff_t)MLP_DROPOUT_BF16_DENSE2_IN * NR : 0, n,
@@ -787,11 +796,15 @@ static void mlp_dropout_bf16_dense2_forward(
 static void mlp_dropout_bf16_dense3_forward(
         float (*restrict out)[MLP_DROPOUT_BF16_DENSE3_OUT],
         const float (*restrict in)[MLP_DROPOUT_BF16_DENSE3_IN],
+        float (*restrict in_bf16)[MLP_DROPOUT_BF16_DENSE3_IN],
         const float (*restrict weight)[MLP_DROPOUT_BF16_DENSE3_OUT], const float *restrict bias,
         int n)
 {
+    /* precision bf16: in rounded once, for this product and the weight gradient */
+    mlp_dropout_bf16_round_copy(in_bf16[0], in[0], (ptrdiff_t)n * MLP_DROPOUT_BF16_DENSE3_IN);
+    OMP_BARRIER
     const mlp_dropout_bf16_epilogue epilogue = {.bias = bias};
-    mlp_dropout_bf16_product(out[0], MLP_DROPOUT_BF16_DENSE3_OUT, epilogue, in[0],
+    mlp_dropout_bf16_product(out[0], MLP_DROPOUT_BF16_DENSE3_OUT, epilogue, in_bf16[0],
                              MLP_DROPOUT_BF16_DENSE3_IN, 1, weight[0], MLP_DROPOUT_BF16_DENSE3_OUT,
                              0, n, MLP_DROPOUT_BF16_DENSE3_OUT, MLP_DROPOUT_BF16_DENSE3_IN, NULL,
                              TILE_ROWS, 1);
@@ -832,6 +845,7 @@ static void mlp_dropout_bf16_loss(float *restrict row_loss,
 /* The weights as the products read them, copied at the start of every pass (only the
  * update and the caller change the parameters): each forward weight in panels of NR
  * columns (mlp_dropout_bf16_pack), and with backward each weight^T an input gradient reads.
+ * Precision bf16: every copy is rounded to bfloat16, the products' operand.
  * The threads share the copies; the barrier orders them before the forward. */
 static void mlp_dropout_bf16_prepare_weights(mlp_dropout_bf16_model *m, int backward)
 {
@@ -843,6 +857,10 @@ static void mlp_dropout_bf16_prepare_weights(mlp_dropout_bf16_model *m, int back
     mlp_dropout_bf16_pack(m->dense2_weight_packed[0], m->dense2_weight[0],
                           MLP_DROPOUT_BF16_DENSE2_OUT, 1, MLP_DROPOUT_BF16_DENSE2_IN,
                           MLP_DROPOUT_BF16_DENSE2_OUT);
+    /* dense3.weight (256, 10) rounded */
+    mlp_dropout_bf16_round_copy(
+            m->dense3_weight_bf16[0], m->dense3_weight[0],
+            (ptrdiff_t)MLP_DROPOUT_BF16_DENSE3_IN * MLP_DROPOUT_BF16_DENSE3_OUT);
     if (backward) {
         /* dense2.weight^T (256, 256) in panels */
         mlp_dropout_bf16_pack(m->dense2_weight_t_packed[0], m->dense2_weight[0], 1,
@@ -862,20 +880,21 @@ static void mlp_dropout_bf16_forward(mlp_dropout_bf16_model *m,
                                      int training)
 {
     mlp_dropout_bf16_dense1_forward(
-            m->dropout1_out, input, m->dense1_weight, m->dense1_weight_packed[0], m->dense1_bias, n,
+            m->dropout1_out, input, m->dense1_in_bf16, m->dense1_weight, m->dense1_weight_packed[0],
+            m->dense1_bias, n,
             mlp_dropout_bf16_dropout_key(m->seed, m->forward_steps, MLP_DROPOUT_BF16_DROPOUT1_LAYER),
             m->dropout_threshold[MLP_DROPOUT_BF16_DROPOUT1_INDEX],
             (uint32_t)m->shards.row0 * MLP_DROPOUT_BF16_DROPOUT1_UNITS,
             m->dropout_scale[MLP_DROPOUT_BF16_DROPOUT1_INDEX], training);
     mlp_dropout_bf16_dense2_forward(
-            m->dropout2_out, m->dropout1_out, m->dense2_weight, m->dense2_weight_packed[0],
-            m->dense2_bias, n,
+            m->dropout2_out, m->dropout1_out, m->dense2_in_bf16, m->dense2_weight,
+            m->dense2_weight_packed[0], m->dense2_bias, n,
             mlp_dropout_bf16_dropout_key(m->seed, m->forward_steps, MLP_DROPOUT_BF16_DROPOUT2_LAYER),
             m->dropout_threshold[MLP_DROPOUT_BF16_DROPOUT2_INDEX],
             (uint32_t)m->shards.row0 * MLP_DROPOUT_BF16_DROPOUT2_UNITS,
             m->dropout_scale[MLP_DROPOUT_BF16_DROPOUT2_INDEX], training);
-    mlp_dropout_bf16_dense3_forward(m->dense3_out, m->dropout2_out, m->dense3_weight,
-                                    m->dense3_bias, n);
+    mlp_dropout_bf16_dense3_forward(m->dense3_out, m->dropout2_out, m->dense3_in_bf16,
+                                    m->dense3_weight_bf16, m->dense3_bias, n);
 }
 
 /* ---- Update: sgd (torch.optim.SGD), l2 coupled, one fused pass per parameter tensor ----
@@ -1249,8 +1268,8 @@ void mlp_dropout_bf16_set_counters(mlp_dropout_bf16_model *m, uint64_t updates, 
 static void mlp_dropout_bf16_dense1_backward(
         float (*restrict weight_grad)[MLP_DROPOUT_BF16_DENSE1_OUT], float *restrict bias_grad,
         const float (*restrict out_grad)[MLP_DROPOUT_BF16_DENSE1_OUT],
-        const float (*restrict in)[MLP_DROPOUT_BF16_DENSE1_IN], float *restrict batch_packed, int n,
-        const mlp_dropout_bf16_shards *shards)
+        const float (*restrict in_bf16)[MLP_DROPOUT_BF16_DENSE1_IN], float *restrict batch_packed,
+        int n, const mlp_dropout_bf16_shards *shards)
 {
     /* the weight gradient's B in panels, shared among the threads; the bias gradient
      * runs before the barrier */
@@ -1272,7 +1291,7 @@ static void mlp_dropout_bf16_dense1_backward(
      * the shards added in the fixed tree (mlp_dropout_bf16_tile); work tiles of MR rows x NR columns,
      * row block by row block (a thread keeps MR columns of in in cache) */
     const mlp_dropout_bf16_epilogue store = {0};
-    mlp_dropout_bf16_product(weight_grad[0], MLP_DROPOUT_BF16_DENSE1_OUT, store, in[0], 1,
+    mlp_dropout_bf16_product(weight_grad[0], MLP_DROPOUT_BF16_DENSE1_OUT, store, in_bf16[0], 1,
                              MLP_DROPOUT_BF16_DENSE1_IN, batch_packed, NR, (ptrdiff_t)n * NR,
                              MLP_DROPOUT_BF16_DENSE1_IN, MLP_DROPOUT_BF16_DENSE1_OUT, n, shards, MR,
                              0);
@@ -1289,11 +1308,17 @@ static void mlp_dropout_bf16_dense2_backward(
         float (*restrict weight_grad)[MLP_DROPOUT_BF16_DENSE2_OUT], float *restrict bias_grad,
         const float *restrict weight_t,
         const float (*restrict out_grad)[MLP_DROPOUT_BF16_DENSE2_OUT],
-        const float (*restrict in)[MLP_DROPOUT_BF16_DENSE2_IN], float *restrict batch_packed, int n,
-        const mlp_dropout_bf16_shards *shards, float scale, int training)
+        const float (*restrict in)[MLP_DROPOUT_BF16_DENSE2_IN],
+        const float (*restrict in_bf16)[MLP_DROPOUT_BF16_DENSE2_IN],
+        float (*restrict out_grad_bf16)[MLP_DROPOUT_BF16_DENSE2_OUT], float *restrict batch_packed,
+        int n, const mlp_dropout_bf16_shards *shards, float scale, int training)
 {
-    /* the weight gradient's B in panels, shared among the threads; the bias gradient and
-     * the input gradient run before the barrier */
+    /* precision bf16: out_grad rounded once, for the products that read it unpacked */
+    mlp_dropout_bf16_round_copy(out_grad_bf16[0], out_grad[0],
+                                (ptrdiff_t)n * MLP_DROPOUT_BF16_DENSE2_OUT);
+
+    /* the weight gradient's B in panels, shared among the threads; the bias gradient
+     * runs before the barrier */
     mlp_dropout_bf16_pack(batch_packed, out_grad[0], MLP_DROPOUT_BF16_DENSE2_OUT, 1, n,
                           MLP_DROPOUT_BF16_DENSE2_OUT);
 
@@ -1307,24 +1332,25 @@ static void mlp_dropout_bf16_dense2_backward(
             bias_grad[c0 + j] = sum[j];
     }
 
+    OMP_BARRIER /* out_grad_bf16 and batch_packed are whole */
+
     /* in_grad = out_grad weight^T, back through dense1's fused chain (the forward's tiles) */
     const mlp_dropout_bf16_epilogue back = {
         .gate = in[0],
         .act = ACT_RELU,
         .scale = training ? scale : 1.0f,
     };
-    mlp_dropout_bf16_product(in_grad[0], MLP_DROPOUT_BF16_DENSE2_IN, back, out_grad[0],
+    mlp_dropout_bf16_product(in_grad[0], MLP_DROPOUT_BF16_DENSE2_IN, back, out_grad_bf16[0],
                              MLP_DROPOUT_BF16_DENSE2_OUT, 1, weight_t, NR,
                              (ptrdiff_t)MLP_DROPOUT_BF16_DENSE2_OUT * NR, n,
                              MLP_DROPOUT_BF16_DENSE2_IN, MLP_DROPOUT_BF16_DENSE2_OUT, NULL,
                              TILE_ROWS, 1);
 
-    OMP_BARRIER /* batch_packed is whole */
     /* weight_grad = in^T out_grad, summing the batch rows shard by shard, each in row order,
      * the shards added in the fixed tree (mlp_dropout_bf16_tile); work tiles of MR rows x NR columns,
      * row block by row block (a thread keeps MR columns of in in cache) */
     const mlp_dropout_bf16_epilogue store = {0};
-    mlp_dropout_bf16_product(weight_grad[0], MLP_DROPOUT_BF16_DENSE2_OUT, store, in[0], 1,
+    mlp_dropout_bf16_product(weight_grad[0], MLP_DROPOUT_BF16_DENSE2_OUT, store, in_bf16[0], 1,
                              MLP_DROPOUT_BF16_DENSE2_IN, batch_packed, NR, (ptrdiff_t)n * NR,
                              MLP_DROPOUT_BF16_DENSE2_IN, MLP_DROPOUT_BF16_DENSE2_OUT, n, shards, MR,
                              0);
@@ -1340,9 +1366,15 @@ static void mlp_dropout_bf16_dense3_backward(
         float (*restrict weight_grad)[MLP_DROPOUT_BF16_DENSE3_OUT], float *restrict bias_grad,
         const float *restrict weight_t,
         const float (*restrict out_grad)[MLP_DROPOUT_BF16_DENSE3_OUT],
-        const float (*restrict in)[MLP_DROPOUT_BF16_DENSE3_IN], int n,
+        const float (*restrict in)[MLP_DROPOUT_BF16_DENSE3_IN],
+        const float (*restrict in_bf16)[MLP_DROPOUT_BF16_DENSE3_IN],
+        float (*restrict out_grad_bf16)[MLP_DROPOUT_BF16_DENSE3_OUT], int n,
         const mlp_dropout_bf16_shards *shards, float scale, int training)
 {
+    /* precision bf16: out_grad rounded once, for the products that read it unpacked */
+    mlp_dropout_bf16_round_copy(out_grad_bf16[0], out_grad[0],
+                                (ptrdiff_t)n * MLP_DROPOUT_BF16_DENSE3_OUT);
+
     /* bias_grad = column sums of out_grad in the shards' tree, SUM_COLS columns at a time */
     enum { SUM_COLS = 32 };
     OMP_FOR_NOWAIT
@@ -1355,13 +1387,15 @@ static void mlp_dropout_bf16_dense3_backward(
             bias_grad[c0 + j] = sum[j];
     }
 
+    OMP_BARRIER /* out_grad_bf16 is whole */
+
     /* in_grad = out_grad weight^T, back through dense2's fused chain (the forward's tiles) */
     const mlp_dropout_bf16_epilogue back = {
         .gate = in[0],
         .act = ACT_RELU,
         .scale = training ? scale : 1.0f,
     };
-    mlp_dropout_bf16_product(in_grad[0], MLP_DROPOUT_BF16_DENSE3_IN, back, out_grad[0],
+    mlp_dropout_bf16_product(in_grad[0], MLP_DROPOUT_BF16_DENSE3_IN, back, out_grad_bf16[0],
                              MLP_DROPOUT_BF16_DENSE3_OUT, 1, weight_t, NR,
                              (ptrdiff_t)MLP_DROPOUT_BF16_DENSE3_OUT * NR, n,
                              MLP_DROPOUT_BF16_DENSE3_IN, MLP_DROPOUT_BF16_DENSE3_OUT, NULL,
@@ -1374,14 +1408,14 @@ static void mlp_dropout_bf16_dense3_backward(
         /* out_grad's rows are not whole vectors: computed as weight_grad^T = out_grad^T in,
          * the vectors running along in's rows, each tile stored transposed */
         const mlp_dropout_bf16_epilogue store_t = {.transposed = 1};
-        mlp_dropout_bf16_product(weight_grad[0], MLP_DROPOUT_BF16_DENSE3_OUT, store_t, out_grad[0],
-                                 1, MLP_DROPOUT_BF16_DENSE3_OUT, in[0], MLP_DROPOUT_BF16_DENSE3_IN,
-                                 0, MLP_DROPOUT_BF16_DENSE3_OUT, MLP_DROPOUT_BF16_DENSE3_IN, n,
-                                 shards, MR, 0);
+        mlp_dropout_bf16_product(weight_grad[0], MLP_DROPOUT_BF16_DENSE3_OUT, store_t,
+                                 out_grad_bf16[0], 1, MLP_DROPOUT_BF16_DENSE3_OUT, in_bf16[0],
+                                 MLP_DROPOUT_BF16_DENSE3_IN, 0, MLP_DROPOUT_BF16_DENSE3_OUT,
+                                 MLP_DROPOUT_BF16_DENSE3_IN, n, shards, MR, 0);
     } else {
         const mlp_dropout_bf16_epilogue store = {0};
-        mlp_dropout_bf16_product(weight_grad[0], MLP_DROPOUT_BF16_DENSE3_OUT, store, in[0], 1,
-                                 MLP_DROPOUT_BF16_DENSE3_IN, out_grad[0],
+        mlp_dropout_bf16_product(weight_grad[0], MLP_DROPOUT_BF16_DENSE3_OUT, store, in_bf16[0], 1,
+                                 MLP_DROPOUT_BF16_DENSE3_IN, out_grad_bf16[0],
                                  MLP_DROPOUT_BF16_DENSE3_OUT, 0, MLP_DROPOUT_BF16_DENSE3_IN,
                                  MLP_DROPOUT_BF16_DENSE3_OUT, n, shards, MR, 0);
     }
@@ -1394,16 +1428,19 @@ MLP_DROPOUT_BF16_SPLIT_LINK void mlp_dropout_bf16_backward(
         mlp_dropout_bf16_model *m, const float (*input)[MLP_DROPOUT_BF16_INPUTS], int n,
         int training)
 {
+    (void)input; /* the products read the forward's rounded copy of it */
     mlp_dropout_bf16_dense3_backward(m->dense2_out_grad, m->dense3_weight_grad, m->dense3_bias_grad,
                                      m->dense3_weight_t_packed[0], m->dense3_out_grad,
-                                     m->dropout2_out, n, &m->shards,
-                                     m->dropout_scale[MLP_DROPOUT_BF16_DROPOUT2_INDEX], training);
+                                     m->dropout2_out, m->dense3_in_bf16, m->dense3_out_grad_bf16, n,
+                                     &m->shards, m->dropout_scale[MLP_DROPOUT_BF16_DROPOUT2_INDEX],
+                                     training);
     mlp_dropout_bf16_dense2_backward(m->dense1_out_grad, m->dense2_weight_grad, m->dense2_bias_grad,
                                      m->dense2_weight_t_packed[0], m->dense2_out_grad,
-                                     m->dropout1_out, m->batch_packed[0], n, &m->shards,
+                                     m->dropout1_out, m->dense2_in_bf16, m->dense2_out_grad_bf16,
+                                     m->batch_packed[0], n, &m->shards,
                                      m->dropout_scale[MLP_DROPOUT_BF16_DROPOUT1_INDEX], training);
     mlp_dropout_bf16_dense1_backward(m->dense1_weight_grad, m->dense1_bias_grad, m->dense1_out_grad,
-                                     input, m->batch_packed[0], n, &m->shards);
+                                     m->dense1_in_bf16, m->batch_packed[0], n, &m->shards);
 }
 
 #endif /* part 2 */

@@ -20,7 +20,7 @@
 #define INLINE static inline __attribute__((always_inline))
 
 /* A product's input: as it is, or rounded to bf16 */
-#define IN(v) (bf16 ? rf_gk_round_bf16(v) : (v))
+#define IN(v) (bf16 ? rf_round_bf16(v) : (v))
 
 /* Instrumented builds (ASan) cannot vectorise the `omp simd` loop below;
  * there the pragma is only a hint, so clang's "not vectorized" warning is

@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "bf16.h"
 #include "model.h"
 
 /* Below this many multiply-adds a kernel runs on the calling thread: the
@@ -19,7 +20,7 @@
 /* --- dense (generic_dense.c) --- */
 
 /* bf16 != 0 (precision: bf16, SPEC 1c): each product's two inputs are rounded
- * to bfloat16 as they are read (rf_gk_round_bf16), the sums stay float32; the
+ * to bfloat16 as they are read (rf_round_bf16, compiler/front/bf16.h), the sums stay float32; the
  * bias and db are not products and stay exact. */
 
 /* y[n][out] = x[n][in] W[in][out] + b[out] */
@@ -33,20 +34,6 @@ void rf_gk_dense_backward_params(const float *x, const float *dy, float *dW, flo
 /* dx[n][in] = dy[n][out] W^T */
 void rf_gk_dense_backward_input(const float *dy, const float *W, float *dx,
                                 int n, int in, int out, int bf16);
-
-/* x rounded to the nearest bfloat16 (ties to even), as a float: the generated
- * code's round_bf16 (compiler/emit/templates/vector.h). A NaN stays a NaN. */
-static inline float rf_gk_round_bf16(float x)
-{
-    union {
-        float f;
-        uint32_t bits;
-    } u = {x};
-    const uint32_t rounded = u.bits + 0x7FFFu + ((u.bits >> 16) & 1u);
-    /* a NaN is made quiet, never carried into infinity or zero */
-    u.bits = ((u.bits & 0x7FFFFFFFu) > 0x7F800000u ? u.bits | 0x00400000u : rounded) & 0xFFFF0000u;
-    return u.f;
-}
 
 /* --- elementwise layers (generic_layers.c) --- */
 

@@ -104,7 +104,7 @@ static void test_precision_in_build_copy(void)
 /* A product's input as the generated code holds it (float32), rounded to bf16 when asked. */
 static double operand(double v, int bf16)
 {
-    return bf16 ? rf_gk_round_bf16((float)v) : (double)(float)v;
+    return bf16 ? rf_round_bf16((float)v) : (double)(float)v;
 }
 
 /* One training-mode (or not) forward and backward in double: each dense layer's products take

@@ -328,11 +328,16 @@ static void test_linreg_bits(void)
 
 /* Layers the seed models do not have: a dropout reading the input, a sigmoid and a
  * dropout that are not fused, a leaky_relu (its alpha constant), an output width that is
- * no whole vector and a tanh writing the output itself; written through the API. */
-static void test_odd_layers_bits(void)
+ * no whole vector and a tanh writing the output itself; written through the API. With
+ * precision bf16 (name "oddbf16", batch 40: the 24-unit layer's weight in panels in
+ * predict, where the others are rounded copies): predict's products read rounded copies
+ * and panels, the inference file's its rounded literals and a rounding region. */
+static void odd_layers_bits(const char *name, int bf16)
 {
     rf_model m;
-    tm_begin(&m, "odd", 13, 7, RF_LOSS_SOFTMAX_CE, 0.1, 0.9);
+    tm_begin(&m, name, 13, bf16 ? 40 : 7, RF_LOSS_SOFTMAX_CE, 0.1, 0.9);
+    if (bf16)
+        m.precision = RF_PRECISION_BF16;
     tm_dropout(&m, 0.3);
     tm_dense(&m, 24, NULL);
     tm_layer(&m, RF_LAYER_SIGMOID);
@@ -343,8 +348,8 @@ static void test_odd_layers_bits(void)
     tm_layer(&m, RF_LAYER_TANH);
     tm_finish(&m);
     char dir[4600], raw[4700], err[1024];
-    snprintf(dir, sizeof dir, "%s", tmp_path("gen-%s", "odd"));
-    snprintf(raw, sizeof raw, "%s/odd.params", rf_test_tmpdir());
+    snprintf(dir, sizeof dir, "%s", tmp_path("gen-%s", name));
+    snprintf(raw, sizeof raw, "%s/%s.params", rf_test_tmpdir(), name);
     mkdir(dir, 0755);
     /* parameters U(-1, 1), to the raw file and to the emitter */
     float **data = calloc((size_t)m.n_params, sizeof *data);
@@ -358,22 +363,34 @@ static void test_odd_layers_bits(void)
     const rf_infer_params w = {.data = (const float *const *)data, .source = "odd.ckpt", .source_hash = 1};
     char *h, *c, path[4800];
     CU_ASSERT_EQUAL_FATAL(rf_emit_infer_source(&m, &w, &h, &c, err, sizeof err), 0);
-    snprintf(path, sizeof path, "gen-odd/odd_infer.h");
+    snprintf(path, sizeof path, "gen-%s/%s_infer.h", name, name);
     rf_test_write(path, h);
-    snprintf(path, sizeof path, "gen-odd/odd_infer.c");
+    snprintf(path, sizeof path, "gen-%s/%s_infer.c", name, name);
     rf_test_write(path, c);
     free(h);
     free(c);
     CU_ASSERT_EQUAL_FATAL(rf_emit_source(&m, &h, &c), 0);
-    rf_test_write("gen-odd/odd.h", h);
-    rf_test_write("gen-odd/odd.c", c);
+    snprintf(path, sizeof path, "gen-%s/%s.h", name, name);
+    rf_test_write(path, h);
+    snprintf(path, sizeof path, "gen-%s/%s.c", name, name);
+    rf_test_write(path, c);
     free(h);
     free(c);
-    build_and_compare(dir, "odd", raw, 1, 0);
+    build_and_compare(dir, name, raw, 1, 0);
     for (int i = 0; i < m.n_params; i++)
         free(data[i]);
     free(data);
     rf_model_free(&m);
+}
+
+static void test_odd_layers_bits(void)
+{
+    odd_layers_bits("odd", 0);
+}
+
+static void test_bf16_bits(void)
+{
+    odd_layers_bits("oddbf16", 1);
 }
 
 /* The checkpoint: RUNS/NAME/model.ckpt by default (with --runs), refused when missing, of
@@ -539,6 +556,8 @@ int main(int argc, char **argv)
          test_mlp_bits},
         {"highdim_linreg (batch 1, squared loss): the same", test_linreg_bits},
         {"unfused dropout, sigmoid, leaky_relu, tanh output: the same", test_odd_layers_bits},
+        {"precision bf16 (those layers): rounded literals and a rounding region, the bits of predict",
+         test_bf16_bits},
         {"checkpoint errors: missing, another model's, a NaN; the default honours --runs",
          test_checkpoint_errors},
         {"--emit and --emit-inference: a second run writes nothing; both files or neither",

@@ -218,6 +218,8 @@ static void dense_helpers(rf_codebuf *cb, const rf_plan *p)
     rf_emit_template(cb, p, rf_template_product, "product");
     if (model_packs(p))
         rf_emit_template(cb, p, rf_template_product, "pack");
+    if (p->precision == RF_PRECISION_BF16)
+        rf_emit_template(cb, p, rf_template_product, "round_copy");
 }
 
 static void dense_describe(const rf_plan_op *op, char *buf, size_t len)
@@ -353,6 +355,15 @@ static void emit_pack_call(rf_codebuf *cb, const rf_plan *p, const char *dst, co
     rf_emit_call(cb, name, args, 6);
 }
 
+/* "NAME_round_copy(dst, src, count);" */
+static void emit_round_copy(rf_codebuf *cb, const rf_plan *p, const char *dst, const char *src, const char *count)
+{
+    char name[96];
+    snprintf(name, sizeof name, "%s_round_copy", p->name);
+    const char *args[] = {dst, src, count};
+    rf_emit_call(cb, name, args, 3);
+}
+
 /* Either form of op's weight gradient that the target may choose packs its B. */
 static int wgrad_packs_either(const rf_plan_op *op)
 {
@@ -366,8 +377,13 @@ static void forward_ports(const rf_plan *p, const rf_plan_op *op, rf_ports *ps)
     rf_ports_buffer(ps, p, decl, op->out);
     snprintf(decl, sizeof decl, "const float (*restrict in)[%s]", op->in_dim);
     rf_ports_buffer(ps, p, decl, op->in);
+    if (op->in_bf16 != RF_PLAN_NONE) {
+        snprintf(decl, sizeof decl, "float (*restrict in_bf16)[%s]", op->in_dim);
+        rf_ports_buffer(ps, p, decl, op->in_bf16);
+    }
+    /* a narrow weight of precision bf16: its rounded copy (NAME_prepare_weights) */
     snprintf(decl, sizeof decl, "const float (*restrict weight)[%s]", op->out_dim);
-    rf_ports_buffer(ps, p, decl, op->weight);
+    rf_ports_buffer(ps, p, decl, op->weight_bf16 != RF_PLAN_NONE ? op->weight_bf16 : op->weight);
     if (op->weight_packed != RF_PLAN_NONE) {
         char ref[RF_PLAN_IDENT + 8];
         rf_ports_add(ps, "const float *restrict weight_packed", "%s[0]",
@@ -401,8 +417,20 @@ static void backward_ports(const rf_plan *p, const rf_plan_op *op, rf_ports *ps)
     }
     snprintf(decl, sizeof decl, "const float (*restrict out_grad)[%s]", op->out_dim);
     rf_ports_buffer(ps, p, decl, op->out_grad);
-    snprintf(decl, sizeof decl, "const float (*restrict in)[%s]", op->in_dim);
-    rf_ports_buffer(ps, p, decl, op->in);
+    /* precision bf16: in only as the gate of the chain below; the products read the
+     * forward's rounded copy */
+    if (op->in_bf16 == RF_PLAN_NONE || (op->input_grad && chain_below(p, op))) {
+        snprintf(decl, sizeof decl, "const float (*restrict in)[%s]", op->in_dim);
+        rf_ports_buffer(ps, p, decl, op->in);
+    }
+    if (op->in_bf16 != RF_PLAN_NONE) {
+        snprintf(decl, sizeof decl, "const float (*restrict in_bf16)[%s]", op->in_dim);
+        rf_ports_buffer(ps, p, decl, op->in_bf16);
+    }
+    if (op->out_grad_bf16 != RF_PLAN_NONE) {
+        snprintf(decl, sizeof decl, "float (*restrict out_grad_bf16)[%s]", op->out_dim);
+        rf_ports_buffer(ps, p, decl, op->out_grad_bf16);
+    }
     if (wgrad_packs_either(op))
         rf_ports_add(ps, "float *restrict batch_packed", "%s[0]", rf_plan_ref(p, p->batch_packed, ref, sizeof ref));
     rf_ports_add(ps, "int n", "n");
@@ -437,6 +465,15 @@ static void dense_forward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op
         rf_cb_line(cb, " * column panel (a thread's consecutive tiles reuse one panel of weight) */");
     }
     rf_emit_step_signature(cb, p, op, 0);
+    const char *a = "in[0]";
+    if (op->in_bf16 != RF_PLAN_NONE) {
+        char count[2 * RF_PLAN_IDENT + 24];
+        snprintf(count, sizeof count, "(ptrdiff_t)n * %s", op->in_dim);
+        rf_cb_line(cb, "/* precision bf16: in rounded once, for this product and the weight gradient */");
+        emit_round_copy(cb, p, "in_bf16[0]", "in[0]", count);
+        rf_cb_line(cb, "OMP_BARRIER");
+        a = "in_bf16[0]";
+    }
     forward_epilogue(p, op, epilogue, sizeof epilogue);
     emit_epilogue_local(cb, p, "epilogue", epilogue);
     if (op->weight_packed != RF_PLAN_NONE) {
@@ -444,11 +481,11 @@ static void dense_forward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op
         snprintf(panel, sizeof panel, "weight_packed ? (ptrdiff_t)%s * NR : 0", op->in_dim);
         rf_cb_line(cb, "/* B: weight in panels (%s_prepare_weights), or as it is (NULL: the inference file) */",
                    p->name);
-        emit_product_call(cb, p, "out[0]", op->out_dim, "epilogue", "in[0]", op->in_dim, "1",
+        emit_product_call(cb, p, "out[0]", op->out_dim, "epilogue", a, op->in_dim, "1",
                           "weight_packed ? weight_packed : weight[0]", op->out_dim, panel, "n", op->out_dim,
                           op->in_dim, "NULL", "TILE_ROWS", "1");
     } else {
-        emit_product_call(cb, p, "out[0]", op->out_dim, "epilogue", "in[0]", op->in_dim, "1", "weight[0]",
+        emit_product_call(cb, p, "out[0]", op->out_dim, "epilogue", a, op->in_dim, "1", "weight[0]",
                           op->out_dim, "0", "n", op->out_dim, op->in_dim, "NULL", "TILE_ROWS", "1");
     }
     rf_cb_line(cb, "OMP_BARRIER");
@@ -464,7 +501,8 @@ static void emit_wgrad_pack(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *
         rf_cb_line(cb, "/* %s: read as it is (too narrow a B, or too few rows of C, to pay for a copy) */",
                    transposed ? "in" : "out_grad");
     else if (transposed)
-        emit_pack_call(cb, p, "batch_packed", "in[0]", op->in_dim, "1", "n", op->in_dim);
+        emit_pack_call(cb, p, "batch_packed", p->precision == RF_PRECISION_BF16 ? "in_bf16[0]" : "in[0]", op->in_dim,
+                       "1", "n", op->in_dim);
     else
         emit_pack_call(cb, p, "batch_packed", "out_grad[0]", op->out_dim, "1", "n", op->out_dim);
 }
@@ -473,18 +511,21 @@ static void emit_wgrad_pack(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *
 static void emit_wgrad_product(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op, int transposed)
 {
     const int packed = rf_plan_wgrad_packs(op, transposed);
-    const char *b = packed ? "batch_packed" : transposed ? "in[0]" : "out_grad[0]";
+    /* precision bf16: the rounded copies (the packs round what they copy) */
+    const int bf16 = p->precision == RF_PRECISION_BF16;
+    const char *in = bf16 ? "in_bf16[0]" : "in[0]", *out_grad = bf16 ? "out_grad_bf16[0]" : "out_grad[0]";
+    const char *b = packed ? "batch_packed" : transposed ? in : out_grad;
     const char *b_row = packed ? "NR" : transposed ? op->in_dim : op->out_dim;
     const char *b_panel = packed ? "(ptrdiff_t)n * NR" : "0";
     if (transposed) {
         rf_cb_line(cb, "/* out_grad's rows are not whole vectors: computed as weight_grad^T = out_grad^T in,");
         rf_cb_line(cb, " * the vectors running along in's rows, each tile stored transposed */");
         emit_epilogue_local(cb, p, "store_t", ".transposed = 1");
-        emit_product_call(cb, p, "weight_grad[0]", op->out_dim, "store_t", "out_grad[0]", "1", op->out_dim, b,
+        emit_product_call(cb, p, "weight_grad[0]", op->out_dim, "store_t", out_grad, "1", op->out_dim, b,
                           b_row, b_panel, op->out_dim, op->in_dim, "n", "shards", "MR", "0");
     } else {
         emit_epilogue_local(cb, p, "store", "0");
-        emit_product_call(cb, p, "weight_grad[0]", op->out_dim, "store", "in[0]", "1", op->in_dim, b, b_row,
+        emit_product_call(cb, p, "weight_grad[0]", op->out_dim, "store", in, "1", op->in_dim, b, b_row,
                           b_panel, op->in_dim, op->out_dim, "n", "shards", "MR", "0");
     }
 }
@@ -515,11 +556,19 @@ static void dense_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *o
     else
         rf_cb_line(cb, " * (the first dense layer: its input needs no gradient) */");
     rf_emit_step_signature(cb, p, op, 1);
-    const int packs = wgrad_packs_either(op);
+    const int packs = wgrad_packs_either(op), rounds = op->out_grad_bf16 != RF_PLAN_NONE;
+    if (rounds) {
+        char count[2 * RF_PLAN_IDENT + 24];
+        snprintf(count, sizeof count, "(ptrdiff_t)n * %s", op->out_dim);
+        rf_cb_line(cb, "/* precision bf16: out_grad rounded once, for the products that read it unpacked */");
+        emit_round_copy(cb, p, "out_grad_bf16[0]", "out_grad[0]", count);
+        rf_cb_line(cb, "");
+    }
     if (packs) {
+        const int input_grad_first = op->input_grad && !rounds; /* runs before the barrier */
         rf_cb_line(cb, "/* the weight gradient's B in panels, shared among the threads; the bias gradient%s",
-                   op->input_grad ? " and" : "");
-        rf_cb_line(cb, " * %sthe barrier */", op->input_grad ? "the input gradient run before " : "runs before ");
+                   input_grad_first ? " and" : "");
+        rf_cb_line(cb, " * %sthe barrier */", input_grad_first ? "the input gradient run before " : "runs before ");
         emit_wgrad_forms(cb, p, op, emit_wgrad_pack);
         rf_cb_line(cb, "");
     }
@@ -539,6 +588,10 @@ static void dense_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *o
     rf_cb_line(cb, "for (int j = 0; j < %s; j++)", cols);
     rf_cb_line(cb, "    bias_grad[c0 + j] = sum[j];");
     rf_cb_close(cb, "}");
+    if (rounds) {
+        rf_cb_line(cb, "");
+        rf_cb_line(cb, "OMP_BARRIER /* out_grad_bf16%s whole */", packs ? " and batch_packed are" : " is");
+    }
     if (op->input_grad) {
         char epilogue[400], panel[RF_PLAN_IDENT + 24];
         input_grad_epilogue(p, op, epilogue, sizeof epilogue);
@@ -550,12 +603,13 @@ static void dense_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *o
             rf_cb_line(cb, "/* in_grad = out_grad weight^T, in the work tiles of the forward */");
         emit_epilogue_local(cb, p, "back", epilogue);
         snprintf(panel, sizeof panel, "(ptrdiff_t)%s * NR", op->out_dim);
-        emit_product_call(cb, p, "in_grad[0]", op->in_dim, "back", "out_grad[0]", op->out_dim, "1",
+        emit_product_call(cb, p, "in_grad[0]", op->in_dim, "back", rounds ? "out_grad_bf16[0]" : "out_grad[0]",
+                          op->out_dim, "1",
                           op->pack_weight_t ? "weight_t" : "weight_t[0]", op->pack_weight_t ? "NR" : op->in_dim,
                           op->pack_weight_t ? panel : "0", "n", op->in_dim, op->out_dim, "NULL", "TILE_ROWS", "1");
     }
     rf_cb_line(cb, "");
-    if (packs)
+    if (packs && !rounds)
         rf_cb_line(cb, "OMP_BARRIER /* batch_packed is whole */");
     rf_cb_line(cb, "/* weight_grad = in^T out_grad, summing the batch rows shard by shard, each in row order,");
     rf_cb_line(cb, " * the shards added in the fixed tree (%s_tile); work tiles of MR rows x NR columns,", p->name);
@@ -566,11 +620,12 @@ static void dense_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *o
     rf_cb_line(cb, "");
 }
 
-/* Some forward product reads its weight in panels. */
+/* Some forward product reads its weight in panels, or (precision bf16) as a rounded copy. */
 static int has_forward_packs(const rf_plan *p)
 {
     for (int i = 0; i < p->n_ops; i++)
-        if (p->ops[i].kind == RF_LAYER_DENSE && p->ops[i].weight_packed != RF_PLAN_NONE)
+        if (p->ops[i].kind == RF_LAYER_DENSE &&
+            (p->ops[i].weight_packed != RF_PLAN_NONE || p->ops[i].weight_bf16 != RF_PLAN_NONE))
             return 1;
     return 0;
 }
@@ -597,6 +652,8 @@ void rf_emit_dense_prepare_weights(rf_codebuf *cb, const rf_plan *p)
     rf_cb_line(cb, "/* The weights as the products read them, copied at the start of every pass (only the");
     rf_cb_line(cb, " * update and the caller change the parameters): each forward weight in panels of NR");
     rf_cb_line(cb, " * columns (%s_pack), and with backward each weight^T an input gradient reads.", p->name);
+    if (p->precision == RF_PRECISION_BF16)
+        rf_cb_line(cb, " * Precision bf16: every copy is rounded to bfloat16, the products' operand.");
     if (fwd)
         rf_cb_line(cb, " * The threads share the copies; the barrier orders them before the forward. */");
     else
@@ -605,13 +662,20 @@ void rf_emit_dense_prepare_weights(rf_codebuf *cb, const rf_plan *p)
     rf_cb_open(cb, "{");
     for (int i = 0; i < p->n_ops; i++) {
         const rf_plan_op *op = &p->ops[i];
-        if (op->kind != RF_LAYER_DENSE || op->weight_packed == RF_PLAN_NONE)
+        if (op->kind != RF_LAYER_DENSE || (op->weight_packed == RF_PLAN_NONE && op->weight_bf16 == RF_PLAN_NONE))
             continue;
         char dst[RF_PLAN_IDENT + 16], w[RF_PLAN_IDENT + 16];
-        rf_plan_ref(p, op->weight_packed, dst, sizeof dst);
+        rf_plan_ref(p, op->weight_packed != RF_PLAN_NONE ? op->weight_packed : op->weight_bf16, dst, sizeof dst);
         rf_plan_ref(p, op->weight, w, sizeof w);
         strcat(dst, "[0]");
         strcat(w, "[0]");
+        if (op->weight_packed == RF_PLAN_NONE) { /* too narrow for panels: rounded as it is */
+            char count[2 * RF_PLAN_IDENT + 24];
+            snprintf(count, sizeof count, "(ptrdiff_t)%s * %s", op->in_dim, op->out_dim);
+            rf_cb_line(cb, "/* %s.weight (%d, %d) rounded */", op->name, op->units_in, op->units_out);
+            emit_round_copy(cb, p, dst, w, count);
+            continue;
+        }
         rf_cb_line(cb, "/* %s.weight (%d, %d) in panels */", op->name, op->units_in, op->units_out);
         emit_pack_call(cb, p, dst, w, op->out_dim, "1", op->in_dim, op->out_dim);
     }
@@ -643,7 +707,10 @@ void rf_emit_dense_prepare_weights(rf_codebuf *cb, const rf_plan *p)
             rf_cb_line(cb, "    for (int j0 = 0; j0 < %s; j0 += BLOCK)", op->out_dim);
             rf_cb_line(cb, "        for (int j = j0; j < j0 + BLOCK && j < %s; j++)", op->out_dim);
             rf_cb_line(cb, "            for (int k = k0; k < k0 + BLOCK && k < %s; k++)", op->in_dim);
-            rf_cb_line(cb, "                %s[j][k] = %s[k][j];", wt, w);
+            if (p->precision == RF_PRECISION_BF16)
+                rf_cb_line(cb, "                %s[j][k] = round_bf16(%s[k][j]);", wt, w);
+            else
+                rf_cb_line(cb, "                %s[j][k] = %s[k][j];", wt, w);
         }
         rf_cb_close(cb, "}");
     }

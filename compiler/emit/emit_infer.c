@@ -18,6 +18,7 @@
  *
  * Parameters are hex-float literals ("-0x1.47ae14p-7f"), exact by the C
  * standard (no decimal rounding involved), about 16 bytes of source each. */
+#include "bf16.h"
 #include "emit.h"
 #include "emit_internal.h"
 
@@ -30,14 +31,16 @@
 #define REGFIT_VERSION "unknown"
 #endif
 
-/* Where the forward pass keeps each buffer. */
-enum { LOC_NONE = -1, LOC_SLOT0 = 0, LOC_SLOT1 = 1, LOC_OUT = 2 };
+/* Where the forward pass keeps each buffer: LOC_BF16, the region where every dense layer
+ * rounds its input (precision bf16; the layers run one after the other, so one will do). */
+enum { LOC_NONE = -1, LOC_SLOT0 = 0, LOC_SLOT1 = 1, LOC_OUT = 2, LOC_BF16 = 3 };
 
 typedef struct {
     int *loc;          /* per plan buffer: LOC_* */
     long slot_at[2];   /* offsets of the slots in the workspace, in floats */
     long slot_size[2]; /* BATCH x the widest buffer in it */
     long logits_at;    /* classify: BATCH x OUTPUTS logits (softmax models), else -1 */
+    long bf16_at;      /* precision bf16: BATCH x the widest dense input, rounded; else -1 */
     long workspace;    /* floats one call needs */
 } infer_layout;
 
@@ -77,6 +80,20 @@ static int layout_build(const rf_plan *p, infer_layout *L)
         L->logits_at = L->workspace;
         L->workspace += (long)p->batch * p->outputs;
     }
+    L->bf16_at = -1;
+    long widest = 0;
+    for (int i = 0; i < p->n_ops; i++) {
+        const rf_plan_op *op = &p->ops[i];
+        if (op->in_bf16 == RF_PLAN_NONE)
+            continue;
+        L->loc[op->in_bf16] = LOC_BF16;
+        if (p->buffers[op->in_bf16].extent[1] > widest)
+            widest = p->buffers[op->in_bf16].extent[1];
+    }
+    if (widest) {
+        L->bf16_at = L->workspace;
+        L->workspace += (long)p->batch * widest;
+    }
     return 0;
 }
 
@@ -104,6 +121,8 @@ static int infer_arg(const rf_plan *p, const infer_layout *L, const rf_port *pt,
                 continue;
             if (buf_b->role == RF_BUF_PARAM)
                 snprintf(buf, len, "%s_%s", p->name, buf_b->name);
+            else if (buf_b->rounded_from >= 0 && p->buffers[buf_b->rounded_from].role == RF_BUF_PARAM)
+                snprintf(buf, len, "%s_%s", p->name, p->buffers[buf_b->rounded_from].name); /* rounded */
             else if (buf_b->role == RF_BUF_MASK)
                 snprintf(buf, len, "NULL"); /* written in training only */
             else if (L->loc[b] == LOC_OUT)
@@ -175,7 +194,8 @@ static void emit_header(rf_codebuf *cb, const rf_plan *p, const rf_infer_params 
     if (L->workspace > 0) {
         rf_cb_line(cb, "/* floats of scratch one call needs: %s_INFER_BATCH rows of the hidden layers' outputs,",
                    N);
-        rf_cb_line(cb, " * two slots used in turn%s (%.1f KB) */", ce ? ", and of the logits for classify" : "",
+        rf_cb_line(cb, " * two slots used in turn%s%s (%.1f KB) */", ce ? ", and of the logits for classify" : "",
+                   L->bf16_at >= 0 ? ", and of a layer's input rounded to bfloat16" : "",
                    4.0 * (double)L->workspace / 1e3);
         rf_cb_line(cb, "#define %s_INFER_WORKSPACE %ld", N, L->workspace);
     } else {
@@ -211,8 +231,19 @@ static void emit_header(rf_codebuf *cb, const rf_plan *p, const rf_infer_params 
 
 /* ---- NAME_infer.c ---- */
 
+/* 1 when q is a dense layer's weight (not a bias). */
+static int is_weight(const rf_plan *p, const rf_plan_param *q)
+{
+    for (int i = 0; i < p->n_ops; i++)
+        if (p->ops[i].kind == RF_LAYER_DENSE && p->ops[i].weight == q->value)
+            return 1;
+    return 0;
+}
+
 /* One parameter tensor as a static const array of hex-float literals, a row of a
- * weight matrix in braces. Returns 0, or -1 with err set for a NaN or infinity. */
+ * weight matrix in braces; with precision bf16 a weight is written rounded to bfloat16
+ * (products are all that read it, and they read it rounded: the same bits as predict's).
+ * Returns 0, or -1 with err set for a NaN or infinity. */
 static int emit_tensor(rf_codebuf *cb, const rf_plan *p, const rf_plan_param *q, const float *v, char *err,
                        size_t errlen)
 {
@@ -234,8 +265,10 @@ static int emit_tensor(rf_codebuf *cb, const rf_plan *p, const rf_plan_param *q,
         o += snprintf(decl + o, sizeof decl - (size_t)o, "[%s]", b->dims[d]);
     if (pad)
         snprintf(decl + o - 1, sizeof decl - (size_t)o + 1, " + %d]", pad);
+    const int rounded = p->precision == RF_PRECISION_BF16 && is_weight(p, q);
     if (b->n_dims == 2)
-        rf_cb_line(cb, "/* %s (%ld, %ld): a row per input feature */", q->name, rows, cols);
+        rf_cb_line(cb, "/* %s (%ld, %ld): a row per input feature%s */", q->name, rows, cols,
+                   rounded ? ", rounded to bfloat16 (the products' operand)" : "");
     else if (pad)
         rf_cb_line(cb, "/* %s (%ld), then %d zeros: whole 16-float vectors (no -Warray-bounds on dead code) */",
                    q->name, cols, pad);
@@ -249,7 +282,8 @@ static int emit_tensor(rf_codebuf *cb, const rf_plan *p, const rf_plan_param *q,
         for (long j = 0; j < cols; j++) {
             char lit[40];
             const int last = j + 1 == cols;
-            int l = snprintf(lit, sizeof lit, "%af%s", (double)v[r * cols + j],
+            const float x = rounded ? rf_round_bf16(v[r * cols + j]) : v[r * cols + j];
+            int l = snprintf(lit, sizeof lit, "%af%s", (double)x,
                              last ? (b->n_dims == 2 ? "}," : ",") : ",");
             if (len + 1 + l > 100) {
                 rf_cb_line(cb, "%s", line);
@@ -284,11 +318,14 @@ static int emit_rows_pass(rf_codebuf *cb, const rf_plan *p, const infer_layout *
     int slots = 0;
     for (int b = 0; b < p->n_buffers; b++) {
         const rf_plan_buffer *buf = &p->buffers[b];
-        if (L->loc[b] != LOC_SLOT0 && L->loc[b] != LOC_SLOT1)
+        if (L->loc[b] != LOC_SLOT0 && L->loc[b] != LOC_SLOT1 && L->loc[b] != LOC_BF16)
             continue;
-        rf_cb_line(cb, "/* %s: slot %d */", buf->name, L->loc[b]);
+        if (L->loc[b] == LOC_BF16)
+            rf_cb_line(cb, "/* %s: the rounding region */", buf->name);
+        else
+            rf_cb_line(cb, "/* %s: slot %d */", buf->name, L->loc[b]);
         rf_cb_line(cb, "float (*const %s)[%s] = (float (*)[%s])(workspace + %ld);", buf->name, buf->dims[1],
-                   buf->dims[1], L->slot_at[L->loc[b]]);
+                   buf->dims[1], L->loc[b] == LOC_BF16 ? L->bf16_at : L->slot_at[L->loc[b]]);
         slots++;
     }
     if (!slots)

@@ -12,7 +12,7 @@
 
 /* Ports (emit_ports.c): a static function's parameters and its call's arguments, one
  * list for both. */
-#define RF_MAX_PORTS 16
+#define RF_MAX_PORTS 20
 typedef struct {
     char decl[160]; /* "float (*restrict out)[MLP_DENSE1_OUT]" */
     char arg[200];  /* "m->dense1_out" */

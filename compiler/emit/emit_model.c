@@ -567,7 +567,7 @@ static int backward_uses(const rf_plan *p, int *input, int *training)
         const rf_plan_op *op = &p->ops[i];
         if (!op->backward)
             continue;
-        *input |= op->in == RF_PLAN_INPUT;
+        *input |= op->in == RF_PLAN_INPUT && op->in_bf16 == RF_PLAN_NONE; /* bf16: the rounded copy */
         *training |= op->kind == RF_LAYER_DROPOUT;
     }
     return p->has_backward;
@@ -603,7 +603,9 @@ static void emit_backward_driver(rf_codebuf *cb, const rf_plan *p)
     rf_cb_line(cb, "/* Backward over n rows, from the loss gradient of the output to every parameter's");
     rf_cb_line(cb, " * gradient; reads the activations (and masks) of the forward pass just run. */");
     emit_pass_signature(cb, p, link, "backward", ")");
-    if (!input)
+    if (!input && p->precision == RF_PRECISION_BF16)
+        rf_cb_line(cb, "(void)input; /* the products read the forward's rounded copy of it */");
+    else if (!input)
         rf_cb_line(cb, "(void)input; /* the first dense layer needs no input gradient */");
     if (!training)
         rf_cb_line(cb, "(void)training;");

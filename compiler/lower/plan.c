@@ -65,6 +65,7 @@ static int add_buffer(rf_plan *p, rf_buffer_role role, const char *name, const c
     snprintf(b->name, sizeof b->name, "%s%s", name, suffix);
     b->role = role;
     b->param = param;
+    b->rounded_from = RF_PLAN_NONE;
     snprintf(b->comment, sizeof b->comment, "%s", comment);
     return p->n_buffers++;
 }
@@ -111,6 +112,36 @@ int rf_plan_wgrad_packs(const rf_plan_op *op, int transposed)
 {
     /* C = weight_grad (in x out), B = out_grad; transposed: C = weight_grad^T, B = in */
     return transposed ? packs(op->units_out, op->units_in) : packs(op->units_in, op->units_out);
+}
+
+/* precision bf16: the rounded copies of the dense ops' operands that no pack rounds
+ * (rf_plan_op: in_bf16, out_grad_bf16, weight_bf16), each of its source's shape. */
+static int add_rounded(rf_plan *p, int from, const char *layer, const char *suffix, const char *d0, long e0,
+                       const char *d1, long e1, const char *what)
+{
+    char comment[160];
+    snprintf(comment, sizeof comment, "%s's %s rounded to bfloat16, its products' operand", layer, what);
+    const int b = add_buffer(p, RF_BUF_SCRATCH, layer, suffix, -1, comment);
+    set_dims(&p->buffers[b], d0, e0, d1, e1);
+    p->buffers[b].rounded_from = from;
+    return b;
+}
+
+static void add_bf16_copies(const rf_model *m, rf_plan *p)
+{
+    for (int i = 0; i < p->n_ops; i++) {
+        rf_plan_op *op = &p->ops[i];
+        if (op->kind != RF_LAYER_DENSE)
+            continue;
+        op->in_bf16 = add_rounded(p, op->in, op->name, "_in_bf16", "BATCH", m->batch, op->in_dim, op->units_in,
+                                  "input");
+        if (op->weight_packed == RF_PLAN_NONE)
+            op->weight_bf16 = add_rounded(p, op->weight, op->name, "_weight_bf16", op->in_dim, op->units_in,
+                                          op->out_dim, op->units_out, "weight");
+        if (op->backward && (op->input_grad || !rf_plan_wgrad_packs(op, 0) || rf_plan_wgrad_transposed_possible(op)))
+            op->out_grad_bf16 = add_rounded(p, op->out_grad, op->name, "_out_grad_bf16", "BATCH", m->batch,
+                                            op->out_dim, op->units_out, "out_grad");
+    }
 }
 
 /* The plan's parameters; their buffers come role by role (add_param_buffers). */
@@ -251,7 +282,7 @@ int rf_plan_build(const rf_model *m, rf_plan *p)
     p->n_ops = m->n_layers;
     /* at most: value, grad and state per parameter, 5 per layer (output, mask, its gradient,
      * packed weight, transposed weight) + row losses, the packed batch operand */
-    size_t max_buffers = (2 + RF_PLAN_MAX_STATE) * (size_t)m->n_params + 5 * (size_t)m->n_layers + 2;
+    size_t max_buffers = (2 + RF_PLAN_MAX_STATE) * (size_t)m->n_params + 8 * (size_t)m->n_layers + 2;
     p->ops = calloc(m->n_layers ? (size_t)m->n_layers : 1, sizeof *p->ops);
     p->buffers = calloc(max_buffers, sizeof *p->buffers);
     p->params = calloc(m->n_params ? (size_t)m->n_params : 1, sizeof *p->params);
@@ -277,6 +308,7 @@ int rf_plan_build(const rf_model *m, rf_plan *p)
         op->weight_param = op->bias_param = op->weight_t = op->mask = RF_PLAN_NONE;
         op->weight_packed = RF_PLAN_NONE;
         op->pack_weight_t = 0;
+        op->in_bf16 = op->out_grad_bf16 = op->weight_bf16 = RF_PLAN_NONE;
         name_op(m, p, i, ++kind_count[op->kind]);
         if (op->kind == RF_LAYER_DROPOUT) {
             snprintf(op->dropout_index, sizeof op->dropout_index, "%s_INDEX", op->macro);
@@ -369,6 +401,8 @@ int rf_plan_build(const rf_model *m, rf_plan *p)
                 batch_cols = panel_cols(op->units_in);
         }
     }
+    if (m->precision == RF_PRECISION_BF16)
+        add_bf16_copies(m, p);
     p->batch_packed = RF_PLAN_NONE;
     if (batch_cols) {
         p->batch_packed = add_buffer(p, RF_BUF_SCRATCH, "batch_packed", "", -1,

@@ -54,6 +54,7 @@ typedef struct {
     long extent[2];                   /* their values */
     char comment[160];                /* what it holds */
     int param;                        /* PARAM, GRAD, STATE: index into model->params; else -1 */
+    int rounded_from;                 /* a bf16 copy (SCRATCH): the buffer it rounds, else RF_PLAN_NONE */
 } rf_plan_buffer;
 
 /* A parameter tensor and everything the code keeps of it: the buffers of its
@@ -91,6 +92,12 @@ typedef struct {
     int weight, bias, weight_grad, bias_grad, weight_t; /* dense: buffers */
     int weight_packed;                /* dense: weight in panels for the forward (NONE: narrow) */
     int pack_weight_t;                /* dense: weight_t holds weight^T in panels (else plain) */
+    /* dense, precision bf16: copies rounded to bfloat16, so that a product reads every
+     * operand rounded once (packed panels are rounded as they are packed): in_bf16, the
+     * input (the forward's A, the weight gradient's A or B); out_grad_bf16, out_grad where
+     * a product reads it unpacked (the input gradient's A, a weight gradient not packed);
+     * weight_bf16, a weight the forward reads unpacked (too narrow for panels) */
+    int in_bf16, out_grad_bf16, weight_bf16;
     int weight_param, bias_param;                       /* dense: indices into plan->params */
     int mask;                                           /* dropout not fused into a dense epilogue */
     char dropout_index[RF_PLAN_IDENT];  /* dropout: its index constant in hparams.dropout, "MLP_DROPOUT1_INDEX" */

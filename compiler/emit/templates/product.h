@@ -11,8 +11,9 @@
  * (a 784 x 256 weight's are 1 KB apart, so a panel's rows fall into a few cache sets and
  * leave L1 before the next tile), a packed panel's are adjacent. */
 #if BF16_INPUTS
-/* precision bf16: every element of A and B is rounded to bfloat16 as it is loaded
- * (round_bf16, vround_bf16); the sums stay float32. */
+/* precision bf16: every operand arrives rounded to bfloat16 (NAME_pack rounds what it packs;
+ * the layers round the rest once, NAME_round_copy), so the kernels are float32's: the same
+ * products of the same rounded values, summed in float32. */
 #endif
 
 /* The micro-kernel: acc[i][v] = sum over p < depth of A(i, p) * b[p * b_row + v * VL + lane]
@@ -25,37 +26,6 @@ ALWAYS_INLINE void NAME_kernel(
     UNROLL for (int i = 0; i < MR; i++)
         UNROLL for (int v = 0; v < NV; v++)
             acc[i][v] = (vf){0};
-#if BF16_INPUTS
-    int p = 0;
-    /* A's rows contiguous along p (the forward and input-gradient products): VL elements of
-     * each row rounded at once, as a vector, then taken one by one as the FMAs need them */
-    if (a_step == 1)
-        for (; p + VL <= depth; p += VL) {
-            float a_bf16[MR][VL];
-            UNROLL for (int i = 0; i < rows; i++)
-                vstore(a_bf16[i], vround_bf16(vload(a + i * a_row + p)));
-            for (int q = 0; q < VL; q++) {
-                vf b_row_p[NV];
-                UNROLL for (int v = 0; v < nv; v++)
-                    b_row_p[v] = vround_bf16(vload(b + (p + q) * b_row + v * VL));
-                UNROLL for (int i = 0; i < rows; i++) {
-                    const vf a_ip = vsplat(a_bf16[i][q]);
-                    UNROLL for (int v = 0; v < nv; v++)
-                        acc[i][v] = vfma(a_ip, b_row_p[v], acc[i][v]);
-                }
-            }
-        }
-    for (; p < depth; p++) { /* the rest, each element of A rounded alone */
-        vf b_row_p[NV];
-        UNROLL for (int v = 0; v < nv; v++)
-            b_row_p[v] = vround_bf16(vload(b + p * b_row + v * VL));
-        UNROLL for (int i = 0; i < rows; i++) {
-            const vf a_ip = vsplat(round_bf16(a[i * a_row + p * a_step]));
-            UNROLL for (int v = 0; v < nv; v++)
-                acc[i][v] = vfma(a_ip, b_row_p[v], acc[i][v]);
-        }
-    }
-#else
     DEPTH_LOOP
     for (int p = 0; p < depth; p++) {
         vf b_row_p[NV];
@@ -67,7 +37,6 @@ ALWAYS_INLINE void NAME_kernel(
                 acc[i][v] = vfma(a_ip, b_row_p[v], acc[i][v]);
         }
     }
-#endif
 }
 
 /* The same for the last cols < VL columns of b, with `end` floats readable from b on: one
@@ -94,20 +63,11 @@ ALWAYS_INLINE void NAME_kernel_columns(
                 int p = 0;
                 for (; p + SPLIT <= depth; p += SPLIT)
                     for (int s = 0; s < SPLIT; s++)
-#if BF16_INPUTS
-                        part[s] += round_bf16(a[i * a_row + (p + s) * a_step]) *
-                                   round_bf16(b[(p + s) * b_row + j]);
-#else
                         part[s] += a[i * a_row + (p + s) * a_step] * b[(p + s) * b_row + j];
-#endif
                 float sum = ((part[0] + part[1]) + (part[2] + part[3])) +
                             ((part[4] + part[5]) + (part[6] + part[7]));
                 for (; p < depth; p++)
-#if BF16_INPUTS
-                    sum += round_bf16(a[i * a_row + p * a_step]) * round_bf16(b[p * b_row + j]);
-#else
                     sum += a[i * a_row + p * a_step] * b[p * b_row + j];
-#endif
                 acc[i][j] = sum;
             }
         return;
@@ -125,14 +85,8 @@ ALWAYS_INLINE void NAME_kernel_columns(
         else
             for (int j = 0; j < cols; j++)
                 b_p[j] = b[p * b_row + j];
-#if BF16_INPUTS
-        b_p = vround_bf16(b_p);
-        UNROLL for (int i = 0; i < rows; i++)
-            sum[i] = vfma(vsplat(round_bf16(a[i * a_row + p * a_step])), b_p, sum[i]);
-#else
         UNROLL for (int i = 0; i < rows; i++)
             sum[i] = vfma(vsplat(a[i * a_row + p * a_step]), b_p, sum[i]);
-#endif
     }
     for (int i = 0; i < rows; i++)
         for (int j = 0; j < cols; j++)
@@ -374,6 +328,9 @@ ALWAYS_INLINE void NAME_product(
  * reads B as the transpose of a row-major matrix (a weight for its input gradient). The
  * panels are shared among the threads; no barrier at the end. A copy: the products' sums
  * are the same bit for bit with B packed or not. */
+#if BF16_INPUTS
+/* precision bf16: the copy is rounded to bfloat16, the products' operand. */
+#endif
 ALWAYS_INLINE void NAME_pack(
         float *restrict dst, const float *restrict b, ptrdiff_t b_row, ptrdiff_t b_col,
         int depth, int cols)
@@ -387,17 +344,49 @@ ALWAYS_INLINE void NAME_pack(
         if (b_col == 1 && width == NR)
             for (int p = 0; p < depth; p++)
                 UNROLL for (int v = 0; v < NV; v++)
+#if BF16_INPUTS
+                    vstore(panel + p * NR + v * VL, vround_bf16(vload(b + p * b_row + j0 + v * VL)));
+#else
                     vstore(panel + p * NR + v * VL, vload(b + p * b_row + j0 + v * VL));
+#endif
         else if (b_col == 1)
             for (int p = 0; p < depth; p++)
                 for (int j = 0; j < NR; j++)
+#if BF16_INPUTS
+                    panel[p * NR + j] = j < width ? round_bf16(b[p * b_row + j0 + j]) : 0.0f;
+#else
                     panel[p * NR + j] = j < width ? b[p * b_row + j0 + j] : 0.0f;
+#endif
         else
             for (int p0 = 0; p0 < depth; p0 += BLOCK) {
                 const int p1 = p0 + BLOCK < depth ? p0 + BLOCK : depth;
                 for (int j = 0; j < NR; j++)
                     for (int p = p0; p < p1; p++)
+#if BF16_INPUTS
+                        panel[p * NR + j] = j < width ? round_bf16(b[p * b_row + (j0 + j) * b_col])
+                                                      : 0.0f;
+#else
                         panel[p * NR + j] = j < width ? b[p * b_row + (j0 + j) * b_col] : 0.0f;
+#endif
             }
+    }
+}
+
+/*@ section round_copy @*/
+/* precision bf16: dst = src rounded to bfloat16, count floats, shared among the threads in
+ * fixed blocks; no barrier at the end. The layers round each operand a product reads
+ * unpacked once, here, rather than in the kernels at every use. */
+ALWAYS_INLINE void NAME_round_copy(float *restrict dst, const float *restrict src, ptrdiff_t count)
+{
+    enum { BLOCK = 64 * VL }; /* floats a block */
+    const ptrdiff_t blocks = (count + BLOCK - 1) / BLOCK;
+    OMP_FOR_NOWAIT
+    for (ptrdiff_t k = 0; k < blocks; k++) {
+        const ptrdiff_t end = (k + 1) * BLOCK < count ? (k + 1) * BLOCK : count;
+        ptrdiff_t i = k * BLOCK;
+        for (; i + VL <= end; i += VL)
+            vstore(dst + i, vround_bf16(vload(src + i)));
+        for (; i < end; i++)
+            dst[i] = round_bf16(src[i]);
     }
 }

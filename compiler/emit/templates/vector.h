@@ -117,9 +117,9 @@ ALWAYS_INLINE vu NAME_dropout_bits_v(uint64_t key, uint32_t index)
 /* ---- bfloat16 inputs (precision: bf16, SPEC 1c) ----
  * Every matrix product takes its two inputs rounded to bfloat16 (the top 16 bits of a float:
  * 8 bits of significand) and sums in float32; parameters, gradients, losses and all the
- * elementwise math stay float32. The products below round each operand as they load it, in
- * float32 arithmetic: the results a bf16 dot-product instruction would give, without its
- * speed. Round to nearest, ties to even: add 0x7FFF plus the lowest kept bit, then clear the
+ * elementwise math stay float32. Each operand is rounded once, as it is packed or copied
+ * (product.h: NAME_pack, NAME_round_copy), and the float32 kernels sum the rounded values:
+ * the results a bf16 dot-product instruction would give, without its speed. Round to nearest, ties to even: add 0x7FFF plus the lowest kept bit, then clear the
  * 16 bits below it (a carry into the exponent is right: the largest floats round to
  * infinity). A NaN cannot take the add (it could carry into infinity or wrap to zero): it
  * keeps its sign and top bits and is made quiet, so it stays a NaN. */
