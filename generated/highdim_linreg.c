@@ -551,7 +551,9 @@ static void highdim_linreg_forward(highdim_linreg_model *m,
                                    const float (*input)[HIGHDIM_LINREG_INPUTS], int n, int training)
 {
     (void)training; /* no dropout: training and evaluation passes are the same */
-    highdim_linreg_dense1_forward(m->dense1_out, input, m->dense1_weight, m->dense1_bias, n);
+    highdim_linreg_dense1_forward(m->dense1_out, input,
+                                  (const float (*)[HIGHDIM_LINREG_DENSE1_OUT])m->dense1_weight,
+                                  m->dense1_bias, n);
 }
 
 /* ---- Update: sgd (torch.optim.SGD), l2 coupled, one fused pass per parameter tensor ----
@@ -688,7 +690,8 @@ float highdim_linreg_train_step(highdim_linreg_model *m, const float *x, const f
     OMP_PARALLEL
     {
         highdim_linreg_forward(m, input, n, 1);
-        highdim_linreg_loss(m->row_loss, m->dense1_out_grad, m->dense1_out,
+        highdim_linreg_loss(m->row_loss, m->dense1_out_grad,
+                            (const float (*)[HIGHDIM_LINREG_OUTPUTS])m->dense1_out,
                             (const float (*)[HIGHDIM_LINREG_OUTPUTS])y, n, m->shards.n);
         highdim_linreg_backward(m, input, n, 1);
         highdim_linreg_update_params(m);
@@ -708,7 +711,8 @@ float highdim_linreg_loss_grad(highdim_linreg_model *m, const float *x, const fl
     OMP_PARALLEL
     {
         highdim_linreg_forward(m, input, n, training);
-        highdim_linreg_loss(m->row_loss, m->dense1_out_grad, m->dense1_out,
+        highdim_linreg_loss(m->row_loss, m->dense1_out_grad,
+                            (const float (*)[HIGHDIM_LINREG_OUTPUTS])m->dense1_out,
                             (const float (*)[HIGHDIM_LINREG_OUTPUTS])y, n, m->shards.n);
         highdim_linreg_backward(m, input, n, training);
     }
@@ -731,7 +735,8 @@ double highdim_linreg_loss_grad_shards(highdim_linreg_model *m, const float *x, 
     OMP_PARALLEL
     {
         highdim_linreg_forward(m, input, n, training);
-        highdim_linreg_loss(m->row_loss, m->dense1_out_grad, m->dense1_out,
+        highdim_linreg_loss(m->row_loss, m->dense1_out_grad,
+                            (const float (*)[HIGHDIM_LINREG_OUTPUTS])m->dense1_out,
                             (const float (*)[HIGHDIM_LINREG_OUTPUTS])y, n, m->shards.n);
         highdim_linreg_backward(m, input, n, training);
     }
@@ -895,7 +900,8 @@ HIGHDIM_LINREG_SPLIT_LINK void highdim_linreg_backward(highdim_linreg_model *m,
                                                        int n, int training)
 {
     (void)training;
-    highdim_linreg_dense1_backward(m->dense1_weight_grad, m->dense1_bias_grad, m->dense1_out_grad,
+    highdim_linreg_dense1_backward(m->dense1_weight_grad, m->dense1_bias_grad,
+                                   (const float (*)[HIGHDIM_LINREG_DENSE1_OUT])m->dense1_out_grad,
                                    input, n, &m->shards);
 }
 

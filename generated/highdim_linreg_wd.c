@@ -553,7 +553,9 @@ static void highdim_linreg_wd_forward(highdim_linreg_wd_model *m,
                                       int training)
 {
     (void)training; /* no dropout: training and evaluation passes are the same */
-    highdim_linreg_wd_dense1_forward(m->dense1_out, input, m->dense1_weight, m->dense1_bias, n);
+    highdim_linreg_wd_dense1_forward(
+            m->dense1_out, input, (const float (*)[HIGHDIM_LINREG_WD_DENSE1_OUT])m->dense1_weight,
+            m->dense1_bias, n);
 }
 
 /* ---- Update: sgd (torch.optim.SGD), l2 coupled, one fused pass per parameter tensor ----
@@ -691,7 +693,8 @@ float highdim_linreg_wd_train_step(highdim_linreg_wd_model *m, const float *x, c
     OMP_PARALLEL
     {
         highdim_linreg_wd_forward(m, input, n, 1);
-        highdim_linreg_wd_loss(m->row_loss, m->dense1_out_grad, m->dense1_out,
+        highdim_linreg_wd_loss(m->row_loss, m->dense1_out_grad,
+                               (const float (*)[HIGHDIM_LINREG_WD_OUTPUTS])m->dense1_out,
                                (const float (*)[HIGHDIM_LINREG_WD_OUTPUTS])y, n, m->shards.n);
         highdim_linreg_wd_backward(m, input, n, 1);
         highdim_linreg_wd_update_params(m);
@@ -711,7 +714,8 @@ float highdim_linreg_wd_loss_grad(highdim_linreg_wd_model *m, const float *x, co
     OMP_PARALLEL
     {
         highdim_linreg_wd_forward(m, input, n, training);
-        highdim_linreg_wd_loss(m->row_loss, m->dense1_out_grad, m->dense1_out,
+        highdim_linreg_wd_loss(m->row_loss, m->dense1_out_grad,
+                               (const float (*)[HIGHDIM_LINREG_WD_OUTPUTS])m->dense1_out,
                                (const float (*)[HIGHDIM_LINREG_WD_OUTPUTS])y, n, m->shards.n);
         highdim_linreg_wd_backward(m, input, n, training);
     }
@@ -735,7 +739,8 @@ double highdim_linreg_wd_loss_grad_shards(highdim_linreg_wd_model *m, const floa
     OMP_PARALLEL
     {
         highdim_linreg_wd_forward(m, input, n, training);
-        highdim_linreg_wd_loss(m->row_loss, m->dense1_out_grad, m->dense1_out,
+        highdim_linreg_wd_loss(m->row_loss, m->dense1_out_grad,
+                               (const float (*)[HIGHDIM_LINREG_WD_OUTPUTS])m->dense1_out,
                                (const float (*)[HIGHDIM_LINREG_WD_OUTPUTS])y, n, m->shards.n);
         highdim_linreg_wd_backward(m, input, n, training);
     }
@@ -901,8 +906,10 @@ HIGHDIM_LINREG_WD_SPLIT_LINK void highdim_linreg_wd_backward(
         int training)
 {
     (void)training;
-    highdim_linreg_wd_dense1_backward(m->dense1_weight_grad, m->dense1_bias_grad,
-                                      m->dense1_out_grad, input, n, &m->shards);
+    highdim_linreg_wd_dense1_backward(
+            m->dense1_weight_grad, m->dense1_bias_grad,
+            (const float (*)[HIGHDIM_LINREG_WD_DENSE1_OUT])m->dense1_out_grad, input, n,
+            &m->shards);
 }
 
 #endif /* part 2 */

@@ -795,19 +795,21 @@ static void mlp_prepare_weights(mlp_model *m, int backward)
 /* Forward over n rows; training = 1 applies dropout with the masks of step m->forward_steps. */
 static void mlp_forward(mlp_model *m, const float (*input)[MLP_INPUTS], int n, int training)
 {
-    mlp_dense1_forward(m->dropout1_out, input, m->dense1_weight, m->dense1_weight_packed[0],
-                       m->dense1_bias, n,
+    mlp_dense1_forward(m->dropout1_out, input, (const float (*)[MLP_DENSE1_OUT])m->dense1_weight,
+                       m->dense1_weight_packed[0], m->dense1_bias, n,
                        mlp_dropout_key(m->seed, m->forward_steps, MLP_DROPOUT1_LAYER),
                        m->dropout_threshold[MLP_DROPOUT1_INDEX],
                        (uint32_t)m->shards.row0 * MLP_DROPOUT1_UNITS,
                        m->dropout_scale[MLP_DROPOUT1_INDEX], training);
-    mlp_hidden2_forward(m->dropout2_out, m->dropout1_out, m->hidden2_weight,
+    mlp_hidden2_forward(m->dropout2_out, (const float (*)[MLP_HIDDEN2_IN])m->dropout1_out,
+                        (const float (*)[MLP_HIDDEN2_OUT])m->hidden2_weight,
                         m->hidden2_weight_packed[0], m->hidden2_bias, n,
                         mlp_dropout_key(m->seed, m->forward_steps, MLP_DROPOUT2_LAYER),
                         m->dropout_threshold[MLP_DROPOUT2_INDEX],
                         (uint32_t)m->shards.row0 * MLP_DROPOUT2_UNITS,
                         m->dropout_scale[MLP_DROPOUT2_INDEX], training);
-    mlp_dense3_forward(m->dense3_out, m->dropout2_out, m->dense3_weight, m->dense3_bias, n);
+    mlp_dense3_forward(m->dense3_out, (const float (*)[MLP_DENSE3_IN])m->dropout2_out,
+                       (const float (*)[MLP_DENSE3_OUT])m->dense3_weight, m->dense3_bias, n);
 }
 
 /* ---- Update: sgd (torch.optim.SGD), l2 coupled, one fused pass per parameter tensor ----
@@ -964,7 +966,8 @@ float mlp_train_step(mlp_model *m, const float *x, const int32_t *y, int n)
     {
         mlp_prepare_weights(m, 1);
         mlp_forward(m, input, n, 1);
-        mlp_loss(m->row_loss, m->dense3_out_grad, m->dense3_out, y, n, m->shards.n);
+        mlp_loss(m->row_loss, m->dense3_out_grad, (const float (*)[MLP_OUTPUTS])m->dense3_out, y, n,
+                 m->shards.n);
         mlp_backward(m, input, n, 1);
         mlp_update_params(m);
     }
@@ -983,7 +986,8 @@ float mlp_loss_grad(mlp_model *m, const float *x, const int32_t *y, int n, int t
     {
         mlp_prepare_weights(m, 1);
         mlp_forward(m, input, n, training);
-        mlp_loss(m->row_loss, m->dense3_out_grad, m->dense3_out, y, n, m->shards.n);
+        mlp_loss(m->row_loss, m->dense3_out_grad, (const float (*)[MLP_OUTPUTS])m->dense3_out, y, n,
+                 m->shards.n);
         mlp_backward(m, input, n, training);
     }
     if (training)
@@ -1009,7 +1013,8 @@ double mlp_loss_grad_shards(mlp_model *m, const float *x, const int32_t *y, int 
     {
         mlp_prepare_weights(m, 1);
         mlp_forward(m, input, n, training);
-        mlp_loss(m->row_loss, m->dense3_out_grad, m->dense3_out, y, n, m->shards.n);
+        mlp_loss(m->row_loss, m->dense3_out_grad, (const float (*)[MLP_OUTPUTS])m->dense3_out, y, n,
+                 m->shards.n);
         mlp_backward(m, input, n, training);
     }
     if (training)
@@ -1301,13 +1306,17 @@ MLP_SPLIT_LINK void mlp_backward(mlp_model *m, const float (*input)[MLP_INPUTS],
                                  int training)
 {
     mlp_dense3_backward(m->hidden2_out_grad, m->dense3_weight_grad, m->dense3_bias_grad,
-                        m->dense3_weight_t_packed[0], m->dense3_out_grad, m->dropout2_out, n,
-                        &m->shards, m->dropout_scale[MLP_DROPOUT2_INDEX], training);
+                        m->dense3_weight_t_packed[0],
+                        (const float (*)[MLP_DENSE3_OUT])m->dense3_out_grad,
+                        (const float (*)[MLP_DENSE3_IN])m->dropout2_out, n, &m->shards,
+                        m->dropout_scale[MLP_DROPOUT2_INDEX], training);
     mlp_hidden2_backward(m->dense1_out_grad, m->hidden2_weight_grad, m->hidden2_bias_grad,
-                         m->hidden2_weight_t_packed[0], m->hidden2_out_grad, m->dropout1_out,
-                         m->batch_packed[0], n, &m->shards, m->dropout_scale[MLP_DROPOUT1_INDEX],
-                         training);
-    mlp_dense1_backward(m->dense1_weight_grad, m->dense1_bias_grad, m->dense1_out_grad, input,
+                         m->hidden2_weight_t_packed[0],
+                         (const float (*)[MLP_HIDDEN2_OUT])m->hidden2_out_grad,
+                         (const float (*)[MLP_HIDDEN2_IN])m->dropout1_out, m->batch_packed[0], n,
+                         &m->shards, m->dropout_scale[MLP_DROPOUT1_INDEX], training);
+    mlp_dense1_backward(m->dense1_weight_grad, m->dense1_bias_grad,
+                        (const float (*)[MLP_DENSE1_OUT])m->dense1_out_grad, input,
                         m->batch_packed[0], n, &m->shards);
 }
 

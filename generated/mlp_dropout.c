@@ -802,19 +802,24 @@ static void mlp_dropout_forward(mlp_dropout_model *m, const float (*input)[MLP_D
                                 int n, int training)
 {
     mlp_dropout_dense1_forward(
-            m->dropout1_out, input, m->dense1_weight, m->dense1_weight_packed[0], m->dense1_bias, n,
+            m->dropout1_out, input, (const float (*)[MLP_DROPOUT_DENSE1_OUT])m->dense1_weight,
+            m->dense1_weight_packed[0], m->dense1_bias, n,
             mlp_dropout_dropout_key(m->seed, m->forward_steps, MLP_DROPOUT_DROPOUT1_LAYER),
             m->dropout_threshold[MLP_DROPOUT_DROPOUT1_INDEX],
             (uint32_t)m->shards.row0 * MLP_DROPOUT_DROPOUT1_UNITS,
             m->dropout_scale[MLP_DROPOUT_DROPOUT1_INDEX], training);
     mlp_dropout_dense2_forward(
-            m->dropout2_out, m->dropout1_out, m->dense2_weight, m->dense2_weight_packed[0],
+            m->dropout2_out, (const float (*)[MLP_DROPOUT_DENSE2_IN])m->dropout1_out,
+            (const float (*)[MLP_DROPOUT_DENSE2_OUT])m->dense2_weight, m->dense2_weight_packed[0],
             m->dense2_bias, n,
             mlp_dropout_dropout_key(m->seed, m->forward_steps, MLP_DROPOUT_DROPOUT2_LAYER),
             m->dropout_threshold[MLP_DROPOUT_DROPOUT2_INDEX],
             (uint32_t)m->shards.row0 * MLP_DROPOUT_DROPOUT2_UNITS,
             m->dropout_scale[MLP_DROPOUT_DROPOUT2_INDEX], training);
-    mlp_dropout_dense3_forward(m->dense3_out, m->dropout2_out, m->dense3_weight, m->dense3_bias, n);
+    mlp_dropout_dense3_forward(m->dense3_out,
+                               (const float (*)[MLP_DROPOUT_DENSE3_IN])m->dropout2_out,
+                               (const float (*)[MLP_DROPOUT_DENSE3_OUT])m->dense3_weight,
+                               m->dense3_bias, n);
 }
 
 /* ---- Update: sgd (torch.optim.SGD), l2 coupled, one fused pass per parameter tensor ----
@@ -974,7 +979,8 @@ float mlp_dropout_train_step(mlp_dropout_model *m, const float *x, const int32_t
     {
         mlp_dropout_prepare_weights(m, 1);
         mlp_dropout_forward(m, input, n, 1);
-        mlp_dropout_loss(m->row_loss, m->dense3_out_grad, m->dense3_out, y, n, m->shards.n);
+        mlp_dropout_loss(m->row_loss, m->dense3_out_grad,
+                         (const float (*)[MLP_DROPOUT_OUTPUTS])m->dense3_out, y, n, m->shards.n);
         mlp_dropout_backward(m, input, n, 1);
         mlp_dropout_update_params(m);
     }
@@ -994,7 +1000,8 @@ float mlp_dropout_loss_grad(mlp_dropout_model *m, const float *x, const int32_t 
     {
         mlp_dropout_prepare_weights(m, 1);
         mlp_dropout_forward(m, input, n, training);
-        mlp_dropout_loss(m->row_loss, m->dense3_out_grad, m->dense3_out, y, n, m->shards.n);
+        mlp_dropout_loss(m->row_loss, m->dense3_out_grad,
+                         (const float (*)[MLP_DROPOUT_OUTPUTS])m->dense3_out, y, n, m->shards.n);
         mlp_dropout_backward(m, input, n, training);
     }
     if (training)
@@ -1020,7 +1027,8 @@ double mlp_dropout_loss_grad_shards(mlp_dropout_model *m, const float *x, const 
     {
         mlp_dropout_prepare_weights(m, 1);
         mlp_dropout_forward(m, input, n, training);
-        mlp_dropout_loss(m->row_loss, m->dense3_out_grad, m->dense3_out, y, n, m->shards.n);
+        mlp_dropout_loss(m->row_loss, m->dense3_out_grad,
+                         (const float (*)[MLP_DROPOUT_OUTPUTS])m->dense3_out, y, n, m->shards.n);
         mlp_dropout_backward(m, input, n, training);
     }
     if (training)
@@ -1319,15 +1327,19 @@ MLP_DROPOUT_SPLIT_LINK void mlp_dropout_backward(mlp_dropout_model *m,
                                                  int training)
 {
     mlp_dropout_dense3_backward(m->dense2_out_grad, m->dense3_weight_grad, m->dense3_bias_grad,
-                                m->dense3_weight_t_packed[0], m->dense3_out_grad, m->dropout2_out,
-                                n, &m->shards, m->dropout_scale[MLP_DROPOUT_DROPOUT2_INDEX],
-                                training);
+                                m->dense3_weight_t_packed[0],
+                                (const float (*)[MLP_DROPOUT_DENSE3_OUT])m->dense3_out_grad,
+                                (const float (*)[MLP_DROPOUT_DENSE3_IN])m->dropout2_out, n,
+                                &m->shards, m->dropout_scale[MLP_DROPOUT_DROPOUT2_INDEX], training);
     mlp_dropout_dense2_backward(m->dense1_out_grad, m->dense2_weight_grad, m->dense2_bias_grad,
-                                m->dense2_weight_t_packed[0], m->dense2_out_grad, m->dropout1_out,
+                                m->dense2_weight_t_packed[0],
+                                (const float (*)[MLP_DROPOUT_DENSE2_OUT])m->dense2_out_grad,
+                                (const float (*)[MLP_DROPOUT_DENSE2_IN])m->dropout1_out,
                                 m->batch_packed[0], n, &m->shards,
                                 m->dropout_scale[MLP_DROPOUT_DROPOUT1_INDEX], training);
-    mlp_dropout_dense1_backward(m->dense1_weight_grad, m->dense1_bias_grad, m->dense1_out_grad,
-                                input, m->batch_packed[0], n, &m->shards);
+    mlp_dropout_dense1_backward(m->dense1_weight_grad, m->dense1_bias_grad,
+                                (const float (*)[MLP_DROPOUT_DENSE1_OUT])m->dense1_out_grad, input,
+                                m->batch_packed[0], n, &m->shards);
 }
 
 #endif /* part 2 */

@@ -1,5 +1,5 @@
 /* The generated files stand alone: they compile with clang and gcc under
- * -std=c11 -Wall -Wextra -Werror with and without -fopenmp, whole and as
+ * -std=c11 -Wall -Wextra -Wpedantic -Werror with and without -fopenmp, whole and as
  * the two parts of NAME_PART, export only NAME_ symbols, say where they come
  * from, read layer by layer, and drop into another program built with a plain
  * cc command line; the two parts linked together train as the whole file,
@@ -131,7 +131,7 @@ static void compile_everywhere(const char *name, int parts)
                         snprintf(suffix, sizeof suffix, "-part%d", part);
                     }
                     snprintf(cmd, sizeof cmd,
-                             "cd '%s' && %s -std=c11 -Wall -Wextra -Werror -O2 %s %s %s -c %s.c -o %s%s-%s%s%s.o",
+                             "cd '%s' && %s -std=c11 -Wall -Wextra -Wpedantic -Werror -O2 %s %s %s -c %s.c -o %s%s-%s%s%s.o",
                              dir, compilers[c], openmp[o], march[a], define, name, name, suffix, compilers[c],
                              openmp[o], a ? "-native" : "");
                     CU_ASSERT_EQUAL(run(cmd), 0);
@@ -546,7 +546,7 @@ static char *bits_of(const char *name, const char *cc, int split)
 {
     char cmd[9000], macro[64], out_path[4600];
     upper(name, macro, sizeof macro);
-    const char *flags = "-std=c11 -O2 -march=native -fopenmp -Wall -Wextra -Werror";
+    const char *flags = "-std=c11 -O2 -march=native -fopenmp -Wall -Wextra -Wpedantic -Werror";
     if (split)
         snprintf(cmd, sizeof cmd,
                  "{ cd '%s' && %s %s -D%s_PART=1 -c %s.c -o bits1.o && %s %s -D%s_PART=2 -c %s.c -o bits2.o && "

@@ -93,7 +93,7 @@ static void test_drop_in_build_of_generated_mlp_dropout(void)
         for (int o = 0; o < 2; o++) {
             char cmd[8192];
             snprintf(cmd, sizeof cmd,
-                     "%s -std=c11 -O2 -Wall -Wextra -Werror %s -I%s/generated -o %s/drop_in '%s' "
+                     "%s -std=c11 -O2 -Wall -Wextra -Wpedantic -Werror %s -I%s/generated -o %s/drop_in '%s' "
                      "%s/generated/mlp_dropout.c -lm && %s/drop_in",
                      compilers[c], modes[o], rf_test_source_dir(), rf_test_tmpdir(), main_path,
                      rf_test_source_dir(), rf_test_tmpdir());

@@ -119,10 +119,15 @@ void rf_emit_loss(rf_codebuf *cb, const rf_plan *p)
 
 void rf_emit_loss_call(rf_codebuf *cb, const rf_plan *p)
 {
-    char name[96], row_loss[96], grad[96], out[96], y[128];
+    char name[96], row_loss[96], grad[96], out[160], y[128];
     snprintf(name, sizeof name, "%s_loss", p->name);
     rf_plan_ref(p, p->row_loss, row_loss, sizeof row_loss);
     rf_plan_ref(p, p->output, out, sizeof out);
+    if (p->output != RF_PLAN_INPUT) { /* rows to const rows: a cast before C2X (rf_ports_call) */
+        char ref[96];
+        snprintf(ref, sizeof ref, "%s", out);
+        snprintf(out, sizeof out, "(const float (*)[%s_OUTPUTS])%s", p->macro, ref);
+    }
     if (p->loss == RF_LOSS_SQUARED)
         snprintf(y, sizeof y, "(const float (*)[%s_OUTPUTS])y", p->macro);
     else

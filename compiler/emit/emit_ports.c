@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 void rf_ports_add(rf_ports *ps, const char *decl, const char *arg_fmt, ...)
 {
@@ -32,11 +33,25 @@ void rf_ports_signature(rf_codebuf *cb, const char *head, const rf_ports *ps)
     rf_emit_signature(cb, head, decls, ps->n);
 }
 
+/* The argument of a port in its call. A struct buffer (m->...) passed to a pointer to const
+ * rows, "const float (*restrict in)[DIM]", is cast to it: ISO C before C2X does not convert a
+ * pointer to an array to one to an array of const elements (gcc -Wpedantic says so). */
+static const char *port_arg(const rf_port *pt, char *buf, size_t len)
+{
+    static const char rows[] = "const float (*";
+    const char *dim = strstr(pt->decl, ")[");
+    if (strncmp(pt->decl, rows, sizeof rows - 1) != 0 || strncmp(pt->arg, "m->", 3) != 0 || !dim)
+        return pt->arg;
+    snprintf(buf, len, "(const float (*)%s)%s", dim + 1, pt->arg);
+    return buf;
+}
+
 void rf_ports_call(rf_codebuf *cb, const char *name, const rf_ports *ps)
 {
     const char *args[RF_MAX_PORTS];
+    char cast[RF_MAX_PORTS][sizeof ps->port[0].arg + sizeof ps->port[0].decl];
     for (int i = 0; i < ps->n; i++)
-        args[i] = ps->port[i].arg;
+        args[i] = port_arg(&ps->port[i], cast[i], sizeof cast[i]);
     rf_emit_call(cb, name, args, ps->n);
 }
 
