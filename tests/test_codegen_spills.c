@@ -1,5 +1,6 @@
 /* The micro-kernel's depth loops keep their accumulators in registers: in the
- * object code of generated/mlp_dropout.c (whole, and each of its two parts, as
+ * object code of generated/mlp_dropout.c and of its bf16 twin mlp_dropout_bf16.c (whose
+ * products run the same kernels on rounded copies) (whole, and each of its two parts, as
  * regfitc's build compiles them), for AVX2 (x86-64-v3: 15 of 16 vector
  * registers in use) and AVX-512 (x86-64-v4), no inner loop of FMAs reads or
  * writes the stack. A spilled accumulator costs a store and a load on every
@@ -77,26 +78,27 @@ static void scan(const char *what, int n, int *loops, int *spilling)
     }
 }
 
-static void test_no_spilled_accumulator(void)
+/* The kernels' loops of generated/NAME.c (NAME, and its macro prefix MACRO) for both
+ * targets, whole and in parts. */
+static void check_file(const char *name, const char *macro)
 {
-    insns = malloc(sizeof *insns * MAX_INSNS);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(insns);
     static const char *const archs[] = {"x86-64-v3", "x86-64-v4"};
-    static const char *const parts[] = {"", "-DMLP_DROPOUT_PART=1", "-DMLP_DROPOUT_PART=2"};
     for (int a = 0; a < 2; a++) {
         int loops_of_arch = 0;
         for (int p = 0; p < 3; p++) {
-            char obj[4300], cmd[9000], what[128];
+            char obj[4300], cmd[9000], what[160], part[96] = "";
+            if (p)
+                snprintf(part, sizeof part, "-D%s_PART=%d", macro, p);
             snprintf(obj, sizeof obj, "%s/spills.o", rf_test_tmpdir());
             snprintf(cmd, sizeof cmd,
                      "clang -std=c11 -O3 -march=%s -fopenmp -fPIC %s -I'%s/generated' -c "
-                     "'%s/generated/mlp_dropout.c' -o '%s'",
-                     archs[a], parts[p], rf_test_source_dir(), rf_test_source_dir(), obj);
+                     "'%s/generated/%s.c' -o '%s'",
+                     archs[a], part, rf_test_source_dir(), rf_test_source_dir(), name, obj);
             CU_ASSERT_EQUAL_FATAL(system(cmd), 0);
             const int n = disassemble(obj);
             CU_ASSERT_FATAL(n > 1000);
             int loops, spilling;
-            snprintf(what, sizeof what, "-march=%s %s", archs[a], p ? parts[p] : "(whole)");
+            snprintf(what, sizeof what, "%s -march=%s %s", name, archs[a], p ? part : "(whole)");
             scan(what, n, &loops, &spilling);
             CU_ASSERT_EQUAL(spilling, 0);
             loops_of_arch += loops;
@@ -104,13 +106,21 @@ static void test_no_spilled_accumulator(void)
         /* the scan finds the kernels at all: the file has a dozen of them */
         CU_ASSERT(loops_of_arch >= 12);
     }
+}
+
+static void test_no_spilled_accumulator(void)
+{
+    insns = malloc(sizeof *insns * MAX_INSNS);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(insns);
+    check_file("mlp_dropout", "MLP_DROPOUT");
+    check_file("mlp_dropout_bf16", "MLP_DROPOUT_BF16");
     free(insns);
 }
 
 int main(int argc, char **argv)
 {
     static const rf_test_case cases[] = {
-        {"no FMA loop of generated/mlp_dropout.c spills (AVX2, AVX-512; whole and parts)",
+        {"no FMA loop of generated/mlp_dropout.c or mlp_dropout_bf16.c spills (AVX2, AVX-512; whole and parts)",
          test_no_spilled_accumulator},
         {NULL, NULL},
     };
