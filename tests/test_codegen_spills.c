@@ -1,6 +1,6 @@
 /* The micro-kernel's depth loops keep their accumulators in registers: in the
- * object code of generated/mlp_dropout.c and of its bf16 twin mlp_dropout_bf16.c (whose
- * products run the same kernels on rounded copies) (whole, and each of its two parts, as
+ * object code of generated/mlp_dropout.c and of its bf16 twin mlp_dropout_bf16.c, whose
+ * products run the same kernels on rounded copies (whole, and each of its two parts, as
  * regfitc's build compiles them), for AVX2 (x86-64-v3: 15 of 16 vector
  * registers in use) and AVX-512 (x86-64-v4), no inner loop of FMAs reads or
  * writes the stack. A spilled accumulator costs a store and a load on every
