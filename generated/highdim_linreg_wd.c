@@ -416,7 +416,7 @@ ALWAYS_INLINE void highdim_linreg_wd_tile(
     }
     /* cols % VL == 0 and vectors_left == 0 change nothing (every c0 is then a whole panel's)
      * but, constant at a call, they let the compiler drop the tail's kernels early: the file
-     * compiles in fewer steps (the seed's backward part: 29% fewer instructions of clang) */
+     * compiles faster (BENCHMARKS.md: the cold compile) */
     if (cols % VL == 0 || c0 < vector_cols) {
         const int nv = vectors_left == 0 || c0 + NR <= vector_cols ? NV : vectors_left;
         vf acc[MR][NV];
@@ -483,7 +483,9 @@ ALWAYS_INLINE void highdim_linreg_wd_product(
         const int row_end = row_tile * tile_rows + tile_rows < rows
                                 ? row_tile * tile_rows + tile_rows : rows;
         for (int r0 = row_tile * tile_rows; r0 < row_end; r0 += MR) {
-            if (row_end < MR) { /* fewer than MR rows in all: one at a time */
+            /* fewer than MR rows in all: one at a time (row_end < MR only if rows < MR, which
+             * a constant rows rules out at compile time: no one-row tiles compiled for it) */
+            if (rows < MR && row_end < MR) {
                 for (int r = r0; r < row_end; r++)
                     highdim_linreg_wd_tile(1, 0, c, c_row, e, a, a_row, a_step, b, b_row, b_panel, cols,
                             depth, shards, r, c0);
