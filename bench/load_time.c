@@ -1,5 +1,5 @@
 /* Time of loading Fashion-MNIST's four gzipped IDX files through the runtime's loaders
- * (rf_idx_load_images / rf_idx_load_labels, and where the checkout has it the data cache
+ * (rf_idx_load_pixels or, in older checkouts, rf_idx_load_images; rf_idx_load_labels; and where the checkout has it the data cache
  * (data_cache.h) as rf_data_load uses it, as `regfitc MODEL.yaml` does before training):
  * wall and CPU milliseconds of each repetition, then the medians. Built by bench/load_time.sh,
  * which can build it from another checkout's runtime/ to compare two versions. The first
@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #if defined(__has_include)
@@ -20,41 +21,56 @@
 #endif
 
 /* One image file, as rf_data_load reads it: from the data cache when it holds the file (a
- * mapping), else decoded (and stored for next time). Free with free_images. */
-static int load_images(const char *path, float **x, void **map, size_t *map_len, int *n, int *rows, int *cols,
-                       char *err, size_t errlen)
+ * mapping), else decoded (and stored for next time). A checkout whose cache keeps the pixels
+ * (RF_DATA_CACHE_MIN_PIXELS) loads them as bytes; an older one, floats. *last: the file's
+ * last value. Free with free_images. */
+typedef struct {
+    void *block, *map;
+    size_t map_len;
+} images;
+
+static int load_images(const char *path, images *im, double *last, int *n, int *rows, int *cols, char *err,
+                       size_t errlen)
 {
-    *map = NULL;
-    *map_len = 0;
-#ifdef HAVE_DATA_CACHE
+    memset(im, 0, sizeof *im);
+#if defined(HAVE_DATA_CACHE)
     static rf_data_cache cache;
     static rf_data_cache_key key;
     static int use = -1;
     if (use < 0)
         use = rf_data_cache_default(&cache) == 0;
-    int found = use ? rf_data_cache_lookup(&cache, path, &key, x, map, map_len, n, rows, cols) : -1;
-    if (found == 1)
-        return 0;
-    int rc = rf_idx_load_images(path, x, n, rows, cols, err, errlen);
-    if (rc == 0 && found == 0)
-        rf_data_cache_store(&cache, &key, *x, *n, *rows, *cols);
-    return rc;
-#else
-    return rf_idx_load_images(path, x, n, rows, cols, err, errlen);
 #endif
+#if defined(RF_DATA_CACHE_MIN_PIXELS)
+    const uint8_t *x = NULL;
+    int found = use ? rf_data_cache_lookup(&cache, path, &key, &x, &im->map, &im->map_len, n, rows, cols) : -1;
+    int rc = found == 1 ? 0 : rf_idx_load_pixels(path, &im->block, &x, n, rows, cols, err, errlen);
+    if (rc == 0 && found == 0)
+        rf_data_cache_store(&cache, &key, x, *n, *rows, *cols);
+#elif defined(HAVE_DATA_CACHE)
+    float *x = NULL;
+    int found = use ? rf_data_cache_lookup(&cache, path, &key, &x, &im->map, &im->map_len, n, rows, cols) : -1;
+    int rc = found == 1 ? 0 : rf_idx_load_images(path, &x, n, rows, cols, err, errlen);
+    if (rc == 0 && found == 0)
+        rf_data_cache_store(&cache, &key, x, *n, *rows, *cols);
+    if (rc == 0 && !im->map)
+        im->block = x;
+#else
+    float *x = NULL;
+    int rc = rf_idx_load_images(path, &x, n, rows, cols, err, errlen);
+    im->block = x;
+#endif
+    if (rc == 0)
+        *last = x[(size_t)*n * *rows * *cols - 1];
+    return rc;
 }
 
-static void free_images(float *x, void *map, size_t map_len)
+static void free_images(images *im)
 {
 #ifdef HAVE_DATA_CACHE
-    if (map) {
-        munmap(map, map_len);
-        return;
-    }
+    if (im->map)
+        munmap(im->map, im->map_len);
 #endif
-    (void)map;
-    (void)map_len;
-    free(x);
+    free(im->block);
 }
 
 static double seconds(clockid_t clock)
@@ -88,20 +104,19 @@ int main(int argc, char **argv)
         const double w0 = seconds(CLOCK_MONOTONIC), c0 = seconds(CLOCK_PROCESS_CPUTIME_ID);
         for (int f = 0; f < 4; f++) {
             int n, rows, cols, rc;
-            float *x = NULL;
-            void *map = NULL;
-            size_t map_len = 0;
+            images im = {0};
+            double last = 0;
             int32_t *labels = NULL;
             if (f % 2 == 0)
-                rc = load_images(path[f], &x, &map, &map_len, &n, &rows, &cols, err, sizeof err);
+                rc = load_images(path[f], &im, &last, &n, &rows, &cols, err, sizeof err);
             else
                 rc = rf_idx_load_labels(path[f], &labels, &n, err, sizeof err);
             if (rc != 0) {
                 fprintf(stderr, "load_time: %s\n", err);
                 return 1;
             }
-            check += x ? x[(size_t)n * rows * cols - 1] : labels[n - 1];
-            free_images(x, map, map_len);
+            check += labels ? labels[n - 1] : last;
+            free_images(&im);
             free(labels);
         }
         wall[r] = seconds(CLOCK_MONOTONIC) - w0;

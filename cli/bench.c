@@ -80,14 +80,15 @@ static int make_batches(const rf_model *m, const rf_bench_options *opt, batches 
     char err[1024];
     memset(&d, 0, sizeof d);
     if (m->data.kind != RF_DATA_NONE && rf_data_load(m, opt->data_dir, &d, err, sizeof err) == 0 && d.train.n > 0) {
-        for (size_t r = 0; r < rows; r++) {
-            size_t s = r % (size_t)d.train.n;
-            memcpy(b->x + r * m->input, d.train.x + s * m->input, sizeof(float) * m->input);
-            if (d.train.labels)
-                b->labels[r] = d.train.labels[s];
-            else
-                memcpy(b->y + r * m->outputs, d.train.y + s * m->outputs, sizeof(float) * m->outputs);
+        int *order = malloc(sizeof(int) * rows);
+        if (!order) {
+            rf_datasets_free(&d);
+            return -1;
         }
+        for (size_t r = 0; r < rows; r++)
+            order[r] = (int)(r % (size_t)d.train.n);
+        rf_dataset_gather(&d.train, order, (int)rows, b->x, b->labels, b->y);
+        free(order);
         *source = "the training data's first batches";
         rf_datasets_free(&d);
         return 0;

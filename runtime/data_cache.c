@@ -18,9 +18,10 @@
 #include <unistd.h>
 
 #define ENTRY_MAGIC "RGFTDATA"
-#define ENTRY_VERSION 1u
+#define ENTRY_VERSION 2u /* 1: the floats (.f32 entries), 4x the bytes */
 #define HEADER_BYTES 4096
-#define ENTRY_SUFFIX ".f32"
+#define ENTRY_SUFFIX ".u8"
+#define OLD_SUFFIX ".f32" /* version 1's entries: removed by the first store */
 #define TEMP_AGE 3600 /* seconds: an older temporary's writer is dead */
 
 /* The header of an entry, in this machine's byte order (a cache copied to a
@@ -28,8 +29,8 @@
 typedef struct {
     char magic[8];         /* ENTRY_MAGIC, no NUL */
     uint32_t version;      /* ENTRY_VERSION */
-    uint32_t header_bytes; /* HEADER_BYTES: where the floats start */
-    uint32_t one;          /* the bits of 1.0f: the floats are IEEE binary32 in this byte order */
+    uint32_t header_bytes; /* HEADER_BYTES: where the pixels start */
+    uint32_t one;          /* the bits of 1.0f: a header in this machine's byte order */
     uint32_t n, rows, cols;
     uint64_t dev, ino, size; /* the source's identity, as in rf_data_cache_key */
     int64_t mtime_sec, mtime_nsec, ctime_sec, ctime_nsec;
@@ -56,7 +57,7 @@ int rf_data_cache_default(rf_data_cache *c)
     rf_cache_dir(root, sizeof root);
     if (snprintf(c->dir, sizeof c->dir, "%s/data", root) >= (int)sizeof c->dir)
         return -1;
-    c->min_bytes = RF_DATA_CACHE_MIN_BYTES;
+    c->min_pixels = RF_DATA_CACHE_MIN_PIXELS;
     return 0;
 }
 
@@ -150,7 +151,7 @@ static int open_entry(const char *path, entry_header *h, size_t *file_len)
     uint64_t values;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < HEADER_BYTES ||
         pread(fd, h, HEADER_BYTES, 0) != HEADER_BYTES || (values = header_values(h)) == 0 ||
-        (uint64_t)st.st_size != HEADER_BYTES + values * sizeof(float)) {
+        (uint64_t)st.st_size != HEADER_BYTES + values) {
         close(fd);
         return -1;
     }
@@ -166,10 +167,10 @@ static int header_is_for(const entry_header *h, const rf_data_cache_key *key)
            h->ctime_nsec == key->ctime_nsec;
 }
 
-int rf_data_cache_lookup(const rf_data_cache *c, const char *path, rf_data_cache_key *key, float **x, void **map,
-                         size_t *map_len, int *n, int *rows, int *cols)
+int rf_data_cache_lookup(const rf_data_cache *c, const char *path, rf_data_cache_key *key, const uint8_t **pixels,
+                         void **map, size_t *map_len, int *n, int *rows, int *cols)
 {
-    *x = NULL;
+    *pixels = NULL;
     *map = NULL;
     *map_len = 0;
     if (make_key(c, path, key) != 0)
@@ -183,12 +184,10 @@ int rf_data_cache_lookup(const rf_data_cache *c, const char *path, rf_data_cache
         close(fd);
         return 0;
     }
-    /* Private and writable: a write into x copies that page and never reaches the
-     * file. Not MAP_POPULATE: on a writable private mapping it faults every page in
-     * for writing, which copies all of them (as slow as decoding); MADV_POPULATE_READ
-     * maps the page cache's pages as they are (where the kernel has it, 5.14 on;
-     * elsewhere the pages are mapped as training first reads them). */
-    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    /* Read-only. MADV_POPULATE_READ maps the page cache's pages as they are up front
+     * (where the kernel has it, 5.14 on; elsewhere the pages are mapped as training
+     * first reads them). */
+    void *p = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
     if (p == MAP_FAILED)
         return 0;
@@ -197,7 +196,7 @@ int rf_data_cache_lookup(const rf_data_cache *c, const char *path, rf_data_cache
 #endif
     *map = p;
     *map_len = len;
-    *x = (float *)((char *)p + HEADER_BYTES);
+    *pixels = (const uint8_t *)p + HEADER_BYTES;
     *n = (int)h.n;
     *rows = (int)h.rows;
     *cols = (int)h.cols;
@@ -250,18 +249,20 @@ static void tidy(const rf_data_cache *c, const rf_data_cache_key *key)
         } else if (ends_with(name, ENTRY_SUFFIX) && strcmp(path, key->entry) != 0) {
             if (strstr(name, same_path) || source_gone(path))
                 unlink(path);
+        } else if (ends_with(name, OLD_SUFFIX) || strstr(name, OLD_SUFFIX ".tmp.")) {
+            unlink(path); /* the floats of version 1: 4x the space, no longer read */
         }
     }
     closedir(d);
 }
 
-int rf_data_cache_store(const rf_data_cache *c, const rf_data_cache_key *key, const float *x, int n, int rows,
-                        int cols)
+int rf_data_cache_store(const rf_data_cache *c, const rf_data_cache_key *key, const uint8_t *pixels, int n,
+                        int rows, int cols)
 {
     if (n < 1 || rows < 1 || cols < 1)
         return -1;
     const size_t values = (size_t)n * (size_t)rows * (size_t)cols;
-    if (values * sizeof(float) < c->min_bytes)
+    if (values < c->min_pixels)
         return -1;
     /* the source must still be the file that was read */
     rf_data_cache_key now = *key;
@@ -307,7 +308,7 @@ int rf_data_cache_store(const rf_data_cache *c, const rf_data_cache_key *key, co
     rf_atomic_file af;
     if (rf_atomic_open(&af, key->entry, NULL, 0) != 0)
         return -1;
-    if (fwrite(&h, 1, sizeof h, af.f) != sizeof h || fwrite(x, sizeof(float), values, af.f) != values) {
+    if (fwrite(&h, 1, sizeof h, af.f) != sizeof h || fwrite(pixels, 1, values, af.f) != values) {
         rf_atomic_abort(&af);
         return -1;
     }

@@ -152,35 +152,41 @@ static float *alloc_floats(size_t n)
     return malloc(bytes);
 }
 
-int rf_idx_parse_images(const unsigned char *buf, size_t len, const char *name, float **x, int *n, int *rows,
-                        int *cols, char *err, size_t errlen)
+int rf_idx_parse_pixels(const unsigned char *buf, size_t len, const char *name, const uint8_t **pixels, int *n,
+                        int *rows, int *cols, char *err, size_t errlen)
 {
     int count, r, c;
-    *x = NULL;
+    *pixels = NULL;
     size_t values = check_images_header(buf, len, name, &count, &r, &c, err, errlen);
     if (values == 0 || check_length(len, 16, values, count, "images", name, err, errlen) != 0)
         return -1;
+    *pixels = buf + 16;
+    *n = count;
+    *rows = r;
+    *cols = c;
+    return 0;
+}
+
+int rf_idx_parse_images(const unsigned char *buf, size_t len, const char *name, float **x, int *n, int *rows,
+                        int *cols, char *err, size_t errlen)
+{
+    const uint8_t *pixels;
+    *x = NULL;
+    if (rf_idx_parse_pixels(buf, len, name, &pixels, n, rows, cols, err, errlen) != 0)
+        return -1;
+    const size_t values = (size_t)*n * (size_t)*rows * (size_t)*cols;
     float *out = alloc_floats(values);
     if (!out) {
         snprintf(err, errlen, "%s: out of memory for %zu pixels", name, values);
         return -1;
     }
-    /* a table of the 256 values: the same floats as dividing each byte by 255, but
-     * without a division per pixel (gcc -O2 keeps that loop scalar) */
-    float scaled[256];
-    for (int v = 0; v < 256; v++)
-        scaled[v] = (float)v / 255.0f;
     /* a large file on every core: the first writes, where the kernel clears the new pages,
      * are most of this loop's time; each value is independent, so the threads change nothing */
-    const unsigned char *pixels = buf + 16;
     const long long total = (long long)values;
 #pragma omp parallel for schedule(static) if (total >= (1LL << 22))
     for (long long i = 0; i < total; i++)
-        out[i] = scaled[pixels[i]];
+        out[i] = rf_pixel_value(pixels[i]);
     *x = out;
-    *n = count;
-    *rows = r;
-    *cols = c;
     return 0;
 }
 
@@ -297,6 +303,23 @@ int rf_idx_load_images(const char *path, float **x, int *n, int *rows, int *cols
     int rc = rf_idx_parse_images(buf, len, path, x, n, rows, cols, err, errlen);
     free(buf);
     return rc;
+}
+
+int rf_idx_load_pixels(const char *path, void **block, const uint8_t **pixels, int *n, int *rows, int *cols,
+                       char *err, size_t errlen)
+{
+    unsigned char *buf;
+    size_t len;
+    *block = NULL;
+    *pixels = NULL;
+    if (read_idx(path, 16, 1, &buf, &len, err, errlen) != 0)
+        return -1;
+    if (rf_idx_parse_pixels(buf, len, path, pixels, n, rows, cols, err, errlen) != 0) {
+        free(buf);
+        return -1;
+    }
+    *block = buf;
+    return 0;
 }
 
 int rf_idx_load_labels(const char *path, int32_t **labels, int *n, char *err, size_t errlen)

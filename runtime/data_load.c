@@ -16,8 +16,8 @@ void rf_dataset_free(rf_dataset *d)
 {
     if (d->x_map)
         munmap(d->x_map, d->x_map_len);
-    else
-        free(d->x);
+    free(d->pixels_block);
+    free(d->x);
     free(d->labels);
     free(d->y);
     memset(d, 0, sizeof *d);
@@ -49,12 +49,13 @@ static int load_images(const char *path, const rf_data_cache *cache, rf_dataset 
 {
     note->store = 0;
     if (cache) {
-        int found = rf_data_cache_lookup(cache, path, &note->key, &d->x, &d->x_map, &d->x_map_len, n, rows, cols);
+        int found =
+            rf_data_cache_lookup(cache, path, &note->key, &d->pixels, &d->x_map, &d->x_map_len, n, rows, cols);
         if (found == 1)
             return 0;
         note->store = found == 0;
     }
-    if (rf_idx_load_images(path, &d->x, n, rows, cols, err, errlen) != 0)
+    if (rf_idx_load_pixels(path, &d->pixels_block, &d->pixels, n, rows, cols, err, errlen) != 0)
         return -1;
     note->rows = *rows;
     note->cols = *cols;
@@ -117,7 +118,8 @@ static int load_idx_sets(const char *train_images, const char *train_labels, con
     const rf_dataset *sets[2] = {&out->train, &out->test};
     for (int i = 0; i < 2; i++)
         if (notes[i].store)
-            (void)rf_data_cache_store(cache, &notes[i].key, sets[i]->x, sets[i]->n, notes[i].rows, notes[i].cols);
+            (void)rf_data_cache_store(cache, &notes[i].key, sets[i]->pixels, sets[i]->n, notes[i].rows,
+                                      notes[i].cols);
     return 0;
 }
 

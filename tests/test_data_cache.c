@@ -1,9 +1,9 @@
 /* The decoded-data cache (runtime/data_cache.h): a cold load writes the
- * entry, a warm one maps the same floats; a changed source makes a new
+ * entry, a warm one maps the same pixels; a changed source makes a new
  * entry and removes the old; a truncated or corrupt entry is ignored and
  * written again; a data error, REGFIT_DATA_CACHE=0 or an unwritable cache
  * folder writes nothing (and the data still loads); writers at once; the
- * real Fashion-MNIST end to end. */
+ * old format's float entries are removed; the real Fashion-MNIST end to end. */
 #define _DEFAULT_SOURCE /* utimensat's UTIME_NOW, ftruncate */
 #include "build.h"
 #include "cache_dir.h"
@@ -104,11 +104,11 @@ static rf_data_cache fresh_cache(const char *name)
 {
     rf_data_cache c;
     snprintf(c.dir, sizeof c.dir, "%s/%s/data", rf_test_tmpdir(), name);
-    c.min_bytes = 0;
+    c.min_pixels = 0;
     return c;
 }
 
-/* Files in dir whose names end in suffix (".f32") or, with suffix NULL, hold ".tmp.". */
+/* Files in dir whose names end in suffix (".u8") or, with suffix NULL, hold ".tmp.". */
 static int count_files(const char *dir, const char *suffix)
 {
     DIR *d = opendir(dir);
@@ -130,7 +130,7 @@ static int count_files(const char *dir, const char *suffix)
 static void entry_of(const rf_data_cache *c, const char *path, char *out, size_t len)
 {
     rf_data_cache_key key;
-    float *x;
+    const uint8_t *x;
     void *map;
     size_t map_len;
     int n, rows, cols;
@@ -156,19 +156,20 @@ static void expect_loaded(const rf_datasets *d, int n_train, int n_test, int fea
     CU_ASSERT_PTR_NOT_NULL(d->train.labels);
 }
 
-/* A copy of a dataset's floats. */
-static float *copy_x(const rf_dataset *d)
+/* A copy of a dataset's pixels. */
+static uint8_t *copy_x(const rf_dataset *d)
 {
-    size_t bytes = (size_t)d->n * d->features * sizeof(float);
-    float *x = malloc(bytes);
+    size_t bytes = (size_t)d->n * d->features;
+    uint8_t *x = malloc(bytes);
     CU_ASSERT_PTR_NOT_NULL_FATAL(x);
-    memcpy(x, d->x, bytes);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d->pixels);
+    memcpy(x, d->pixels, bytes);
     return x;
 }
 
-static int same_x(const rf_dataset *d, const float *x)
+static int same_x(const rf_dataset *d, const uint8_t *x)
 {
-    return memcmp(d->x, x, (size_t)d->n * d->features * sizeof(float)) == 0;
+    return d->pixels && !d->x && memcmp(d->pixels, x, (size_t)d->n * d->features) == 0;
 }
 
 /* ---- cases ---- */
@@ -183,54 +184,49 @@ static void test_cold_writes_warm_maps(void)
     expect_loaded(&cold, 60, 30, 20);
     CU_ASSERT_PTR_NULL(cold.train.x_map); /* decoded */
     CU_ASSERT_PTR_NULL(cold.test.x_map);
-    /* one entry per image file (gzipped and plain alike), header + floats, no temporaries */
-    CU_ASSERT_EQUAL(count_files(c.dir, ".f32"), 2);
+    /* one entry per image file (gzipped and plain alike), header + pixels, no temporaries */
+    CU_ASSERT_EQUAL(count_files(c.dir, ".u8"), 2);
     CU_ASSERT_EQUAL(count_files(c.dir, NULL), 0);
     char entry[RF_PATH_MAX];
     entry_of(&c, m.data.train_images, entry, sizeof entry);
-    CU_ASSERT_EQUAL(file_size(entry), 4096 + 60 * 20 * 4);
+    CU_ASSERT_EQUAL(file_size(entry), 4096 + 60 * 20);
     CU_ASSERT_PTR_NOT_NULL(strstr(entry, "/cw-train.gz-"));
     size_t len;
     char *bytes = rf_test_read_file(entry, &len);
     CU_ASSERT_PTR_NOT_NULL_FATAL(bytes);
     CU_ASSERT_EQUAL(memcmp(bytes, "RGFTDATA", 8), 0);
-    CU_ASSERT_EQUAL(memcmp(bytes + 4096, cold.train.x, 60 * 20 * 4), 0);
+    CU_ASSERT_EQUAL(memcmp(bytes + 4096, cold.train.pixels, 60 * 20), 0);
     free(bytes);
 
-    /* warm: the same floats, bit for bit, from the mapping; the labels as before */
+    /* warm: the same pixels, from the mapping; the labels as before */
     CU_ASSERT_EQUAL_FATAL(rf_data_load_with_cache(&m, NULL, &c, &warm, err, sizeof err), 0);
     expect_loaded(&warm, 60, 30, 20);
     CU_ASSERT_PTR_NOT_NULL(warm.train.x_map);
     CU_ASSERT_PTR_NOT_NULL(warm.test.x_map);
-    CU_ASSERT_TRUE(same_x(&warm.train, cold.train.x));
-    CU_ASSERT_TRUE(same_x(&warm.test, cold.test.x));
+    CU_ASSERT_TRUE(same_x(&warm.train, cold.train.pixels));
+    CU_ASSERT_TRUE(same_x(&warm.test, cold.test.pixels));
     CU_ASSERT_EQUAL(memcmp(warm.train.labels, cold.train.labels, 60 * sizeof(int32_t)), 0);
-    CU_ASSERT_EQUAL(count_files(c.dir, ".f32"), 2);
-    /* the mapping is private: a write changes this process's copy, not the entry */
-    const float first = warm.train.x[0];
-    warm.train.x[0] = 42.0f;
-    warm.train.x[60 * 20 - 1] = -1.0f;
+    CU_ASSERT_EQUAL(count_files(c.dir, ".u8"), 2);
     rf_datasets_free(&warm);
-    CU_ASSERT_PTR_NULL(warm.train.x);
+    CU_ASSERT_PTR_NULL(warm.train.pixels);
     CU_ASSERT_PTR_NULL(warm.train.x_map);
     CU_ASSERT_EQUAL_FATAL(rf_data_load_with_cache(&m, NULL, &c, &warm, err, sizeof err), 0);
-    CU_ASSERT_EQUAL(warm.train.x[0], first);
-    CU_ASSERT_TRUE(same_x(&warm.train, cold.train.x));
+    CU_ASSERT_TRUE(same_x(&warm.train, cold.train.pixels));
     /* the model checks run on a hit as on a miss, with the same messages */
     rf_datasets_free(&warm);
     m.input = 21;
     CU_ASSERT_EQUAL(rf_data_load_with_cache(&m, NULL, &c, &warm, err, sizeof err), -1);
     RF_ASSERT_CONTAINS(err, "cw-train.gz: images of 4 x 5 = 20 pixels, but the model's input is 21 features");
-    CU_ASSERT_PTR_NULL(warm.train.x);
+    CU_ASSERT_PTR_NULL(warm.train.pixels);
     m.input = 20;
     m.outputs = 3;
     CU_ASSERT_EQUAL(rf_data_load_with_cache(&m, NULL, &c, &warm, err, sizeof err), RF_DATA_MISMATCH);
     RF_ASSERT_CONTAINS(err, "cw-train-labels: label 3 of sample 3 is out of range (the model has 3 classes: 0 to 2)");
-    /* no cache at all: decoded, the same floats */
+    /* no cache at all: decoded, the same pixels */
     m.outputs = 4;
     CU_ASSERT_EQUAL_FATAL(rf_data_load_with_cache(&m, NULL, NULL, &warm, err, sizeof err), 0);
     CU_ASSERT_PTR_NULL(warm.train.x_map);
-    CU_ASSERT_TRUE(same_x(&warm.train, cold.train.x));
+    CU_ASSERT_TRUE(same_x(&warm.train, cold.train.pixels));
     rf_datasets_free(&warm);
     rf_datasets_free(&cold);
     free_paths(&m);
@@ -261,9 +257,9 @@ static void test_changed_source_replaces_its_entry(void)
     CU_ASSERT_EQUAL(access(after, F_OK), 0);
     CU_ASSERT_NOT_EQUAL(access(before, F_OK), 0);
     CU_ASSERT_EQUAL(access(test_entry, F_OK), 0);
-    CU_ASSERT_EQUAL(count_files(c.dir, ".f32"), 2);
+    CU_ASSERT_EQUAL(count_files(c.dir, ".u8"), 2);
     /* new contents in place (same inode, size and even modification time, as cp -p
-     * can leave): the change time differs, so the old floats are not used */
+     * can leave): the change time differs, so the old pixels are not used */
     char *old_x;
     {
         CU_ASSERT_EQUAL_FATAL(rf_data_load_with_cache(&m, NULL, &c, &d, err, sizeof err), 0);
@@ -284,26 +280,26 @@ static void test_changed_source_replaces_its_entry(void)
     CU_ASSERT_EQUAL(st0.st_size, st1.st_size);
     CU_ASSERT_EQUAL_FATAL(rf_data_load_with_cache(&m, NULL, &c, &d, err, sizeof err), 0);
     CU_ASSERT_PTR_NULL(d.train.x_map);
-    CU_ASSERT_FALSE(same_x(&d.train, (float *)old_x));
+    CU_ASSERT_FALSE(same_x(&d.train, (uint8_t *)old_x));
     rf_datasets direct;
     CU_ASSERT_EQUAL_FATAL(rf_data_load_with_cache(&m, NULL, NULL, &direct, err, sizeof err), 0);
-    CU_ASSERT_TRUE(same_x(&d.train, direct.train.x));
+    CU_ASSERT_TRUE(same_x(&d.train, direct.train.pixels));
     rf_datasets_free(&direct);
     rf_datasets_free(&d);
-    CU_ASSERT_EQUAL(count_files(c.dir, ".f32"), 2);
+    CU_ASSERT_EQUAL(count_files(c.dir, ".u8"), 2);
     free(old_x);
     free_paths(&m);
 }
 
-/* Loads m with c: decoded (not mapped) with floats equal to want, then once more mapped. */
-static void expect_rebuilt(const rf_model *m, const rf_data_cache *c, const float *want, const char *entry)
+/* Loads m with c: decoded (not mapped) with pixels equal to want, then once more mapped. */
+static void expect_rebuilt(const rf_model *m, const rf_data_cache *c, const uint8_t *want, const char *entry)
 {
     rf_datasets d;
     CU_ASSERT_EQUAL_FATAL(rf_data_load_with_cache(m, NULL, c, &d, err, sizeof err), 0);
     CU_ASSERT_PTR_NULL(d.train.x_map);
     CU_ASSERT_TRUE(same_x(&d.train, want));
     rf_datasets_free(&d);
-    CU_ASSERT_EQUAL(file_size(entry), 4096 + 50 * 16 * 4);
+    CU_ASSERT_EQUAL(file_size(entry), 4096 + 50 * 16);
     CU_ASSERT_EQUAL_FATAL(rf_data_load_with_cache(m, NULL, c, &d, err, sizeof err), 0);
     CU_ASSERT_PTR_NOT_NULL(d.train.x_map);
     CU_ASSERT_TRUE(same_x(&d.train, want));
@@ -330,14 +326,14 @@ static void test_bad_entries_are_ignored_and_rewritten(void)
                            write_images("bad-test", 10, 4, 4, 3, 0), write_labels("bad-test-labels", 10, -1, 0), 16);
     rf_datasets d;
     CU_ASSERT_EQUAL_FATAL(rf_data_load_with_cache(&m, NULL, &c, &d, err, sizeof err), 0);
-    float *want = copy_x(&d.train);
+    uint8_t *want = copy_x(&d.train);
     rf_datasets_free(&d);
     char entry[RF_PATH_MAX];
     entry_of(&c, m.data.train_images, entry, sizeof entry);
-    const long whole = 4096 + 50 * 16 * 4;
+    const long whole = 4096 + 50 * 16;
     CU_ASSERT_EQUAL_FATAL(file_size(entry), whole);
 
-    /* truncated: short of the floats, inside the header, empty */
+    /* truncated: short of the pixels, inside the header, empty */
     const long cuts[] = {whole - 4, 4096, 100, 0};
     for (int i = 0; i < 4; i++) {
         damage(entry, cuts[i], NULL, 0);
@@ -350,7 +346,7 @@ static void test_bad_entries_are_ignored_and_rewritten(void)
     close(fd);
     expect_rebuilt(&m, &c, want, entry);
     /* a header byte changed: the magic, the version, n (as if the file held more
-     * images), the float check, the recorded path, the header's own hash */
+     * images), the byte-order check, the recorded path, the header's own hash */
     const long spots[] = {0, 8, 20, 16, 96, 90};
     for (int i = 0; i < 6; i++) {
         unsigned char b;
@@ -388,7 +384,7 @@ static void test_bad_data_writes_no_entry(void)
     rf_datasets d;
     CU_ASSERT_EQUAL(rf_data_load_with_cache(&m, NULL, &c, &d, err, sizeof err), RF_DATA_MISMATCH);
     RF_ASSERT_CONTAINS(err, "bd-train-labels: label 9 of sample 17 is out of range");
-    CU_ASSERT_EQUAL(count_files(c.dir, ".f32"), 0);
+    CU_ASSERT_EQUAL(count_files(c.dir, ".u8"), 0);
     /* the test set's label file is short: the train set loaded, still no entry */
     free(m.data.train_labels);
     m.data.train_labels = write_labels("bd-train-labels", 30, -1, 0);
@@ -396,7 +392,7 @@ static void test_bad_data_writes_no_entry(void)
     m.data.test_labels = write_labels("bd-test-labels", 9, -1, 0);
     CU_ASSERT_EQUAL(rf_data_load_with_cache(&m, NULL, &c, &d, err, sizeof err), -1);
     RF_ASSERT_CONTAINS(err, "bd-test-labels: 9 labels, but ");
-    CU_ASSERT_EQUAL(count_files(c.dir, ".f32"), 0);
+    CU_ASSERT_EQUAL(count_files(c.dir, ".u8"), 0);
     /* a broken image file: the same message as without a cache */
     free(m.data.test_labels);
     m.data.test_labels = write_labels("bd-test-labels", 10, -1, 0);
@@ -408,18 +404,18 @@ static void test_bad_data_writes_no_entry(void)
     snprintf(with, sizeof with, "%s", err);
     CU_ASSERT_EQUAL(rf_data_load_with_cache(&m, NULL, NULL, &d, err, sizeof err), -1);
     CU_ASSERT_STRING_EQUAL(with, err);
-    CU_ASSERT_EQUAL(count_files(c.dir, ".f32"), 0);
+    CU_ASSERT_EQUAL(count_files(c.dir, ".u8"), 0);
     /* all good: both entries */
     free(m.data.test_images);
     m.data.test_images = write_images("bd-test", 10, 2, 5, 8, 0);
     CU_ASSERT_EQUAL_FATAL(rf_data_load_with_cache(&m, NULL, &c, &d, err, sizeof err), 0);
     rf_datasets_free(&d);
-    CU_ASSERT_EQUAL(count_files(c.dir, ".f32"), 2);
+    CU_ASSERT_EQUAL(count_files(c.dir, ".u8"), 2);
     free_paths(&m);
 }
 
 /* rf_data_load's own cache: REGFIT_CACHE/data, on unless REGFIT_DATA_CACHE=0, and only
- * for files of at least RF_DATA_CACHE_MIN_BYTES of floats. */
+ * for files of at least RF_DATA_CACHE_MIN_PIXELS pixels. */
 static void test_environment_and_default_cache(void)
 {
     char root[4200], data[4300];
@@ -432,13 +428,13 @@ static void test_environment_and_default_cache(void)
     unsetenv("REGFIT_DATA_CACHE");
     CU_ASSERT_EQUAL(rf_data_cache_default(&c), 0);
     CU_ASSERT_STRING_EQUAL(c.dir, data);
-    CU_ASSERT_EQUAL(c.min_bytes, RF_DATA_CACHE_MIN_BYTES);
+    CU_ASSERT_EQUAL(c.min_pixels, RF_DATA_CACHE_MIN_PIXELS);
     setenv("REGFIT_DATA_CACHE", "1", 1);
     CU_ASSERT_EQUAL(rf_data_cache_default(&c), 0);
     setenv("REGFIT_DATA_CACHE", "0", 1);
     CU_ASSERT_EQUAL(rf_data_cache_default(&c), -1);
 
-    /* 300 images of 32 x 32: 1.2 MB of floats, cached; a small test set is not */
+    /* 300 images of 32 x 32: 307,200 pixels, cached; a small test set is not */
     rf_model m = idx_model(write_images("env-train", 300, 32, 32, 1, 1), write_labels("env-train-labels", 300, -1, 0),
                            write_images("env-test", 20, 32, 32, 2, 1), write_labels("env-test-labels", 20, -1, 0), 1024);
     rf_datasets d;
@@ -448,9 +444,9 @@ static void test_environment_and_default_cache(void)
     CU_ASSERT_NOT_EQUAL(access(root, F_OK), 0);
     unsetenv("REGFIT_DATA_CACHE");
     CU_ASSERT_EQUAL_FATAL(rf_data_load(&m, NULL, &d, err, sizeof err), 0);
-    float *cold = copy_x(&d.train);
+    uint8_t *cold = copy_x(&d.train);
     rf_datasets_free(&d);
-    CU_ASSERT_EQUAL(count_files(data, ".f32"), 1);
+    CU_ASSERT_EQUAL(count_files(data, ".u8"), 1);
     CU_ASSERT_EQUAL_FATAL(rf_data_load(&m, NULL, &d, err, sizeof err), 0);
     CU_ASSERT_PTR_NOT_NULL(d.train.x_map);
     CU_ASSERT_PTR_NULL(d.test.x_map);
@@ -503,12 +499,12 @@ static void test_environment_and_default_cache(void)
  * the data loads all the same, and nothing is left behind. */
 static void test_unwritable_cache_still_loads(void)
 {
-    rf_model m = idx_model(write_images("uw-train", 64, 8, 8, 3, 1), write_labels("uw-train-labels", 64, -1, 0),
+    rf_model m = idx_model(write_images("uw-train", 160, 8, 8, 3, 1), write_labels("uw-train-labels", 160, -1, 0),
                            write_images("uw-test", 16, 8, 8, 4, 0), write_labels("uw-test-labels", 16, -1, 0), 64);
     rf_datasets direct, d;
     CU_ASSERT_EQUAL_FATAL(rf_data_load_with_cache(&m, NULL, NULL, &direct, err, sizeof err), 0);
     rf_data_cache c;
-    c.min_bytes = 0;
+    c.min_pixels = 0;
     /* under a file, under /proc */
     const char *file = rf_test_write("uw-a-file", "x");
     const char *dirs[2] = {file, "/proc/regfitc-no-such-dir"};
@@ -516,8 +512,8 @@ static void test_unwritable_cache_still_loads(void)
         snprintf(c.dir, sizeof c.dir, "%s/data", dirs[i]);
         CU_ASSERT_EQUAL_FATAL(rf_data_load_with_cache(&m, NULL, &c, &d, err, sizeof err), 0);
         CU_ASSERT_PTR_NULL(d.train.x_map);
-        CU_ASSERT_TRUE(same_x(&d.train, direct.train.x));
-        CU_ASSERT_TRUE(same_x(&d.test, direct.test.x));
+        CU_ASSERT_TRUE(same_x(&d.train, direct.train.pixels));
+        CU_ASSERT_TRUE(same_x(&d.test, direct.test.pixels));
         rf_datasets_free(&d);
     }
     /* a file size limit that cuts the write short (a full disk, as far as the writer can
@@ -531,15 +527,16 @@ static void test_unwritable_cache_still_loads(void)
         setrlimit(RLIMIT_FSIZE, &lim);
         rf_datasets dd;
         int rc = rf_data_load_with_cache(&m, NULL, &c, &dd, err, sizeof err);
-        int ok = rc == 0 && !dd.train.x_map && same_x(&dd.train, direct.train.x) && same_x(&dd.test, direct.test.x);
+        int ok = rc == 0 && !dd.train.x_map && same_x(&dd.train, direct.train.pixels) &&
+                 same_x(&dd.test, direct.test.pixels);
         rf_datasets_free(&dd);
         _exit(ok ? 0 : 1);
     }
     int status;
     CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
     CU_ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    /* the test set (1 KiB of floats + 4 KiB of header) fits under the limit, the training set does not */
-    CU_ASSERT_EQUAL(count_files(c.dir, ".f32"), 1);
+    /* the test set (1 KiB of pixels + 4 KiB of header) fits under the limit, the training set (10 KiB) does not */
+    CU_ASSERT_EQUAL(count_files(c.dir, ".u8"), 1);
     CU_ASSERT_EQUAL(count_files(c.dir, NULL), 0);
     char entry[RF_PATH_MAX];
     entry_of(&c, m.data.train_images, entry, sizeof entry);
@@ -561,16 +558,20 @@ static void test_store_tidies_the_folder(void)
     rf_datasets d;
     CU_ASSERT_EQUAL_FATAL(rf_data_load_with_cache(&g, NULL, &c, &d, err, sizeof err), 0);
     rf_datasets_free(&d);
-    CU_ASSERT_EQUAL(count_files(c.dir, ".f32"), 1); /* one file as train and test images: one entry */
+    CU_ASSERT_EQUAL(count_files(c.dir, ".u8"), 1); /* one file as train and test images: one entry */
     char gone_entry[RF_PATH_MAX];
     entry_of(&c, gone, gone_entry, sizeof gone_entry);
     /* temporaries: one of a writer killed two hours ago, one young; a file that is no entry */
     char old_temp[RF_PATH_MAX + 40], young_temp[RF_PATH_MAX + 40], other[RF_PATH_MAX + 40];
-    snprintf(old_temp, sizeof old_temp, "%s/x-0-0.f32.tmp.AbCdEf", c.dir);
-    snprintf(young_temp, sizeof young_temp, "%s/y-0-0.f32.tmp.GhIjKl", c.dir);
+    char old_format[RF_PATH_MAX + 40], old_format_temp[RF_PATH_MAX + 40];
+    snprintf(old_temp, sizeof old_temp, "%s/x-0-0.u8.tmp.AbCdEf", c.dir);
+    snprintf(young_temp, sizeof young_temp, "%s/y-0-0.u8.tmp.GhIjKl", c.dir);
     snprintf(other, sizeof other, "%s/notes.txt", c.dir);
-    const char *made[3] = {old_temp, young_temp, other};
-    for (int i = 0; i < 3; i++) {
+    /* version 1's float entries (and a young temporary of one): no longer read, so removed */
+    snprintf(old_format, sizeof old_format, "%s/train-images-idx3-ubyte.gz-0-0.f32", c.dir);
+    snprintf(old_format_temp, sizeof old_format_temp, "%s/t-0-0.f32.tmp.MnOpQr", c.dir);
+    const char *made[5] = {old_temp, young_temp, other, old_format, old_format_temp};
+    for (int i = 0; i < 5; i++) {
         FILE *f = fopen(made[i], "w");
         CU_ASSERT_PTR_NOT_NULL_FATAL(f);
         fputs("x", f);
@@ -585,7 +586,9 @@ static void test_store_tidies_the_folder(void)
     CU_ASSERT_NOT_EQUAL(access(old_temp, F_OK), 0);
     CU_ASSERT_EQUAL(access(young_temp, F_OK), 0);
     CU_ASSERT_EQUAL(access(other, F_OK), 0);
-    CU_ASSERT_EQUAL(count_files(c.dir, ".f32"), 3);
+    CU_ASSERT_NOT_EQUAL(access(old_format, F_OK), 0);
+    CU_ASSERT_NOT_EQUAL(access(old_format_temp, F_OK), 0);
+    CU_ASSERT_EQUAL(count_files(c.dir, ".u8"), 3);
     /* its source deleted: the next write removes it */
     CU_ASSERT_EQUAL(unlink(gone), 0);
     struct timespec times[2] = {{0, UTIME_NOW}, {1000000000, 0}};
@@ -593,7 +596,7 @@ static void test_store_tidies_the_folder(void)
     CU_ASSERT_EQUAL_FATAL(rf_data_load_with_cache(&m, NULL, &c, &d, err, sizeof err), 0);
     rf_datasets_free(&d);
     CU_ASSERT_NOT_EQUAL(access(gone_entry, F_OK), 0);
-    CU_ASSERT_EQUAL(count_files(c.dir, ".f32"), 2);
+    CU_ASSERT_EQUAL(count_files(c.dir, ".u8"), 2);
     CU_ASSERT_EQUAL(access(young_temp, F_OK), 0);
     CU_ASSERT_EQUAL(access(other, F_OK), 0);
     free(gone);
@@ -602,7 +605,7 @@ static void test_store_tidies_the_folder(void)
 }
 
 /* Processes loading the same files at once with a cold cache (MPI ranks, sweep points):
- * all load, one entry per file, no temporaries, and the entry maps the same floats. */
+ * all load, one entry per file, no temporaries, and the entry maps the same pixels. */
 static void test_writers_at_once(void)
 {
     rf_data_cache c = fresh_cache("at-once");
@@ -619,7 +622,7 @@ static void test_writers_at_once(void)
             if (pids[i] == 0) {
                 rf_datasets d;
                 int ok = rf_data_load_with_cache(&m, NULL, &c, &d, err, sizeof err) == 0 &&
-                         same_x(&d.train, direct.train.x) && same_x(&d.test, direct.test.x);
+                         same_x(&d.train, direct.train.pixels) && same_x(&d.test, direct.test.pixels);
                 rf_datasets_free(&d);
                 _exit(ok ? 0 : 1);
             }
@@ -629,13 +632,13 @@ static void test_writers_at_once(void)
             CU_ASSERT_EQUAL(waitpid(pids[i], &status, 0), pids[i]);
             CU_ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
         }
-        CU_ASSERT_EQUAL(count_files(c.dir, ".f32"), 2);
+        CU_ASSERT_EQUAL(count_files(c.dir, ".u8"), 2);
         CU_ASSERT_EQUAL(count_files(c.dir, NULL), 0);
         rf_datasets d;
         CU_ASSERT_EQUAL_FATAL(rf_data_load_with_cache(&m, NULL, &c, &d, err, sizeof err), 0);
         CU_ASSERT_PTR_NOT_NULL(d.train.x_map);
-        CU_ASSERT_TRUE(same_x(&d.train, direct.train.x));
-        CU_ASSERT_TRUE(same_x(&d.test, direct.test.x));
+        CU_ASSERT_TRUE(same_x(&d.train, direct.train.pixels));
+        CU_ASSERT_TRUE(same_x(&d.test, direct.test.pixels));
         rf_datasets_free(&d);
         /* cold again for the next round */
         struct timespec times[2] = {{0, UTIME_NOW}, {1500000000 + round, 0}};
@@ -647,7 +650,7 @@ static void test_writers_at_once(void)
 }
 
 /* The real Fashion-MNIST through rf_data_load and through regfitc, with a cache of the
- * test's own: cold writes about 220 MB, warm maps the same floats; REGFIT_DATA_CACHE=0
+ * test's own: cold writes about 55 MB, warm maps the same pixels; REGFIT_DATA_CACHE=0
  * writes nothing. */
 static void test_real_fashion_mnist(void)
 {
@@ -673,14 +676,14 @@ static void test_real_fashion_mnist(void)
     rf_datasets cold, warm;
     CU_ASSERT_EQUAL_FATAL(rf_data_load(&m, NULL, &cold, err, sizeof err), 0);
     CU_ASSERT_PTR_NULL(cold.train.x_map);
-    CU_ASSERT_EQUAL(count_files(data, ".f32"), 2);
+    CU_ASSERT_EQUAL(count_files(data, ".u8"), 2);
     CU_ASSERT_EQUAL_FATAL(rf_data_load(&m, NULL, &warm, err, sizeof err), 0);
     CU_ASSERT_PTR_NOT_NULL(warm.train.x_map);
     CU_ASSERT_PTR_NOT_NULL(warm.test.x_map);
     CU_ASSERT_EQUAL(warm.train.n, 60000);
     CU_ASSERT_EQUAL(warm.test.n, 10000);
-    CU_ASSERT_TRUE(same_x(&warm.train, cold.train.x));
-    CU_ASSERT_TRUE(same_x(&warm.test, cold.test.x));
+    CU_ASSERT_TRUE(same_x(&warm.train, cold.train.pixels));
+    CU_ASSERT_TRUE(same_x(&warm.test, cold.test.pixels));
     CU_ASSERT_EQUAL(memcmp(warm.train.labels, cold.train.labels, 60000 * sizeof(int32_t)), 0);
     rf_datasets_free(&warm);
     rf_datasets_free(&cold);
@@ -688,13 +691,13 @@ static void test_real_fashion_mnist(void)
     rf_data_cache c;
     CU_ASSERT_EQUAL_FATAL(rf_data_cache_default(&c), 0);
     entry_of(&c, "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", entry, sizeof entry);
-    CU_ASSERT_EQUAL(file_size(entry), 4096 + 60000L * 784 * 4);
+    CU_ASSERT_EQUAL(file_size(entry), 4096 + 60000L * 784);
     /* regfitc --check reads the data (and the cache) as a run does */
     char args[4400];
     snprintf(args, sizeof args, "--check %s/models/mlp_dropout.yaml", rf_test_source_dir());
     rf_run_result r = rf_test_regfitc(args);
     CU_ASSERT_EQUAL(r.status, 0);
-    CU_ASSERT_EQUAL(count_files(data, ".f32"), 2);
+    CU_ASSERT_EQUAL(count_files(data, ".u8"), 2);
     /* REGFIT_DATA_CACHE=0: nothing written, by rf_data_load or by regfitc */
     snprintf(root, sizeof root, "%s/fashion-cache-off", rf_test_tmpdir());
     setenv("REGFIT_CACHE", root, 1);
@@ -716,7 +719,7 @@ static void test_real_fashion_mnist(void)
 int main(int argc, char **argv)
 {
     static const rf_test_case cases[] = {
-        {"a cold load writes the entry, a warm one maps the same floats", test_cold_writes_warm_maps},
+        {"a cold load writes the entry, a warm one maps the same pixels", test_cold_writes_warm_maps},
         {"a changed source gets a new entry, its old one goes", test_changed_source_replaces_its_entry},
         {"truncated or corrupt entries are ignored and written again", test_bad_entries_are_ignored_and_rewritten},
         {"a data error leaves no entry", test_bad_data_writes_no_entry},

@@ -79,6 +79,30 @@ static void test_images_plain_and_gz(void)
     CU_ASSERT_EQUAL_FATAL(rf_idx_load_images(gz, &x, &n, &rows, &cols, err, sizeof err), 0);
     check_images(x, n, rows, cols);
     free(x);
+    /* as bytes: the file's own, in the decoded block, plain and gzipped */
+    const char *both[2] = {plain, gz};
+    for (int i = 0; i < 2; i++) {
+        void *block;
+        const uint8_t *pixels;
+        n = rows = cols = 0;
+        CU_ASSERT_EQUAL_FATAL(rf_idx_load_pixels(both[i], &block, &pixels, &n, &rows, &cols, err, sizeof err), 0);
+        CU_ASSERT(n == 3 && rows == 2 && cols == 3);
+        CU_ASSERT_PTR_EQUAL(pixels, (const uint8_t *)block + 16);
+        CU_ASSERT_EQUAL(memcmp(pixels, buf + 16, 18), 0);
+        free(block);
+    }
+    const uint8_t *in_place;
+    CU_ASSERT_EQUAL_FATAL(rf_idx_parse_pixels(buf, len, "mem", &in_place, &n, &rows, &cols, err, sizeof err), 0);
+    CU_ASSERT_PTR_EQUAL(in_place, buf + 16);
+    /* a bad file: -1, the same message as the floats' loader, nothing allocated */
+    void *block = (void *)1;
+    const uint8_t *none = (const uint8_t *)1;
+    CU_ASSERT_EQUAL(rf_idx_parse_pixels(buf, len - 1, "mem", &none, &n, &rows, &cols, err, sizeof err), -1);
+    RF_ASSERT_CONTAINS(err, "mem: ");
+    CU_ASSERT_PTR_NULL(none);
+    CU_ASSERT_EQUAL(rf_idx_load_pixels(rf_test_tmpdir(), &block, &none, &n, &rows, &cols, err, sizeof err), -1);
+    CU_ASSERT_PTR_NULL(block);
+    CU_ASSERT_PTR_NULL(none);
     /* 255 maps to exactly 1 */
     buf[16] = 255;
     CU_ASSERT_EQUAL_FATAL(rf_idx_parse_images(buf, len, "mem", &x, &n, &rows, &cols, err, sizeof err), 0);

@@ -1,6 +1,6 @@
 /* rf_data_load: every data form of a model, the checks against the model
- * (features, classes, loss), the data folder search, and the real
- * Fashion-MNIST. */
+ * (features, classes, loss), the data folder search, the real
+ * Fashion-MNIST; rf_dataset_gather, the batch copy. */
 #include "dataset.h"
 #include "rftest.h"
 
@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 static char err[2048];
 
@@ -90,7 +93,14 @@ static void test_idx_paths(void)
     CU_ASSERT_EQUAL(d.train.features, 6);
     CU_ASSERT_EQUAL(d.train.classes, 4);
     CU_ASSERT_PTR_NULL(d.train.y);
-    CU_ASSERT_EQUAL(d.train.x[6 * 8 + 5], 8.0f / 255.0f);
+    CU_ASSERT_PTR_NULL(d.train.x); /* images come as their bytes */
+    CU_ASSERT_EQUAL(d.train.pixels[6 * 8 + 5], 8);
+    float row[6];
+    int32_t label;
+    const int eight = 8;
+    rf_dataset_gather(&d.train, &eight, 1, row, &label, NULL);
+    CU_ASSERT_EQUAL(row[5], 8.0f / 255.0f);
+    CU_ASSERT_EQUAL(label, 0);
     CU_ASSERT_EQUAL(d.train.labels[7], 3);
     CU_ASSERT_EQUAL(d.test.labels[4], 0);
     rf_datasets_free(&d);
@@ -118,7 +128,8 @@ static void test_idx_label_range_and_counts(void)
     memset(&d, 0x55, sizeof d);
     CU_ASSERT_EQUAL(rf_data_load(&m, NULL, &d, err, sizeof err), RF_DATA_MISMATCH);
     ASSERT_ERR_HAS("te-lab: label 4 of sample 3 is out of range (the model has 4 classes: 0 to 3)");
-    CU_ASSERT_PTR_NULL(d.train.x); /* the train set loaded first is released */
+    CU_ASSERT_PTR_NULL(d.train.pixels); /* the train set loaded first is released */
+    CU_ASSERT_PTR_NULL(d.train.pixels_block);
     free_idx_paths(&m);
     /* 9 images but 8 labels */
     set_idx_paths(&m, write_images("tr-img", 9), write_labels("tr-lab", 8, -1, 0), write_images("te-img", 5),
@@ -176,7 +187,7 @@ static void test_folder_search(void)
     ASSERT_ERR_HAS("fashion-mnist data not found: ");
     ASSERT_ERR_HAS("nowhere (from REGFIT_DATA) is not a folder");
     ASSERT_ERR_HAS("apt-get install dataset-fashion-mnist");
-    CU_ASSERT_PTR_NULL(d.train.x);
+    CU_ASSERT_PTR_NULL(d.train.pixels);
     unsetenv("REGFIT_DATA");
     CU_ASSERT_EQUAL(rf_data_load(&m, missing, &d, err, sizeof err), -1);
     ASSERT_ERR_HAS("nowhere (from --data) is not a folder");
@@ -265,13 +276,13 @@ static void test_real_fashion_mnist(void)
     const rf_dataset *sets[2] = {&d.train, &d.test};
     for (int s = 0; s < 2; s++) {
         const rf_dataset *set = sets[s];
-        float lo = 1, hi = 0;
+        int lo = 255, hi = 0;
         for (long k = 0; k < (long)set->n * 784; k++) {
-            lo = set->x[k] < lo ? set->x[k] : lo;
-            hi = set->x[k] > hi ? set->x[k] : hi;
+            lo = set->pixels[k] < lo ? set->pixels[k] : lo;
+            hi = set->pixels[k] > hi ? set->pixels[k] : hi;
         }
-        CU_ASSERT_EQUAL(lo, 0.0f);
-        CU_ASSERT_EQUAL(hi, 1.0f);
+        CU_ASSERT_EQUAL(lo, 0);
+        CU_ASSERT_EQUAL(hi, 255);
         int count[10] = {0};
         for (int i = 0; i < set->n; i++) {
             CU_ASSERT_FATAL(set->labels[i] >= 0 && set->labels[i] < 10);
@@ -284,9 +295,14 @@ static void test_real_fashion_mnist(void)
      * pixels sum to 76247 / 255; the first test labels are 9 2 1 1 6 */
     CU_ASSERT_EQUAL(d.train.labels[0], 9);
     double sum = 0;
+    float first[784];
+    int32_t first_label;
+    const int zero = 0;
+    rf_dataset_gather(&d.train, &zero, 1, first, &first_label, NULL);
     for (int k = 0; k < 784; k++)
-        sum += d.train.x[k];
+        sum += first[k];
     CU_ASSERT_DOUBLE_EQUAL(sum, 76247.0 / 255.0, 1e-3);
+    CU_ASSERT_EQUAL(first_label, 9);
     const int32_t first_test[5] = {9, 2, 1, 1, 6};
     for (int i = 0; i < 5; i++)
         CU_ASSERT_EQUAL(d.test.labels[i], first_test[i]);
@@ -298,6 +314,70 @@ static void test_real_fashion_mnist(void)
     ASSERT_ERR_HAS("is out of range (the model has 5 classes: 0 to 4)");
 }
 
+/* Runs rf_dataset_gather on 1 and on 2 OpenMP threads (a batch big enough to be shared,
+ * and one that is not): the same result, and each row the one asked for. */
+static void gather_both_ways(const rf_dataset *d, const int *rows, int n, float *x, int32_t *labels, float *y)
+{
+    const size_t xs = sizeof(float) * (size_t)n * d->features;
+    float *x1 = malloc(xs);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(x1);
+    for (int threads = 1; threads <= 2; threads++) {
+#ifdef _OPENMP
+        omp_set_num_threads(threads);
+#endif
+        memset(x, 0xFF, xs);
+        rf_dataset_gather(d, rows, n, x, labels, y);
+        if (threads == 1)
+            memcpy(x1, x, xs);
+    }
+    CU_ASSERT_EQUAL(memcmp(x, x1, xs), 0);
+    free(x1);
+}
+
+static void test_gather(void)
+{
+    /* each byte's value is the float quotient byte / 255, which the product in double
+     * rounded once gives without a division */
+    for (int v = 0; v < 256; v++)
+        CU_ASSERT_EQUAL(rf_pixel_value((uint8_t)v), (float)v / 255.0f);
+
+    enum { N = 300, F = 70, T = 2 };
+    static uint8_t pixels[N * F];
+    static int32_t labels[N], got_labels[N];
+    static float x[N * F], y[N * T], got[N * F], got_y[N * T];
+    static int rows[N];
+    for (int i = 0; i < N * F; i++) {
+        pixels[i] = (uint8_t)((i * 37 + 11) % 256);
+        x[i] = (float)i * 0.25f - 7.0f;
+    }
+    for (int i = 0; i < N; i++) {
+        labels[i] = i % 10;
+        rows[i] = (i * 7) % N; /* a permutation: 7 and 300 are coprime */
+    }
+    for (int i = 0; i < N * T; i++)
+        y[i] = (float)i / 8.0f;
+    const int sizes[2] = {N, 20}; /* 21,000 values (shared among the threads), 1,400 */
+    for (int k = 0; k < 2; k++) {
+        const int n = sizes[k];
+        rf_dataset images = {.n = N, .features = F, .classes = 10, .pixels = pixels, .labels = labels};
+        gather_both_ways(&images, rows, n, got, got_labels, NULL);
+        int wrong = 0;
+        for (int r = 0; r < n; r++) {
+            wrong += got_labels[r] != labels[rows[r]];
+            for (int j = 0; j < F; j++)
+                wrong += got[r * F + j] != (float)pixels[rows[r] * F + j] / 255.0f;
+        }
+        CU_ASSERT_EQUAL(wrong, 0);
+        rf_dataset floats = {.n = N, .features = F, .targets = T, .x = x, .y = y};
+        gather_both_ways(&floats, rows, n, got, NULL, got_y);
+        for (int r = 0; r < n; r++) {
+            wrong += memcmp(&got[r * F], &x[rows[r] * F], sizeof(float) * F) != 0;
+            wrong += memcmp(&got_y[r * T], &y[rows[r] * T], sizeof(float) * T) != 0;
+        }
+        CU_ASSERT_EQUAL(wrong, 0);
+    }
+}
+
 int main(int argc, char **argv)
 {
     static const rf_test_case cases[] = {
@@ -307,6 +387,7 @@ int main(int argc, char **argv)
         {"csv: classes and targets", test_csv_data},
         {"synthetic_linear and no data", test_synthetic_and_none},
         {"the real Fashion-MNIST", test_real_fashion_mnist},
+        {"the batch copy: pixels, floats, labels, targets, any thread count", test_gather},
         {NULL, NULL},
     };
     return rf_test_main("data_load", cases, argc, argv);
