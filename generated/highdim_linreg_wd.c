@@ -511,8 +511,8 @@ ALWAYS_INLINE void highdim_linreg_wd_product(
 
 /* dense1: dense 200 -> 1 (highdim_linreg_wd.yaml:9) */
 
-/* out = in weight + bias: work tiles of TILE_ROWS rows x NR columns, column panel by
- * column panel (a thread's consecutive tiles reuse one panel of weight) */
+/* out = in weight + bias: work tiles of TILE_ROWS rows x NR columns, row tile by row tile
+ * (the weight is small: each thread takes its share of the column tail) */
 static void highdim_linreg_wd_dense1_forward(
         float (*restrict out)[HIGHDIM_LINREG_WD_DENSE1_OUT],
         const float (*restrict in)[HIGHDIM_LINREG_WD_DENSE1_IN],
@@ -523,7 +523,7 @@ static void highdim_linreg_wd_dense1_forward(
     highdim_linreg_wd_product(out[0], HIGHDIM_LINREG_WD_DENSE1_OUT, epilogue, in[0],
                               HIGHDIM_LINREG_WD_DENSE1_IN, 1, weight[0],
                               HIGHDIM_LINREG_WD_DENSE1_OUT, 0, n, HIGHDIM_LINREG_WD_DENSE1_OUT,
-                              HIGHDIM_LINREG_WD_DENSE1_IN, NULL, TILE_ROWS, 1);
+                              HIGHDIM_LINREG_WD_DENSE1_IN, NULL, TILE_ROWS, 0);
     OMP_BARRIER
 }
 

@@ -674,7 +674,8 @@ ALWAYS_INLINE void mlp_pack(
 
 /* out = dropout(relu(in weight + bias)), in the product's epilogue (relu1 and dropout1 fused):
  * dropout in training only, the mask bits of mlp_dropout_bits(key, r * UNITS + j);
- * work tiles of TILE_ROWS rows x NR columns, column panel by column panel */
+ * work tiles of TILE_ROWS rows x NR columns, column panel by column panel
+ * (a thread's consecutive tiles reuse one panel of weight) */
 static void mlp_dense1_forward(float (*restrict out)[MLP_DENSE1_OUT],
                                const float (*restrict in)[MLP_DENSE1_IN],
                                const float (*restrict weight)[MLP_DENSE1_OUT],
@@ -704,7 +705,8 @@ static void mlp_dense1_forward(float (*restrict out)[MLP_DENSE1_OUT],
 
 /* out = dropout(relu(in weight + bias)), in the product's epilogue (relu2 and dropout2 fused):
  * dropout in training only, the mask bits of mlp_dropout_bits(key, r * UNITS + j);
- * work tiles of TILE_ROWS rows x NR columns, column panel by column panel */
+ * work tiles of TILE_ROWS rows x NR columns, column panel by column panel
+ * (a thread's consecutive tiles reuse one panel of weight) */
 static void mlp_hidden2_forward(float (*restrict out)[MLP_HIDDEN2_OUT],
                                 const float (*restrict in)[MLP_HIDDEN2_IN],
                                 const float (*restrict weight)[MLP_HIDDEN2_OUT],
@@ -731,8 +733,8 @@ static void mlp_hidden2_forward(float (*restrict out)[MLP_HIDDEN2_OUT],
 
 /* dense3: dense 256 -> 10 (mlp.yaml:16) */
 
-/* out = in weight + bias: work tiles of TILE_ROWS rows x NR columns, column panel by
- * column panel (a thread's consecutive tiles reuse one panel of weight) */
+/* out = in weight + bias: work tiles of TILE_ROWS rows x NR columns, row tile by row tile
+ * (the weight is small: each thread takes its share of the column tail) */
 static void mlp_dense3_forward(float (*restrict out)[MLP_DENSE3_OUT],
                                const float (*restrict in)[MLP_DENSE3_IN],
                                const float (*restrict weight)[MLP_DENSE3_OUT],
@@ -740,7 +742,7 @@ static void mlp_dense3_forward(float (*restrict out)[MLP_DENSE3_OUT],
 {
     const mlp_epilogue epilogue = {.bias = bias};
     mlp_product(out[0], MLP_DENSE3_OUT, epilogue, in[0], MLP_DENSE3_IN, 1, weight[0],
-                MLP_DENSE3_OUT, 0, n, MLP_DENSE3_OUT, MLP_DENSE3_IN, NULL, TILE_ROWS, 1);
+                MLP_DENSE3_OUT, 0, n, MLP_DENSE3_OUT, MLP_DENSE3_IN, NULL, TILE_ROWS, 0);
     OMP_BARRIER
 }
 

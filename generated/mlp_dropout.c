@@ -675,7 +675,8 @@ ALWAYS_INLINE void mlp_dropout_pack(
 
 /* out = dropout(relu(in weight + bias)), in the product's epilogue (relu1 and dropout1 fused):
  * dropout in training only, the mask bits of mlp_dropout_dropout_bits(key, r * UNITS + j);
- * work tiles of TILE_ROWS rows x NR columns, column panel by column panel */
+ * work tiles of TILE_ROWS rows x NR columns, column panel by column panel
+ * (a thread's consecutive tiles reuse one panel of weight) */
 static void mlp_dropout_dense1_forward(float (*restrict out)[MLP_DROPOUT_DENSE1_OUT],
                                        const float (*restrict in)[MLP_DROPOUT_DENSE1_IN],
                                        const float (*restrict weight)[MLP_DROPOUT_DENSE1_OUT],
@@ -706,7 +707,8 @@ static void mlp_dropout_dense1_forward(float (*restrict out)[MLP_DROPOUT_DENSE1_
 
 /* out = dropout(relu(in weight + bias)), in the product's epilogue (relu2 and dropout2 fused):
  * dropout in training only, the mask bits of mlp_dropout_dropout_bits(key, r * UNITS + j);
- * work tiles of TILE_ROWS rows x NR columns, column panel by column panel */
+ * work tiles of TILE_ROWS rows x NR columns, column panel by column panel
+ * (a thread's consecutive tiles reuse one panel of weight) */
 static void mlp_dropout_dense2_forward(float (*restrict out)[MLP_DROPOUT_DENSE2_OUT],
                                        const float (*restrict in)[MLP_DROPOUT_DENSE2_IN],
                                        const float (*restrict weight)[MLP_DROPOUT_DENSE2_OUT],
@@ -734,8 +736,8 @@ static void mlp_dropout_dense2_forward(float (*restrict out)[MLP_DROPOUT_DENSE2_
 
 /* dense3: dense 256 -> 10 (mlp_dropout.yaml:15) */
 
-/* out = in weight + bias: work tiles of TILE_ROWS rows x NR columns, column panel by
- * column panel (a thread's consecutive tiles reuse one panel of weight) */
+/* out = in weight + bias: work tiles of TILE_ROWS rows x NR columns, row tile by row tile
+ * (the weight is small: each thread takes its share of the column tail) */
 static void mlp_dropout_dense3_forward(float (*restrict out)[MLP_DROPOUT_DENSE3_OUT],
                                        const float (*restrict in)[MLP_DROPOUT_DENSE3_IN],
                                        const float (*restrict weight)[MLP_DROPOUT_DENSE3_OUT],
@@ -744,7 +746,7 @@ static void mlp_dropout_dense3_forward(float (*restrict out)[MLP_DROPOUT_DENSE3_
     const mlp_dropout_epilogue epilogue = {.bias = bias};
     mlp_dropout_product(out[0], MLP_DROPOUT_DENSE3_OUT, epilogue, in[0], MLP_DROPOUT_DENSE3_IN, 1,
                         weight[0], MLP_DROPOUT_DENSE3_OUT, 0, n, MLP_DROPOUT_DENSE3_OUT,
-                        MLP_DROPOUT_DENSE3_IN, NULL, TILE_ROWS, 1);
+                        MLP_DROPOUT_DENSE3_IN, NULL, TILE_ROWS, 0);
     OMP_BARRIER
 }
 

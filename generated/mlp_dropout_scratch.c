@@ -675,7 +675,8 @@ ALWAYS_INLINE void mlp_dropout_scratch_pack(
 
 /* out = dropout(relu(in weight + bias)), in the product's epilogue (relu1 and dropout1 fused):
  * dropout in training only, the mask bits of mlp_dropout_scratch_dropout_bits(key, r * UNITS + j);
- * work tiles of TILE_ROWS rows x NR columns, column panel by column panel */
+ * work tiles of TILE_ROWS rows x NR columns, column panel by column panel
+ * (a thread's consecutive tiles reuse one panel of weight) */
 static void mlp_dropout_scratch_dense1_forward(
         float (*restrict out)[MLP_DROPOUT_SCRATCH_DENSE1_OUT],
         const float (*restrict in)[MLP_DROPOUT_SCRATCH_DENSE1_IN],
@@ -708,7 +709,8 @@ static void mlp_dropout_scratch_dense1_forward(
 
 /* out = dropout(relu(in weight + bias)), in the product's epilogue (relu2 and dropout2 fused):
  * dropout in training only, the mask bits of mlp_dropout_scratch_dropout_bits(key, r * UNITS + j);
- * work tiles of TILE_ROWS rows x NR columns, column panel by column panel */
+ * work tiles of TILE_ROWS rows x NR columns, column panel by column panel
+ * (a thread's consecutive tiles reuse one panel of weight) */
 static void mlp_dropout_scratch_dense2_forward(
         float (*restrict out)[MLP_DROPOUT_SCRATCH_DENSE2_OUT],
         const float (*restrict in)[MLP_DROPOUT_SCRATCH_DENSE2_IN],
@@ -738,8 +740,8 @@ static void mlp_dropout_scratch_dense2_forward(
 
 /* dense3: dense 256 -> 10 (mlp_dropout_scratch.yaml:16) */
 
-/* out = in weight + bias: work tiles of TILE_ROWS rows x NR columns, column panel by
- * column panel (a thread's consecutive tiles reuse one panel of weight) */
+/* out = in weight + bias: work tiles of TILE_ROWS rows x NR columns, row tile by row tile
+ * (the weight is small: each thread takes its share of the column tail) */
 static void mlp_dropout_scratch_dense3_forward(
         float (*restrict out)[MLP_DROPOUT_SCRATCH_DENSE3_OUT],
         const float (*restrict in)[MLP_DROPOUT_SCRATCH_DENSE3_IN],
@@ -751,7 +753,7 @@ static void mlp_dropout_scratch_dense3_forward(
                                 MLP_DROPOUT_SCRATCH_DENSE3_IN, 1, weight[0],
                                 MLP_DROPOUT_SCRATCH_DENSE3_OUT, 0, n,
                                 MLP_DROPOUT_SCRATCH_DENSE3_OUT, MLP_DROPOUT_SCRATCH_DENSE3_IN, NULL,
-                                TILE_ROWS, 1);
+                                TILE_ROWS, 0);
     OMP_BARRIER
 }
 

@@ -448,6 +448,21 @@ static void backward_ports(const rf_plan *p, const rf_plan_op *op, rf_ports *ps)
         rf_ports_add(ps, "int training", "training");
 }
 
+/* The forward's order of work tiles: column panel by column panel, so that a thread's
+ * consecutive tiles reuse one panel of weight; a narrow weight (not packed) stays in cache
+ * in any order, so row tile by row tile, and each thread gets some of the column tail's
+ * slower tiles instead of one thread all of them. */
+static void forward_order(rf_codebuf *cb, const rf_plan_op *op, const char *head)
+{
+    if (op->weight_packed != RF_PLAN_NONE) {
+        rf_cb_line(cb, "%s work tiles of TILE_ROWS rows x NR columns, column panel by column panel", head);
+        rf_cb_line(cb, " * (a thread's consecutive tiles reuse one panel of weight) */");
+    } else {
+        rf_cb_line(cb, "%s work tiles of TILE_ROWS rows x NR columns, row tile by row tile", head);
+        rf_cb_line(cb, " * (the weight is small: each thread takes its share of the column tail) */");
+    }
+}
+
 static void dense_forward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op)
 {
     char epilogue[400];
@@ -459,10 +474,9 @@ static void dense_forward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op
                    act ? act->name : "", act && drop ? " and " : "", drop ? drop->name : "");
         if (drop)
             rf_cb_line(cb, " * dropout in training only, the mask bits of %s_dropout_bits(key, r * UNITS + j);", p->name);
-        rf_cb_line(cb, " * work tiles of TILE_ROWS rows x NR columns, column panel by column panel */");
+        forward_order(cb, op, " *");
     } else {
-        rf_cb_line(cb, "/* out = in weight + bias: work tiles of TILE_ROWS rows x NR columns, column panel by");
-        rf_cb_line(cb, " * column panel (a thread's consecutive tiles reuse one panel of weight) */");
+        forward_order(cb, op, "/* out = in weight + bias:");
     }
     rf_emit_step_signature(cb, p, op, 0);
     const char *a = "in[0]";
@@ -486,7 +500,7 @@ static void dense_forward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op
                           op->in_dim, "NULL", "TILE_ROWS", "1");
     } else {
         emit_product_call(cb, p, "out[0]", op->out_dim, "epilogue", a, op->in_dim, "1", "weight[0]",
-                          op->out_dim, "0", "n", op->out_dim, op->in_dim, "NULL", "TILE_ROWS", "1");
+                          op->out_dim, "0", "n", op->out_dim, op->in_dim, "NULL", "TILE_ROWS", "0");
     }
     rf_cb_line(cb, "OMP_BARRIER");
     rf_cb_close(cb, "}");
