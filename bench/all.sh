@@ -52,7 +52,8 @@ run kernel "$phases/kernel"
 run phases-1 env OMP_NUM_THREADS=1 "$phases/phases"
 run phases-2 env OMP_NUM_THREADS=2 "$phases/phases"
 clang -std=c11 -O2 -fopenmp -I "$root/runtime" -I "$root/compiler/front" -I "$root/common" "$here/gather.c" \
-    "$root/runtime/data_idx.c" "$root/common/file_read.c" -ldeflate -lz -DRF_HAVE_LIBDEFLATE -o "$phases/gather"
+    "$root/runtime/data_gather.c" "$root/runtime/data_idx.c" "$root/common/file_read.c" -ldeflate -lz \
+    -DRF_HAVE_LIBDEFLATE -o "$phases/gather"
 run gather "$phases/gather" 3
 run load bench/load_time.sh . 3
 run e2e /usr/bin/python3 bench/e2e_time.py --repeats 3 --torch
