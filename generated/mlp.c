@@ -358,16 +358,28 @@ ALWAYS_INLINE void mlp_kernel_columns(
         for (int j = 0; j < VL; j++)
             acc[i][j] = 0.0f;
     if (cols <= 2) { /* a vector would be mostly waste */
+        /* B's columns are copied BLOCK rows at a time, so that the sums read B along p as they
+         * read A: where A runs along p too (a_step 1, a forward product), the compiler makes
+         * the SPLIT partial sums the lanes of a vector. The same sums in the same order. */
+        enum { BLOCK = 256 };
+        const int whole = depth - depth % SPLIT;
+        float part[MR][2][SPLIT] = {{{0}}}, column[2][BLOCK];
+        for (int p0 = 0; p0 < whole; p0 += BLOCK) {
+            const int p1 = p0 + BLOCK < whole ? p0 + BLOCK : whole;
+            for (int j = 0; j < cols; j++)
+                for (int p = p0; p < p1; p++)
+                    column[j][p - p0] = b[p * b_row + j];
+            for (int i = 0; i < rows; i++)
+                for (int j = 0; j < cols; j++)
+                    for (int p = p0; p < p1; p += SPLIT)
+                        for (int s = 0; s < SPLIT; s++)
+                            part[i][j][s] += a[i * a_row + (p + s) * a_step] * column[j][p - p0 + s];
+        }
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < cols; j++) {
-                float part[SPLIT] = {0};
-                int p = 0;
-                for (; p + SPLIT <= depth; p += SPLIT)
-                    for (int s = 0; s < SPLIT; s++)
-                        part[s] += a[i * a_row + (p + s) * a_step] * b[(p + s) * b_row + j];
-                float sum = ((part[0] + part[1]) + (part[2] + part[3])) +
-                            ((part[4] + part[5]) + (part[6] + part[7]));
-                for (; p < depth; p++)
+                const float *q = part[i][j];
+                float sum = ((q[0] + q[1]) + (q[2] + q[3])) + ((q[4] + q[5]) + (q[6] + q[7]));
+                for (int p = whole; p < depth; p++)
                     sum += a[i * a_row + p * a_step] * b[p * b_row + j];
                 acc[i][j] = sum;
             }
