@@ -370,10 +370,13 @@ ALWAYS_INLINE void mlp_kernel_columns(
                 for (int p = p0; p < p1; p++)
                     column[j][p - p0] = b[p * b_row + j];
             for (int i = 0; i < rows; i++)
-                for (int j = 0; j < cols; j++)
+                for (int j = 0; j < cols; j++) {
+                    float *q = part[i][j];
+                    const float *ai = a + i * a_row, *cj = column[j];
                     for (int p = p0; p < p1; p += SPLIT)
                         for (int s = 0; s < SPLIT; s++)
-                            part[i][j][s] += a[i * a_row + (p + s) * a_step] * column[j][p - p0 + s];
+                            q[s] += ai[(p + s) * a_step] * cj[p - p0 + s];
+                }
         }
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < cols; j++) {
