@@ -213,6 +213,17 @@ ALWAYS_INLINE vf vand(vf a, vi mask)
     return (vf)((vi)a & mask);
 }
 
+/* The layout of the products' operands (vector.h below): pairs of bfloat16 where the
+ * target has AVX512_BF16; -DMLP_DROPOUT_BF16_PAIRS=1 gives the same layout and sums on any
+ * target (slowly: two FMAs a pair), -DMLP_DROPOUT_BF16_PAIRS=0 the float32 layout on any. */
+#if defined(MLP_DROPOUT_BF16_PAIRS)
+#define BF16_PAIRS MLP_DROPOUT_BF16_PAIRS
+#elif defined(__AVX512BF16__) && VL == 16
+#define BF16_PAIRS 1
+#else
+#define BF16_PAIRS 0
+#endif
+
 /* ---- bfloat16 inputs (precision: bf16, SPEC 1c) ----
  * Every matrix product takes its two inputs rounded to bfloat16 (the top 16 bits of a float:
  * 8 bits of significand) and sums in float32; parameters, gradients, losses and all the
@@ -240,6 +251,72 @@ ALWAYS_INLINE vf vround_bf16(vf x)
     const vu nan = (vu)((vi)(bits & 0x7FFFFFFFu) > 0x7F800000); /* all ones in a NaN lane */
     const vu rounded = bits + 0x7FFFu + ((bits >> 16) & 1u);
     return (vf)(((rounded & ~nan) | ((bits | 0x00400000u) & nan)) & 0xFFFF0000u);
+}
+
+/* ---- Pairs of bfloat16: the operands of the bf16 dot-product instruction ----
+ * Where BF16_PAIRS is 1 (set before this by the generated file: 1 with AVX512_BF16, or
+ * as the model's PAIRS macro says), the products whose B is packed read both operands as
+ * pairs (product.h, mlp_dropout_bf16_product's `pairs`): 32 bits holding two consecutive elements
+ * along the depth, each rounded, the even one in the low half. A pair's dot product adds
+ * the odd element's product first, then the even one's (Intel's definition of VDPBF16PS:
+ * two FMAs, the product of two bf16 exact), and the float32 kernels take the depth in
+ * the same order (mlp_dropout_bf16_kernel), so the two layouts sum the same terms in the same order.
+ * Without the instruction a pair's dot product is those two FMAs. The instruction
+ * flushes subnormals, and AMD's may round otherwise in the last bit: the tests compare
+ * the two layouts with the instruction emulated. A depth of odd length ends with the
+ * pair (last, +0). */
+#ifndef BF16_PAIRS
+#define BF16_PAIRS 0
+#endif
+#define PAIRS_OF(count) (((count) + 1) / 2) /* pairs along a depth of count elements */
+
+/* A pair, and VL of them side by side; may_alias: the buffers holding pairs are float arrays. */
+typedef uint32_t pair_t __attribute__((may_alias));
+typedef uint32_t vp __attribute__((vector_size(VL * 4), may_alias));
+typedef uint32_t vp_unaligned __attribute__((vector_size(VL * 4), aligned(4), may_alias));
+
+ALWAYS_INLINE vp vpload(const pair_t *p)
+{
+    return *(const vp_unaligned *)p;
+}
+
+#if BF16_PAIRS /* the copies' helpers (product.h, section pairs) */
+ALWAYS_INLINE void vpstore(pair_t *p, vp v)
+{
+    *(vp_unaligned *)p = v;
+}
+
+/* The pair (even, odd), each rounded to bfloat16. */
+ALWAYS_INLINE pair_t pair_bf16(float even, float odd)
+{
+    union {
+        float f;
+        uint32_t bits;
+    } e = {round_bf16(even)}, o = {round_bf16(odd)};
+    return e.bits >> 16 | o.bits;
+}
+
+/* The same lane by lane: VL pairs, lane j from even[j] and odd[j]. */
+ALWAYS_INLINE vp vpair_bf16(vf even, vf odd)
+{
+    return (vp)((vu)vround_bf16(even) >> 16 | (vu)vround_bf16(odd));
+}
+#endif
+
+/* acc + the dot products of the pair a with each lane's pair of b: the odd halves' product
+ * added first, then the even halves', in float32. */
+ALWAYS_INLINE vf vdot_bf16(vf acc, pair_t a, vp b)
+{
+#if defined(__AVX512BF16__) && VL == 16
+    return (vf)_mm512_dpbf16_ps((__m512)acc, (__m512bh)(a + (vp){0}), (__m512bh)b);
+#else
+    union {
+        uint32_t bits;
+        float f;
+    } odd = {a & 0xFFFF0000u}, even = {a << 16};
+    acc = vfma(vsplat(odd.f), (vf)(b & 0xFFFF0000u), acc);
+    return vfma(vsplat(even.f), (vf)(b << 16), acc);
+#endif
 }
 
 /* mlp_dropout_bf16_dropout_bits of VL consecutive indices from index */
@@ -348,7 +425,24 @@ ALWAYS_INLINE float mlp_dropout_bf16_epilogue_1(
  * leave L1 before the next tile), a packed panel's are adjacent. */
 /* precision bf16: every operand arrives rounded to bfloat16 (mlp_dropout_bf16_pack rounds what it packs;
  * the layers round the rest once, mlp_dropout_bf16_round_copy), so the kernels are float32's: the same
- * products of the same rounded values, summed in float32. */
+ * products of the same rounded values, summed in float32, the depth taken pair by pair as a
+ * bf16 dot product takes it (vector.h): 1, 0, 3, 2, ..., an odd last one alone. Where
+ * BF16_PAIRS is 1, the products with a packed B read pairs (mlp_dropout_bf16_tile_pairs). */
+
+/* One step of mlp_dropout_bf16_kernel's sums: acc[i][v] += A(i, p) * B(p, v * VL + lane). */
+ALWAYS_INLINE void mlp_dropout_bf16_kernel_step(
+        int rows, int nv, const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step,
+        const float *restrict b, ptrdiff_t b_row, int p, vf acc[MR][NV])
+{
+    vf b_row_p[NV];
+    UNROLL for (int v = 0; v < nv; v++)
+        b_row_p[v] = vload(b + p * b_row + v * VL);
+    UNROLL for (int i = 0; i < rows; i++) {
+        const vf a_ip = vsplat(a[i * a_row + p * a_step]);
+        UNROLL for (int v = 0; v < nv; v++)
+            acc[i][v] = vfma(a_ip, b_row_p[v], acc[i][v]);
+    }
+}
 
 /* The micro-kernel: acc[i][v] = sum over p < depth of A(i, p) * b[p * b_row + v * VL + lane]
  * for i < rows and v < nv, p ascending (one FMA chain per element). rows, nv and the
@@ -361,16 +455,12 @@ ALWAYS_INLINE void mlp_dropout_bf16_kernel(
         UNROLL for (int v = 0; v < NV; v++)
             acc[i][v] = (vf){0};
     DEPTH_LOOP
-    for (int p = 0; p < depth; p++) {
-        vf b_row_p[NV];
-        UNROLL for (int v = 0; v < nv; v++)
-            b_row_p[v] = vload(b + p * b_row + v * VL);
-        UNROLL for (int i = 0; i < rows; i++) {
-            const vf a_ip = vsplat(a[i * a_row + p * a_step]);
-            UNROLL for (int v = 0; v < nv; v++)
-                acc[i][v] = vfma(a_ip, b_row_p[v], acc[i][v]);
-        }
+    for (int p = 0; p + 1 < depth; p += 2) { /* a pair, the odd one first */
+        mlp_dropout_bf16_kernel_step(rows, nv, a, a_row, a_step, b, b_row, p + 1, acc);
+        mlp_dropout_bf16_kernel_step(rows, nv, a, a_row, a_step, b, b_row, p, acc);
     }
+    if (depth % 2)
+        mlp_dropout_bf16_kernel_step(rows, nv, a, a_row, a_step, b, b_row, depth - 1, acc);
 }
 
 /* The same for the last cols < VL columns of b, with `end` floats readable from b on: one
@@ -427,7 +517,8 @@ ALWAYS_INLINE void mlp_dropout_bf16_kernel_columns(
     vf sum[MR];
     UNROLL for (int i = 0; i < MR; i++)
         sum[i] = (vf){0};
-    for (int p = 0; p < depth; p++) {
+    for (int k = 0; k < depth; k++) {
+        const int p = k + 1 < depth || k % 2 ? k ^ 1 : k; /* pairs, the odd one first */
         vf b_p = (vf){0};
         if (p < whole_rows)
             b_p = vload(b + p * b_row);
@@ -633,26 +724,147 @@ ALWAYS_INLINE void mlp_dropout_bf16_tile(
     }
 }
 
+/* ---- Products of pairs (precision bf16, BF16_PAIRS: vector.h) ----
+ * A and B hold pairs along the depth: A(i, t) = a[i * a_row + t * a_step] is the pair
+ * of elements 2t and 2t + 1 of A's row i; B is packed by mlp_dropout_bf16_pack_pairs, NR pairs a
+ * pair row.
+ * With shards, each shard's rows are paired on their own (mlp_dropout_bf16_shard_pairs). */
+
+/* The pairs before shard k of the pass (k in [lo, hi]): a shard of odd length ends with
+ * the pair (last, +0). */
+ALWAYS_INLINE int mlp_dropout_bf16_shard_pairs(const mlp_dropout_bf16_shards *sh, int k)
+{
+    int pairs = 0;
+    for (int m = sh->lo; m < k; m++)
+        pairs += PAIRS_OF(sh->start[m - sh->lo + 1] - sh->start[m - sh->lo]);
+    return pairs;
+}
+
+/* acc[i][v] = the sum over the pairs t < pairs of A(i, t) . B(t, v * VL + lane), t ascending. */
+ALWAYS_INLINE void mlp_dropout_bf16_kernel_pairs(
+        int rows, int nv, const pair_t *restrict a, ptrdiff_t a_row, ptrdiff_t a_step,
+        const pair_t *restrict b, int pairs, vf acc[MR][NV])
+{
+    UNROLL for (int i = 0; i < MR; i++)
+        UNROLL for (int v = 0; v < NV; v++)
+            acc[i][v] = (vf){0};
+    DEPTH_LOOP
+    for (int t = 0; t < pairs; t++) {
+        vp b_t[NV];
+        UNROLL for (int v = 0; v < nv; v++)
+            b_t[v] = vpload(b + t * NR + v * VL);
+        UNROLL for (int i = 0; i < rows; i++) {
+            const pair_t a_it = a[i * a_row + t * a_step];
+            UNROLL for (int v = 0; v < nv; v++)
+                acc[i][v] = vdot_bf16(acc[i][v], a_it, b_t[v]);
+        }
+    }
+}
+
+/* The same over the pass's shards, added in the tree (mlp_dropout_bf16_kernel_shards). */
+ALWAYS_INLINE void mlp_dropout_bf16_kernel_pairs_shards(
+        int rows, int nv, const pair_t *restrict a, ptrdiff_t a_row, ptrdiff_t a_step,
+        const pair_t *restrict b, const mlp_dropout_bf16_shards *sh, vf acc[MR][NV])
+{
+    vf pair[MR][NV], part[MR][NV];
+    int have = 0;
+    UNROLL for (int i = 0; i < MR; i++)
+        UNROLL for (int v = 0; v < NV; v++)
+            acc[i][v] = (vf){0};
+    for (int h = 0; h < 4; h += 2) {
+        int in_pair = 0;
+        for (int k = h; k < h + 2; k++) {
+            if (k < sh->lo || k >= sh->hi)
+                continue;
+            const int t0 = mlp_dropout_bf16_shard_pairs(sh, k);
+            const int pairs = PAIRS_OF(sh->start[k - sh->lo + 1] - sh->start[k - sh->lo]);
+            mlp_dropout_bf16_kernel_pairs(rows, nv, a + t0 * a_step, a_row, a_step, b + t0 * NR,
+                    pairs, part);
+            SHARD_TREE_PUT(pair, part, in_pair, MR, NV);
+            IN_MEMORY(pair);
+            in_pair = 1;
+        }
+        if (in_pair) {
+            SHARD_TREE_PUT(acc, pair, have, MR, NV);
+            IN_MEMORY(*(vf(*)[MR][NV])acc);
+        }
+        have |= in_pair;
+    }
+}
+
+/* mlp_dropout_bf16_tile for pairs: depth counts pairs (unused with shards), b_panel the pairs of a
+ * panel. Every panel is whole vectors: the lanes past cols multiply the packed zeros and
+ * are not stored (NV is 2: one vector when the columns left fit in one). */
+ALWAYS_INLINE void mlp_dropout_bf16_tile_pairs(
+        int rows, int skip, float *restrict c, ptrdiff_t c_row, mlp_dropout_bf16_epilogue e,
+        const pair_t *restrict a, ptrdiff_t a_row, ptrdiff_t a_step, const pair_t *restrict b,
+        ptrdiff_t b_panel, int cols, int depth, const mlp_dropout_bf16_shards *shards, int r0,
+        int c0)
+{
+    const int width = cols - c0 < NR ? cols - c0 : NR; /* the columns stored */
+    a += r0 * a_row;
+    b += c0 / NR * b_panel;
+    vf acc[MR][NV];
+    if (shards && width > VL)
+        mlp_dropout_bf16_kernel_pairs_shards(rows, NV, a, a_row, a_step, b, shards, acc);
+    else if (shards)
+        mlp_dropout_bf16_kernel_pairs_shards(rows, 1, a, a_row, a_step, b, shards, acc);
+    else if (width > VL)
+        mlp_dropout_bf16_kernel_pairs(rows, NV, a, a_row, a_step, b, depth, acc);
+    else
+        mlp_dropout_bf16_kernel_pairs(rows, 1, a, a_row, a_step, b, depth, acc);
+    UNROLL for (int i = 0; i < rows; i++)
+        UNROLL for (int v = 0; v < NV; v++) {
+            const int lanes = width - v * VL < VL ? width - v * VL : VL;
+            const ptrdiff_t at = (r0 + i) * c_row + c0 + v * VL;
+            if (i < skip || lanes <= 0)
+                continue;
+            if (e.transposed) /* a column of C^T per lane */
+                for (int lane = 0; lane < lanes; lane++) {
+                    const ptrdiff_t at_t = (ptrdiff_t)(c0 + v * VL + lane) * c_row + r0 + i;
+                    c[at_t] = mlp_dropout_bf16_epilogue_1(e, acc[i][v][lane], at_t, 0);
+                }
+            else if (lanes == VL)
+                vstore(c + at, mlp_dropout_bf16_epilogue_v(e, acc[i][v], at, c0 + v * VL));
+            else
+                for (int lane = 0; lane < lanes; lane++)
+                    c[at + lane] = mlp_dropout_bf16_epilogue_1(e, acc[i][v][lane], at + lane,
+                            c0 + v * VL + lane);
+        }
+}
+
+/* The tile of mlp_dropout_bf16_product: of pairs when the call says so and the layout is pairs. */
+#define PRODUCT_TILE(rows_, skip_, r_) \
+    (BF16_PAIRS && pairs \
+         ? mlp_dropout_bf16_tile_pairs(rows_, skip_, c, c_row, e, (const pair_t *)a, a_row, \
+                   a_step, (const pair_t *)b, b_panel, cols, depth, shards, r_, c0) \
+         : mlp_dropout_bf16_tile(rows_, skip_, c, c_row, e, a, a_row, a_step, b, b_row, b_panel, \
+                   cols, depth, shards, r_, c0))
+
 /* C (rows x cols) = the epilogue of A B, B depth x cols, shared among the threads in fixed
  * work tiles of tile_rows rows x one panel: panel by panel when panel_major (a thread's
  * tiles then reuse one panel of B), else row tile by row tile. The tiles never depend on
  * the number of threads. B: row-major with b_row floats a row (b_panel = 0), or packed by
  * mlp_dropout_bf16_pack (b_panel = depth * NR, b_row unused). shards: NULL, or the row shards of a
  * depth that is the batch rows (mlp_dropout_bf16_tile). No barrier at the end. */
+/* precision bf16: pairs (1 only where BF16_PAIRS is 1) says that a, b hold pairs: the strides,
+ * b_panel and depth count pairs, b is packed by mlp_dropout_bf16_pack_pairs, every panel whole. */
 ALWAYS_INLINE void mlp_dropout_bf16_product(
         float *restrict c, ptrdiff_t c_row, mlp_dropout_bf16_epilogue e,
         const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step, const float *restrict b,
         ptrdiff_t b_row, ptrdiff_t b_panel, int rows, int cols, int depth,
-        const mlp_dropout_bf16_shards *shards, int tile_rows, int panel_major)
+        const mlp_dropout_bf16_shards *shards, int tile_rows, int panel_major, int pairs)
 {
     const int vector_cols = cols - cols % VL;
-    const int panels = (vector_cols + NR - 1) / NR + (cols % VL != 0);
+    const int panels = BF16_PAIRS && pairs ? (cols + NR - 1) / NR
+                                           : (vector_cols + NR - 1) / NR + (cols % VL != 0);
     const int row_tiles = (rows + tile_rows - 1) / tile_rows;
     OMP_FOR_NOWAIT
     for (int tile = 0; tile < row_tiles * panels; tile++) {
         const int panel = panel_major ? tile / row_tiles : tile % panels;
         const int row_tile = panel_major ? tile % row_tiles : tile / panels;
-        const int c0 = panel * NR < vector_cols ? panel * NR : vector_cols; /* the last: a tail */
+        /* the last: a tail (pairs: every panel whole) */
+        const int c0 = panel * NR < vector_cols || (BF16_PAIRS && pairs) ? panel * NR : vector_cols;
         const int row_end = row_tile * tile_rows + tile_rows < rows
                                 ? row_tile * tile_rows + tile_rows : rows;
         for (int r0 = row_tile * tile_rows; r0 < row_end; r0 += MR) {
@@ -660,16 +872,14 @@ ALWAYS_INLINE void mlp_dropout_bf16_product(
              * a constant rows rules out at compile time: no one-row tiles compiled for it) */
             if (rows < MR && row_end < MR) {
                 for (int r = r0; r < row_end; r++)
-                    mlp_dropout_bf16_tile(1, 0, c, c_row, e, a, a_row, a_step, b, b_row, b_panel, cols,
-                            depth, shards, r, c0);
+                    PRODUCT_TILE(1, 0, r);
                 continue;
             }
             /* MR rows from r0, or for the last rows (fewer than MR) the MR rows that end
              * with them, the ones before r0 summed again and not stored: a row's sums do
              * not depend on its tile, and one tile shape keeps the file quick to compile */
             const int last = r0 + MR > row_end;
-            mlp_dropout_bf16_tile(MR, last ? r0 + MR - row_end : 0, c, c_row, e, a, a_row, a_step, b,
-                    b_row, b_panel, cols, depth, shards, last ? row_end - MR : r0, c0);
+            PRODUCT_TILE(MR, last ? r0 + MR - row_end : 0, last ? row_end - MR : r0);
         }
     }
 }
@@ -729,6 +939,91 @@ ALWAYS_INLINE void mlp_dropout_bf16_round_copy(float *restrict dst, const float 
     }
 }
 
+/* ---- precision bf16 where BF16_PAIRS is 1: the operands as pairs (vector.h) ----
+ * Each shared among the threads, without a barrier at the end; each rounds what it copies. */
+#if BF16_PAIRS
+
+/* dst = B (depth x cols, B(p, j) = b[p * b_row + j * b_col], as mlp_dropout_bf16_pack reads
+ * it) in panels of NR columns of pairs for mlp_dropout_bf16_tile_pairs: pair row t of a panel
+ * holds, for each of its columns j, the pair (B(p, j), B(p + 1, j)), zeros past cols.
+ * Without shards the rows pair from 0 (p = 2t: PAIRS_OF(depth) pair rows a panel); with
+ * them the rows of each of the pass's shards pair from the shard's first, as the weight
+ * gradient sums them (mlp_dropout_bf16_shard_pairs(sh, hi) pair rows a panel). A run of odd length
+ * ends with the pair (last row, 0). */
+ALWAYS_INLINE void mlp_dropout_bf16_pack_pairs(
+        float *restrict dst, const float *restrict b, ptrdiff_t b_row, ptrdiff_t b_col,
+        int depth, int cols, const mlp_dropout_bf16_shards *sh)
+{
+    const int panels = (cols + NR - 1) / NR, runs = sh ? sh->hi - sh->lo : 1;
+    const ptrdiff_t panel_pairs = sh ? mlp_dropout_bf16_shard_pairs(sh, sh->hi) : PAIRS_OF(depth);
+    OMP_FOR_NOWAIT
+    for (int q = 0; q < panels; q++) {
+        pair_t *restrict out = (pair_t *)dst + q * panel_pairs * NR;
+        const int j0 = q * NR, width = cols - j0 < NR ? cols - j0 : NR;
+        for (int k = 0; k < runs; k++) {
+            const int p1 = sh ? sh->start[k + 1] : depth;
+            for (int p = sh ? sh->start[k] : 0; p < p1; p += 2, out += NR) {
+                const float *even = b + p * b_row + j0 * b_col;
+                const float *odd = p + 1 < p1 ? even + b_row : even; /* (not read when even) */
+                if (b_col == 1 && width == NR && p + 1 < p1)
+                    UNROLL for (int v = 0; v < NV; v++)
+                        vpstore(out + v * VL,
+                                vpair_bf16(vload(even + v * VL), vload(odd + v * VL)));
+                else
+                    for (int j = 0; j < NR; j++)
+                        out[j] = j >= width ? 0
+                                 : pair_bf16(even[j * b_col], p + 1 < p1 ? odd[j * b_col] : 0.0f);
+            }
+        }
+    }
+}
+
+/* dst = src (rows x cols, row-major) as rows of pairs along the row: dst[r * PAIRS_OF(cols)
+ * + t] = (src[r][2t], src[r][2t + 1]), the second 0 past an odd row's end. The A of a
+ * product whose depth runs along the row (the forward's in, the input gradient's out_grad). */
+ALWAYS_INLINE void mlp_dropout_bf16_pair_copy(
+        float *restrict dst, const float *restrict src, int rows, int cols)
+{
+    const int width = PAIRS_OF(cols);
+    OMP_FOR_NOWAIT
+    for (int r = 0; r < rows; r++) {
+        pair_t *restrict out = (pair_t *)dst + (ptrdiff_t)r * width;
+        const float *row = src + (ptrdiff_t)r * cols;
+        for (int t = 0; t < cols / 2; t++)
+            out[t] = pair_bf16(row[2 * t], row[2 * t + 1]);
+        if (cols % 2)
+            out[width - 1] = pair_bf16(row[cols - 1], 0.0f);
+    }
+}
+
+/* dst = src (the pass's rows x cols, row-major) as pairs of rows, each shard's rows
+ * paired from its first as mlp_dropout_bf16_pack_pairs pairs them: pair row u of shard k,
+ * dst[(mlp_dropout_bf16_shard_pairs(sh, k) + u) * cols + i] = (src[p][i], src[p + 1][i]) for p the
+ * shard's row 2u, the second 0 past an odd shard's end. The A of a weight gradient (in^T,
+ * whose depth is the batch rows). */
+ALWAYS_INLINE void mlp_dropout_bf16_pair_rows(
+        float *restrict dst, const float *restrict src, int cols, const mlp_dropout_bf16_shards *sh)
+{
+    const int pairs = mlp_dropout_bf16_shard_pairs(sh, sh->hi);
+    OMP_FOR_NOWAIT
+    for (int t = 0; t < pairs; t++) {
+        int k = sh->lo; /* the shard of pair row t */
+        while (k + 1 < sh->hi && mlp_dropout_bf16_shard_pairs(sh, k + 1) <= t)
+            k++;
+        const int p = sh->start[k - sh->lo] + 2 * (t - mlp_dropout_bf16_shard_pairs(sh, k));
+        const int odd = p + 1 < sh->start[k - sh->lo + 1];
+        pair_t *restrict out = (pair_t *)dst + (ptrdiff_t)t * cols;
+        const float *even_row = src + (ptrdiff_t)p * cols;
+        const float *odd_row = odd ? even_row + cols : even_row; /* (not read when even) */
+        int i = 0;
+        for (; odd && i + VL <= cols; i += VL)
+            vpstore(out + i, vpair_bf16(vload(even_row + i), vload(odd_row + i)));
+        for (; i < cols; i++)
+            out[i] = pair_bf16(even_row[i], odd ? odd_row[i] : 0.0f);
+    }
+}
+#endif
+
 #ifdef MLP_DROPOUT_BF16_PART
 #pragma GCC diagnostic pop /* a part's own functions are all called */
 #endif
@@ -752,8 +1047,13 @@ static void mlp_dropout_bf16_dense1_forward(
         const float *restrict weight_packed, const float *restrict bias, int n, uint64_t key,
         uint32_t threshold, uint32_t index0, float scale, int training)
 {
+#if BF16_PAIRS
+    /* precision bf16: in rounded once, as pairs along its rows, for this product */
+    mlp_dropout_bf16_pair_copy(in_bf16[0], in[0], n, MLP_DROPOUT_BF16_DENSE1_IN);
+#else
     /* precision bf16: in rounded once, for this product and the weight gradient */
     mlp_dropout_bf16_round_copy(in_bf16[0], in[0], (ptrdiff_t)n * MLP_DROPOUT_BF16_DENSE1_IN);
+#endif
     OMP_BARRIER
     const mlp_dropout_bf16_epilogue epilogue = {
         .bias = bias,
@@ -764,13 +1064,24 @@ static void mlp_dropout_bf16_dense1_forward(
         .index0 = index0,
         .scale = scale,
     };
+#if BF16_PAIRS
+    /* A, B: pairs; B: weight in panels (mlp_dropout_bf16_prepare_weights,
+     * or mlp_dropout_bf16_infer_pack_weights in the inference file) */
+    (void)weight;
+    mlp_dropout_bf16_product(out[0], MLP_DROPOUT_BF16_DENSE1_OUT, epilogue, in_bf16[0],
+                             PAIRS_OF(MLP_DROPOUT_BF16_DENSE1_IN), 1, weight_packed, NR,
+                             (ptrdiff_t)PAIRS_OF(MLP_DROPOUT_BF16_DENSE1_IN) * NR, n,
+                             MLP_DROPOUT_BF16_DENSE1_OUT, PAIRS_OF(MLP_DROPOUT_BF16_DENSE1_IN),
+                             NULL, TILE_ROWS, 1, 1);
+#else
     /* B: weight in panels (mlp_dropout_bf16_prepare_weights), or as it is (NULL: the inference file) */
     mlp_dropout_bf16_product(out[0], MLP_DROPOUT_BF16_DENSE1_OUT, epilogue, in_bf16[0],
                              MLP_DROPOUT_BF16_DENSE1_IN, 1,
                              weight_packed ? weight_packed : weight[0], MLP_DROPOUT_BF16_DENSE1_OUT,
                              weight_packed ? (ptrdiff_t)MLP_DROPOUT_BF16_DENSE1_IN * NR : 0, n,
                              MLP_DROPOUT_BF16_DENSE1_OUT, MLP_DROPOUT_BF16_DENSE1_IN, NULL,
-                             TILE_ROWS, 1);
+                             TILE_ROWS, 1, 0);
+#endif
     OMP_BARRIER
 }
 
@@ -789,8 +1100,13 @@ static void mlp_dropout_bf16_dense2_forward(
         const float *restrict weight_packed, const float *restrict bias, int n, uint64_t key,
         uint32_t threshold, uint32_t index0, float scale, int training)
 {
+#if BF16_PAIRS
+    /* precision bf16: in rounded once, as pairs along its rows, for this product */
+    mlp_dropout_bf16_pair_copy(in_bf16[0], in[0], n, MLP_DROPOUT_BF16_DENSE2_IN);
+#else
     /* precision bf16: in rounded once, for this product and the weight gradient */
     mlp_dropout_bf16_round_copy(in_bf16[0], in[0], (ptrdiff_t)n * MLP_DROPOUT_BF16_DENSE2_IN);
+#endif
     OMP_BARRIER
     const mlp_dropout_bf16_epilogue epilogue = {
         .bias = bias,
@@ -801,13 +1117,24 @@ static void mlp_dropout_bf16_dense2_forward(
         .index0 = index0,
         .scale = scale,
     };
+#if BF16_PAIRS
+    /* A, B: pairs; B: weight in panels (mlp_dropout_bf16_prepare_weights,
+     * or mlp_dropout_bf16_infer_pack_weights in the inference file) */
+    (void)weight;
+    mlp_dropout_bf16_product(out[0], MLP_DROPOUT_BF16_DENSE2_OUT, epilogue, in_bf16[0],
+                             PAIRS_OF(MLP_DROPOUT_BF16_DENSE2_IN), 1, weight_packed, NR,
+                             (ptrdiff_t)PAIRS_OF(MLP_DROPOUT_BF16_DENSE2_IN) * NR, n,
+                             MLP_DROPOUT_BF16_DENSE2_OUT, PAIRS_OF(MLP_DROPOUT_BF16_DENSE2_IN),
+                             NULL, TILE_ROWS, 1, 1);
+#else
     /* B: weight in panels (mlp_dropout_bf16_prepare_weights), or as it is (NULL: the inference file) */
     mlp_dropout_bf16_product(out[0], MLP_DROPOUT_BF16_DENSE2_OUT, epilogue, in_bf16[0],
                              MLP_DROPOUT_BF16_DENSE2_IN, 1,
                              weight_packed ? weight_packed : weight[0], MLP_DROPOUT_BF16_DENSE2_OUT,
                              weight_packed ? (ptrdiff_t)MLP_DROPOUT_BF16_DENSE2_IN * NR : 0, n,
                              MLP_DROPOUT_BF16_DENSE2_OUT, MLP_DROPOUT_BF16_DENSE2_IN, NULL,
-                             TILE_ROWS, 1);
+                             TILE_ROWS, 1, 0);
+#endif
     OMP_BARRIER
 }
 
@@ -829,7 +1156,7 @@ static void mlp_dropout_bf16_dense3_forward(
     mlp_dropout_bf16_product(out[0], MLP_DROPOUT_BF16_DENSE3_OUT, epilogue, in_bf16[0],
                              MLP_DROPOUT_BF16_DENSE3_IN, 1, weight[0], MLP_DROPOUT_BF16_DENSE3_OUT,
                              0, n, MLP_DROPOUT_BF16_DENSE3_OUT, MLP_DROPOUT_BF16_DENSE3_IN, NULL,
-                             TILE_ROWS, 0);
+                             TILE_ROWS, 0, 0);
     OMP_BARRIER
 }
 
@@ -872,22 +1199,40 @@ static void mlp_dropout_bf16_loss(float *restrict row_loss,
 static void mlp_dropout_bf16_prepare_weights(mlp_dropout_bf16_model *m, int backward)
 {
     /* dense1.weight (784, 256) in panels */
+#if BF16_PAIRS
+    mlp_dropout_bf16_pack_pairs(m->dense1_weight_packed[0], m->dense1_weight[0],
+                                MLP_DROPOUT_BF16_DENSE1_OUT, 1, MLP_DROPOUT_BF16_DENSE1_IN,
+                                MLP_DROPOUT_BF16_DENSE1_OUT, NULL);
+#else
     mlp_dropout_bf16_pack(m->dense1_weight_packed[0], m->dense1_weight[0],
                           MLP_DROPOUT_BF16_DENSE1_OUT, 1, MLP_DROPOUT_BF16_DENSE1_IN,
                           MLP_DROPOUT_BF16_DENSE1_OUT);
+#endif
     /* dense2.weight (256, 256) in panels */
+#if BF16_PAIRS
+    mlp_dropout_bf16_pack_pairs(m->dense2_weight_packed[0], m->dense2_weight[0],
+                                MLP_DROPOUT_BF16_DENSE2_OUT, 1, MLP_DROPOUT_BF16_DENSE2_IN,
+                                MLP_DROPOUT_BF16_DENSE2_OUT, NULL);
+#else
     mlp_dropout_bf16_pack(m->dense2_weight_packed[0], m->dense2_weight[0],
                           MLP_DROPOUT_BF16_DENSE2_OUT, 1, MLP_DROPOUT_BF16_DENSE2_IN,
                           MLP_DROPOUT_BF16_DENSE2_OUT);
+#endif
     /* dense3.weight (256, 10) rounded */
     mlp_dropout_bf16_round_copy(
             m->dense3_weight_bf16[0], m->dense3_weight[0],
             (ptrdiff_t)MLP_DROPOUT_BF16_DENSE3_IN * MLP_DROPOUT_BF16_DENSE3_OUT);
     if (backward) {
         /* dense2.weight^T (256, 256) in panels */
+#if BF16_PAIRS
+        mlp_dropout_bf16_pack_pairs(m->dense2_weight_t_packed[0], m->dense2_weight[0], 1,
+                                    MLP_DROPOUT_BF16_DENSE2_OUT, MLP_DROPOUT_BF16_DENSE2_OUT,
+                                    MLP_DROPOUT_BF16_DENSE2_IN, NULL);
+#else
         mlp_dropout_bf16_pack(m->dense2_weight_t_packed[0], m->dense2_weight[0], 1,
                               MLP_DROPOUT_BF16_DENSE2_OUT, MLP_DROPOUT_BF16_DENSE2_OUT,
                               MLP_DROPOUT_BF16_DENSE2_IN);
+#endif
         /* dense3.weight^T (10, 256) in panels */
         mlp_dropout_bf16_pack(m->dense3_weight_t_packed[0], m->dense3_weight[0], 1,
                               MLP_DROPOUT_BF16_DENSE3_OUT, MLP_DROPOUT_BF16_DENSE3_OUT,
@@ -1300,13 +1645,28 @@ void mlp_dropout_bf16_set_counters(mlp_dropout_bf16_model *m, uint64_t updates, 
 static void mlp_dropout_bf16_dense1_backward(
         float (*restrict weight_grad)[MLP_DROPOUT_BF16_DENSE1_OUT], float *restrict bias_grad,
         const float (*restrict out_grad)[MLP_DROPOUT_BF16_DENSE1_OUT],
-        const float (*restrict in_bf16)[MLP_DROPOUT_BF16_DENSE1_IN], float *restrict batch_packed,
-        int n, const mlp_dropout_bf16_shards *shards)
+        const float (*restrict in)[MLP_DROPOUT_BF16_DENSE1_IN],
+        float (*restrict in_bf16)[MLP_DROPOUT_BF16_DENSE1_IN], float *restrict batch_packed, int n,
+        const mlp_dropout_bf16_shards *shards)
 {
+#if !BF16_PAIRS
+    (void)in; /* read where the products read pairs */
+#endif
+#if BF16_PAIRS
+    /* the weight gradient's A, in^T: in rounded once more, as pairs of rows, each
+     * shard's rows paired from its first (over the forward's pairs along the rows) */
+    mlp_dropout_bf16_pair_rows(in_bf16[0], in[0], MLP_DROPOUT_BF16_DENSE1_IN, shards);
+#endif
+
     /* the weight gradient's B in panels, shared among the threads; the bias gradient
      * runs before the barrier */
+#if BF16_PAIRS
+    mlp_dropout_bf16_pack_pairs(batch_packed, out_grad[0], MLP_DROPOUT_BF16_DENSE1_OUT, 1, n,
+                                MLP_DROPOUT_BF16_DENSE1_OUT, shards);
+#else
     mlp_dropout_bf16_pack(batch_packed, out_grad[0], MLP_DROPOUT_BF16_DENSE1_OUT, 1, n,
                           MLP_DROPOUT_BF16_DENSE1_OUT);
+#endif
 
     /* bias_grad = column sums of out_grad in the shards' tree, SUM_COLS columns at a time */
     enum { SUM_COLS = 32 };
@@ -1322,11 +1682,21 @@ static void mlp_dropout_bf16_dense1_backward(
     /* weight_grad = in^T out_grad, summing the batch rows shard by shard, each in row order,
      * the shards added in the fixed tree (mlp_dropout_bf16_tile); work tiles of MR rows x NR columns,
      * row block by row block (a thread keeps MR columns of in in cache) */
+#if BF16_PAIRS
+    const mlp_dropout_bf16_epilogue store = {0};
+    /* A, B: pairs, each shard's rows paired from its first */
+    mlp_dropout_bf16_product(weight_grad[0], MLP_DROPOUT_BF16_DENSE1_OUT, store, in_bf16[0], 1,
+                             MLP_DROPOUT_BF16_DENSE1_IN, batch_packed, NR,
+                             (ptrdiff_t)mlp_dropout_bf16_shard_pairs(shards, shards->hi) * NR,
+                             MLP_DROPOUT_BF16_DENSE1_IN, MLP_DROPOUT_BF16_DENSE1_OUT, n, shards, MR,
+                             0, 1);
+#else
     const mlp_dropout_bf16_epilogue store = {0};
     mlp_dropout_bf16_product(weight_grad[0], MLP_DROPOUT_BF16_DENSE1_OUT, store, in_bf16[0], 1,
                              MLP_DROPOUT_BF16_DENSE1_IN, batch_packed, NR, (ptrdiff_t)n * NR,
                              MLP_DROPOUT_BF16_DENSE1_IN, MLP_DROPOUT_BF16_DENSE1_OUT, n, shards, MR,
-                             0);
+                             0, 0);
+#endif
     OMP_BARRIER
 }
 
@@ -1341,18 +1711,35 @@ static void mlp_dropout_bf16_dense2_backward(
         const float *restrict weight_t,
         const float (*restrict out_grad)[MLP_DROPOUT_BF16_DENSE2_OUT],
         const float (*restrict in)[MLP_DROPOUT_BF16_DENSE2_IN],
-        const float (*restrict in_bf16)[MLP_DROPOUT_BF16_DENSE2_IN],
+        float (*restrict in_bf16)[MLP_DROPOUT_BF16_DENSE2_IN],
         float (*restrict out_grad_bf16)[MLP_DROPOUT_BF16_DENSE2_OUT], float *restrict batch_packed,
         int n, const mlp_dropout_bf16_shards *shards, float scale, int training)
 {
+#if BF16_PAIRS
+    /* precision bf16: out_grad rounded once, as pairs along its rows, for the input
+     * gradient */
+    mlp_dropout_bf16_pair_copy(out_grad_bf16[0], out_grad[0], n, MLP_DROPOUT_BF16_DENSE2_OUT);
+#else
     /* precision bf16: out_grad rounded once, for the products that read it unpacked */
     mlp_dropout_bf16_round_copy(out_grad_bf16[0], out_grad[0],
                                 (ptrdiff_t)n * MLP_DROPOUT_BF16_DENSE2_OUT);
+#endif
+
+#if BF16_PAIRS
+    /* the weight gradient's A, in^T: in rounded once more, as pairs of rows, each
+     * shard's rows paired from its first (over the forward's pairs along the rows) */
+    mlp_dropout_bf16_pair_rows(in_bf16[0], in[0], MLP_DROPOUT_BF16_DENSE2_IN, shards);
+#endif
 
     /* the weight gradient's B in panels, shared among the threads; the bias gradient
      * runs before the barrier */
+#if BF16_PAIRS
+    mlp_dropout_bf16_pack_pairs(batch_packed, out_grad[0], MLP_DROPOUT_BF16_DENSE2_OUT, 1, n,
+                                MLP_DROPOUT_BF16_DENSE2_OUT, shards);
+#else
     mlp_dropout_bf16_pack(batch_packed, out_grad[0], MLP_DROPOUT_BF16_DENSE2_OUT, 1, n,
                           MLP_DROPOUT_BF16_DENSE2_OUT);
+#endif
 
     /* bias_grad = column sums of out_grad in the shards' tree, SUM_COLS columns at a time */
     enum { SUM_COLS = 32 };
@@ -1372,20 +1759,39 @@ static void mlp_dropout_bf16_dense2_backward(
         .act = ACT_RELU,
         .scale = training ? scale : 1.0f,
     };
+#if BF16_PAIRS
+    /* A, B: pairs */
+    mlp_dropout_bf16_product(in_grad[0], MLP_DROPOUT_BF16_DENSE2_IN, back, out_grad_bf16[0],
+                             PAIRS_OF(MLP_DROPOUT_BF16_DENSE2_OUT), 1, weight_t, NR,
+                             (ptrdiff_t)PAIRS_OF(MLP_DROPOUT_BF16_DENSE2_OUT) * NR, n,
+                             MLP_DROPOUT_BF16_DENSE2_IN, PAIRS_OF(MLP_DROPOUT_BF16_DENSE2_OUT),
+                             NULL, TILE_ROWS, 1, 1);
+#else
     mlp_dropout_bf16_product(in_grad[0], MLP_DROPOUT_BF16_DENSE2_IN, back, out_grad_bf16[0],
                              MLP_DROPOUT_BF16_DENSE2_OUT, 1, weight_t, NR,
                              (ptrdiff_t)MLP_DROPOUT_BF16_DENSE2_OUT * NR, n,
                              MLP_DROPOUT_BF16_DENSE2_IN, MLP_DROPOUT_BF16_DENSE2_OUT, NULL,
-                             TILE_ROWS, 1);
+                             TILE_ROWS, 1, 0);
+#endif
 
     /* weight_grad = in^T out_grad, summing the batch rows shard by shard, each in row order,
      * the shards added in the fixed tree (mlp_dropout_bf16_tile); work tiles of MR rows x NR columns,
      * row block by row block (a thread keeps MR columns of in in cache) */
+#if BF16_PAIRS
+    const mlp_dropout_bf16_epilogue store = {0};
+    /* A, B: pairs, each shard's rows paired from its first */
+    mlp_dropout_bf16_product(weight_grad[0], MLP_DROPOUT_BF16_DENSE2_OUT, store, in_bf16[0], 1,
+                             MLP_DROPOUT_BF16_DENSE2_IN, batch_packed, NR,
+                             (ptrdiff_t)mlp_dropout_bf16_shard_pairs(shards, shards->hi) * NR,
+                             MLP_DROPOUT_BF16_DENSE2_IN, MLP_DROPOUT_BF16_DENSE2_OUT, n, shards, MR,
+                             0, 1);
+#else
     const mlp_dropout_bf16_epilogue store = {0};
     mlp_dropout_bf16_product(weight_grad[0], MLP_DROPOUT_BF16_DENSE2_OUT, store, in_bf16[0], 1,
                              MLP_DROPOUT_BF16_DENSE2_IN, batch_packed, NR, (ptrdiff_t)n * NR,
                              MLP_DROPOUT_BF16_DENSE2_IN, MLP_DROPOUT_BF16_DENSE2_OUT, n, shards, MR,
-                             0);
+                             0, 0);
+#endif
     OMP_BARRIER
 }
 
@@ -1431,7 +1837,7 @@ static void mlp_dropout_bf16_dense3_backward(
                              MLP_DROPOUT_BF16_DENSE3_OUT, 1, weight_t, NR,
                              (ptrdiff_t)MLP_DROPOUT_BF16_DENSE3_OUT * NR, n,
                              MLP_DROPOUT_BF16_DENSE3_IN, MLP_DROPOUT_BF16_DENSE3_OUT, NULL,
-                             TILE_ROWS, 1);
+                             TILE_ROWS, 1, 0);
 
     /* weight_grad = in^T out_grad, summing the batch rows shard by shard, each in row order,
      * the shards added in the fixed tree (mlp_dropout_bf16_tile); work tiles of MR rows x NR columns,
@@ -1443,13 +1849,13 @@ static void mlp_dropout_bf16_dense3_backward(
         mlp_dropout_bf16_product(weight_grad[0], MLP_DROPOUT_BF16_DENSE3_OUT, store_t,
                                  out_grad_bf16[0], 1, MLP_DROPOUT_BF16_DENSE3_OUT, in_bf16[0],
                                  MLP_DROPOUT_BF16_DENSE3_IN, 0, MLP_DROPOUT_BF16_DENSE3_OUT,
-                                 MLP_DROPOUT_BF16_DENSE3_IN, n, shards, MR, 0);
+                                 MLP_DROPOUT_BF16_DENSE3_IN, n, shards, MR, 0, 0);
     } else {
         const mlp_dropout_bf16_epilogue store = {0};
         mlp_dropout_bf16_product(weight_grad[0], MLP_DROPOUT_BF16_DENSE3_OUT, store, in_bf16[0], 1,
                                  MLP_DROPOUT_BF16_DENSE3_IN, out_grad_bf16[0],
                                  MLP_DROPOUT_BF16_DENSE3_OUT, 0, MLP_DROPOUT_BF16_DENSE3_IN,
-                                 MLP_DROPOUT_BF16_DENSE3_OUT, n, shards, MR, 0);
+                                 MLP_DROPOUT_BF16_DENSE3_OUT, n, shards, MR, 0, 0);
     }
     OMP_BARRIER
 }
@@ -1472,15 +1878,13 @@ MLP_DROPOUT_BF16_SPLIT_LINK void mlp_dropout_bf16_backward(
             m->dense1_out_grad, m->dense2_weight_grad, m->dense2_bias_grad,
             m->dense2_weight_t_packed[0],
             (const float (*)[MLP_DROPOUT_BF16_DENSE2_OUT])m->dense2_out_grad,
-            (const float (*)[MLP_DROPOUT_BF16_DENSE2_IN])m->dropout1_out,
-            (const float (*)[MLP_DROPOUT_BF16_DENSE2_IN])m->dense2_in_bf16, m->dense2_out_grad_bf16,
-            m->batch_packed[0], n, &m->shards, m->dropout_scale[MLP_DROPOUT_BF16_DROPOUT1_INDEX],
-            training);
+            (const float (*)[MLP_DROPOUT_BF16_DENSE2_IN])m->dropout1_out, m->dense2_in_bf16,
+            m->dense2_out_grad_bf16, m->batch_packed[0], n, &m->shards,
+            m->dropout_scale[MLP_DROPOUT_BF16_DROPOUT1_INDEX], training);
     mlp_dropout_bf16_dense1_backward(
             m->dense1_weight_grad, m->dense1_bias_grad,
-            (const float (*)[MLP_DROPOUT_BF16_DENSE1_OUT])m->dense1_out_grad,
-            (const float (*)[MLP_DROPOUT_BF16_DENSE1_IN])m->dense1_in_bf16, m->batch_packed[0], n,
-            &m->shards);
+            (const float (*)[MLP_DROPOUT_BF16_DENSE1_OUT])m->dense1_out_grad, input,
+            m->dense1_in_bf16, m->batch_packed[0], n, &m->shards);
 }
 
 #endif /* part 2 */

@@ -440,18 +440,23 @@ static void make_models(void)
     tm_finish(m);
 }
 
-/* The small models with the default target, and the one with vector tails also with AVX2 and
- * the SSE2 baseline (the one- and two-column paths are scalar at every width). */
+/* Flags that build the products of bf16 pairs with the dot products emulated, on any CPU
+ * (vector.h: BF16_PAIRS; -mno-avx512bf16 keeps the instruction out on a CPU that has it). */
+#define PAIRS_FLAGS(MACRO) "-O3 -march=native -mno-avx512bf16 -fopenmp -D" MACRO "_PAIRS=1"
+
+/* The small models with the default target, and the one with vector tails also with AVX2,
+ * the SSE2 baseline (the one- and two-column paths are scalar at every width) and the
+ * products of bf16 pairs. */
 static void test_small_models(void)
 {
     make_models();
-    static const char *const flags[] = {NULL, "-O3 -mavx2 -mfma -fopenmp", "-O3 -fopenmp"};
+    static const char *const flags[] = {NULL, "-O3 -mavx2 -mfma -fopenmp", "-O3 -fopenmp", PAIRS_FLAGS("BF16ODD")};
     rf_built narrow;
     CU_ASSERT_EQUAL_FATAL(tm_build(&narrow_model, &narrow), 0);
     check_model(&narrow_model, &narrow, narrow_model.batch, 1, 0.6);
     check_model(&narrow_model, &narrow, 1, 0, 0.6);
     rf_build_close(&narrow);
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < 4; k++) {
         if (k == 1 && !(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")))
             continue;
         fprintf(stderr, "\n    %s:", flags[k] ? flags[k] : "default flags");
@@ -461,6 +466,55 @@ static void test_small_models(void)
         check_model(&odd_model, &odd, 4, 0, 0.6);
         rf_build_close(&odd);
     }
+}
+
+/* The pairs layout against the float32 layout (-DNAME_PAIRS=0), the seed MLP's shape: the same
+ * loss, gradients and predictions bit for bit, for a whole batch and for 37 rows (the weight
+ * gradient's shards of odd length), in training (dropout on) and not. Then the pairs against
+ * the rounded double reference. */
+static void test_seed_pairs_bits(void)
+{
+    make_models();
+    const rf_model *m = &seed_model;
+    rf_built plain, pairs;
+    CU_ASSERT_EQUAL_FATAL(tm_build_flags(m, &plain, "-O3 -march=native -fopenmp -DBF16SEED_PAIRS=0"), 0);
+    CU_ASSERT_EQUAL_FATAL(tm_build_flags(m, &pairs, PAIRS_FLAGS("BF16SEED")), 0);
+    const rf_compiled *cp = plain.model, *cq = pairs.model;
+    void *ip = tm_new_instance(cp), *iq = tm_new_instance(cq);
+    tm_init(m, cp, ip, 5);
+    tm_init(m, cq, iq, 5);
+    tm_randomize_params(cp, ip, 0.06);
+    for (int t = 0; t < cp->num_params; t++)
+        memcpy(cq->param(iq, t), cp->param(ip, t), (size_t)cp->param_size(t) * sizeof(float));
+    float *x = malloc((size_t)m->batch * m->input * sizeof(float));
+    tm_fill(x, (long)m->batch * m->input, 1.0);
+    void *y = tm_targets(m, m->batch);
+    float *out_p = malloc((size_t)m->batch * m->outputs * sizeof(float));
+    float *out_q = malloc((size_t)m->batch * m->outputs * sizeof(float));
+    static const int rows[] = {256, 37};
+    int differ = 0;
+    for (int k = 0; k < 2; k++)
+        for (int training = 0; training < 2; training++) {
+            const float lp = cp->loss_grad(ip, x, y, rows[k], training), lq = cq->loss_grad(iq, x, y, rows[k], training);
+            differ += memcmp(&lp, &lq, sizeof lp) != 0;
+            for (int t = 0; t < cp->num_params; t++)
+                differ += memcmp(cp->grad(ip, t), cq->grad(iq, t), (size_t)cp->param_size(t) * sizeof(float)) != 0;
+            cp->predict(ip, x, rows[k], out_p);
+            cq->predict(iq, x, rows[k], out_q);
+            differ += memcmp(out_p, out_q, (size_t)rows[k] * m->outputs * sizeof(float)) != 0;
+        }
+    if (differ)
+        fprintf(stderr, "\n    %d of the losses, gradient tensors and predictions differ", differ);
+    CU_ASSERT_EQUAL(differ, 0);
+    check_model(m, &pairs, m->batch, 1, 0.06);
+    free(x);
+    free(y);
+    free(out_p);
+    free(out_q);
+    free(ip);
+    free(iq);
+    rf_build_close(&plain);
+    rf_build_close(&pairs);
 }
 
 static void test_seed_mlp_shape(void)
@@ -484,6 +538,8 @@ int main(int argc, char **argv)
          test_small_models},
         {"bf16 gradients vs the rounded double reference and the generic kernels, the seed MLP's shape",
          test_seed_mlp_shape},
+        {"bf16 pairs (the dot products emulated) vs the float32 layout, the seed MLP's shape: the same bits",
+         test_seed_pairs_bits},
         {NULL, NULL},
     };
     int rc = rf_test_main("precision bf16", cases, argc, argv);

@@ -225,8 +225,9 @@ static int object_is_clean(const char *obj, const char *log)
 
 /* Builds NAME.c, NAME_infer.c (in dir) and the driver with each compiler, with and without
  * OpenMP (all = 0: gcc with, clang without), and runs the driver on the parameters in raw;
- * with all, the C++ unit too. */
-static void build_and_compare(const char *dir, const char *name, const char *raw, int classify, int all)
+ * with all, the C++ unit too. extra: more flags for every C compile ("" for none). */
+static void build_and_compare(const char *dir, const char *name, const char *raw, int classify, int all,
+                              const char *extra)
 {
     char log[4700], cmd[16000];
     snprintf(log, sizeof log, "%s/%s.log", rf_test_tmpdir(), name);
@@ -251,7 +252,7 @@ static void build_and_compare(const char *dir, const char *name, const char *raw
                 continue;
             const char *cc = compilers[c];
             char flags[200], tag[64];
-            snprintf(flags, sizeof flags, "-std=c11 -O2 -march=native %s", openmp[o]);
+            snprintf(flags, sizeof flags, "-std=c11 -O2 -march=native %s %s", openmp[o], extra);
             snprintf(tag, sizeof tag, "%s%s", cc, openmp[o]);
             /* the inference file under the strictest flags; the training code (not under test
              * here) without -Werror */
@@ -310,7 +311,7 @@ static void check_model(const char *file, const char *name, double a, int classi
         fprintf(stderr, "\n%s\n", r.err);
     CU_ASSERT_EQUAL_FATAL(r.status, 0);
     RF_ASSERT_CONTAINS(r.out, "_infer.h");
-    build_and_compare(dir, name, raw, classify, all);
+    build_and_compare(dir, name, raw, classify, all, "");
     rf_model_free(&m);
 }
 
@@ -332,7 +333,7 @@ static void test_linreg_bits(void)
  * precision bf16 (name "oddbf16", batch 40: the 24-unit layer's weight in panels in
  * predict, where the others are rounded copies): predict's products read rounded copies
  * and panels, the inference file's its rounded literals and a rounding region. */
-static void odd_layers_bits(const char *name, int bf16)
+static void odd_layers_bits(const char *name, int bf16, const char *extra)
 {
     rf_model m;
     tm_begin(&m, name, 13, bf16 ? 40 : 7, RF_LOSS_SOFTMAX_CE, 0.1, 0.9);
@@ -376,7 +377,7 @@ static void odd_layers_bits(const char *name, int bf16)
     rf_test_write(path, c);
     free(h);
     free(c);
-    build_and_compare(dir, name, raw, 1, 0);
+    build_and_compare(dir, name, raw, 1, 0, extra);
     for (int i = 0; i < m.n_params; i++)
         free(data[i]);
     free(data);
@@ -385,12 +386,21 @@ static void odd_layers_bits(const char *name, int bf16)
 
 static void test_odd_layers_bits(void)
 {
-    odd_layers_bits("odd", 0);
+    odd_layers_bits("odd", 0, "");
 }
 
 static void test_bf16_bits(void)
 {
-    odd_layers_bits("oddbf16", 1);
+    odd_layers_bits("oddbf16", 1, "");
+}
+
+/* The same with the products of bf16 pairs (vector.h, BF16_PAIRS; the dot products emulated
+ * where the CPU lacks AVX512_BF16): the 24-unit layer's forward reads pairs, its weight packed
+ * as pairs by prepare_weights for predict, by NAME_infer_pack_weights in the workspace for
+ * the inference file. */
+static void test_bf16_pairs_bits(void)
+{
+    odd_layers_bits("pairsbf16", 1, "-DPAIRSBF16_PAIRS=1");
 }
 
 /* The checkpoint: RUNS/NAME/model.ckpt by default (with --runs), refused when missing, of
@@ -558,6 +568,8 @@ int main(int argc, char **argv)
         {"unfused dropout, sigmoid, leaky_relu, tanh output: the same", test_odd_layers_bits},
         {"precision bf16 (those layers): rounded literals and a rounding region, the bits of predict",
          test_bf16_bits},
+        {"precision bf16 with the products of pairs: the weights packed as pairs, the bits of predict",
+         test_bf16_pairs_bits},
         {"checkpoint errors: missing, another model's, a NaN; the default honours --runs",
          test_checkpoint_errors},
         {"--emit and --emit-inference: a second run writes nothing; both files or neither",

@@ -60,6 +60,68 @@ static rf_epilogue_needs epilogue_needs(const rf_plan *p)
     return e;
 }
 
+static const rf_plan_op *chain_below(const rf_plan *p, const rf_plan_op *op);
+
+/* ---- precision bf16 where BF16_PAIRS is 1 (vector.h): the products that read pairs ----
+ * The forward when its weight is packed; the weight gradient in its untransposed form with
+ * its B packed (out_grad's rows whole vectors at every width: A = in as pairs of rows, made
+ * again in the backward); the input gradient when, besides, weight^T is packed and out_grad
+ * has its rounded copy (which then holds pairs: that weight gradient reads out_grad packed).
+ * The others keep the float32 layout, and the backward rounds in once more for a weight
+ * gradient whose forward left pairs there. */
+static int forward_pairs(const rf_plan *p, const rf_plan_op *op)
+{
+    return p->precision == RF_PRECISION_BF16 && op->weight_packed != RF_PLAN_NONE;
+}
+
+int rf_dense_forward_pairs(const rf_plan *p, const rf_plan_op *op)
+{
+    return op->kind == RF_LAYER_DENSE && forward_pairs(p, op);
+}
+
+static int wgrad_pairs(const rf_plan *p, const rf_plan_op *op)
+{
+    return p->precision == RF_PRECISION_BF16 && op->backward && !rf_plan_wgrad_transposed_possible(op) &&
+           rf_plan_wgrad_packs(op, 0);
+}
+
+static int input_grad_pairs(const rf_plan *p, const rf_plan_op *op)
+{
+    return wgrad_pairs(p, op) && op->input_grad && op->pack_weight_t && op->out_grad_bf16 != RF_PLAN_NONE;
+}
+
+/* The backward reads in only to make its pairs or its rounded copy again (not for a gate). */
+static int backward_in_for_pairs(const rf_plan *p, const rf_plan_op *op)
+{
+    return (forward_pairs(p, op) || wgrad_pairs(p, op)) && op->backward &&
+           !(op->input_grad && chain_below(p, op));
+}
+
+/* Some product of the model reads pairs. */
+static int model_pairs(const rf_plan *p)
+{
+    for (int i = 0; i < p->n_ops; i++)
+        if (p->ops[i].kind == RF_LAYER_DENSE && (forward_pairs(p, &p->ops[i]) || wgrad_pairs(p, &p->ops[i])))
+            return 1;
+    return 0;
+}
+
+/* Lines of a branch on the layout: "#if BF16_PAIRS", "#else", "#endif" at column 0. */
+static void pairs_if(rf_codebuf *cb)
+{
+    rf_cb_raw(cb, "#if BF16_PAIRS\n");
+}
+
+static void pairs_else(rf_codebuf *cb)
+{
+    rf_cb_raw(cb, "#else\n");
+}
+
+static void pairs_endif(rf_codebuf *cb)
+{
+    rf_cb_raw(cb, "#endif\n");
+}
+
 /* "ACT_RELU" */
 static void act_enum(rf_layer_kind kind, char *buf, size_t len)
 {
@@ -209,8 +271,15 @@ static void dense_helpers(rf_codebuf *cb, const rf_plan *p)
     rf_emit_template(cb, p, rf_template_vector, "isa");
     if (fused || p->precision == RF_PRECISION_BF16)
         rf_emit_template(cb, p, rf_template_vector, "lanes");
-    if (p->precision == RF_PRECISION_BF16) /* the products' rounding of their inputs */
+    if (p->precision == RF_PRECISION_BF16) { /* the products' rounding of their inputs */
+        rf_cb_line(cb, "/* The layout of the products' operands (vector.h below): pairs of bfloat16 where the");
+        rf_cb_line(cb, " * target has AVX512_BF16; -D%s_PAIRS=1 gives the same layout and sums on any", p->macro);
+        rf_cb_line(cb, " * target (slowly: two FMAs a pair), -D%s_PAIRS=0 the float32 layout on any. */", p->macro);
+        rf_cb_raw(cb, "#if defined(%s_PAIRS)\n#define BF16_PAIRS %s_PAIRS\n", p->macro, p->macro);
+        rf_cb_raw(cb, "#elif defined(__AVX512BF16__) && VL == 16\n#define BF16_PAIRS 1\n");
+        rf_cb_raw(cb, "#else\n#define BF16_PAIRS 0\n#endif\n\n");
         rf_emit_template(cb, p, rf_template_vector, "bf16");
+    }
     if (e.drop) /* the mask bits on vectors (they use the rng's dropout functions) */
         rf_emit_template(cb, p, rf_template_vector, "dropout_bits");
     rf_emit_activation_vectors(cb, p);
@@ -220,6 +289,8 @@ static void dense_helpers(rf_codebuf *cb, const rf_plan *p)
         rf_emit_template(cb, p, rf_template_product, "pack");
     if (p->precision == RF_PRECISION_BF16)
         rf_emit_template(cb, p, rf_template_product, "round_copy");
+    if (model_pairs(p))
+        rf_emit_template(cb, p, rf_template_product, "pairs");
 }
 
 static void dense_describe(const rf_plan_op *op, char *buf, size_t len)
@@ -336,13 +407,13 @@ static void emit_product_call(rf_codebuf *cb, const rf_plan *p, const char *c, c
                               const char *epilogue, const char *a, const char *a_row, const char *a_step,
                               const char *b, const char *b_row, const char *b_panel, const char *rows,
                               const char *cols, const char *depth, const char *shards, const char *tile_rows,
-                              const char *panel_major)
+                              const char *panel_major, int pairs)
 {
     char name[96];
     snprintf(name, sizeof name, "%s_product", p->name);
-    const char *args[] = {c,    c_row, epilogue, a,     a_row,  a_step,    b,          b_row,
-                          b_panel, rows, cols,     depth, shards, tile_rows, panel_major};
-    rf_emit_call(cb, name, args, 15);
+    const char *args[] = {c,    c_row, epilogue, a,     a_row,  a_step,    b,           b_row,
+                          b_panel, rows, cols,     depth, shards, tile_rows, panel_major, pairs ? "1" : "0"};
+    rf_emit_call(cb, name, args, p->precision == RF_PRECISION_BF16 ? 16 : 15);
 }
 
 /* "NAME_pack(dst, b, b_row, b_col, depth, cols);" */
@@ -353,6 +424,17 @@ static void emit_pack_call(rf_codebuf *cb, const rf_plan *p, const char *dst, co
     snprintf(name, sizeof name, "%s_pack", p->name);
     const char *args[] = {dst, b, b_row, b_col, depth, cols};
     rf_emit_call(cb, name, args, 6);
+}
+
+/* "NAME_pack_pairs(dst, b, b_row, b_col, depth, cols, shards);" */
+static void emit_pack_pairs_call(rf_codebuf *cb, const rf_plan *p, const char *dst, const char *b,
+                                 const char *b_row, const char *b_col, const char *depth, const char *cols,
+                                 const char *shards)
+{
+    char name[96];
+    snprintf(name, sizeof name, "%s_pack_pairs", p->name);
+    const char *args[] = {dst, b, b_row, b_col, depth, cols, shards};
+    rf_emit_call(cb, name, args, 7);
 }
 
 /* "NAME_round_copy(dst, src, count);" */
@@ -419,12 +501,13 @@ static void backward_ports(const rf_plan *p, const rf_plan_op *op, rf_ports *ps)
     rf_ports_buffer(ps, p, decl, op->out_grad);
     /* precision bf16: in only as the gate of the chain below; the products read the
      * forward's rounded copy */
-    if (op->in_bf16 == RF_PLAN_NONE || (op->input_grad && chain_below(p, op))) {
+    if (op->in_bf16 == RF_PLAN_NONE || (op->input_grad && chain_below(p, op)) || backward_in_for_pairs(p, op)) {
         snprintf(decl, sizeof decl, "const float (*restrict in)[%s]", op->in_dim);
         rf_ports_buffer(ps, p, decl, op->in);
     }
-    if (op->in_bf16 != RF_PLAN_NONE) {
-        snprintf(decl, sizeof decl, "const float (*restrict in_bf16)[%s]", op->in_dim);
+    if (op->in_bf16 != RF_PLAN_NONE) { /* written again where the products read pairs */
+        snprintf(decl, sizeof decl, "%sfloat (*restrict in_bf16)[%s]",
+                 forward_pairs(p, op) || wgrad_pairs(p, op) ? "" : "const ", op->in_dim);
         rf_ports_buffer(ps, p, decl, op->in_bf16);
     }
     if (op->out_grad_bf16 != RF_PLAN_NONE) {
@@ -480,16 +563,37 @@ static void dense_forward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op
     }
     rf_emit_step_signature(cb, p, op, 0);
     const char *a = "in[0]";
+    const int pairs = forward_pairs(p, op);
+    char count[2 * RF_PLAN_IDENT + 24];
     if (op->in_bf16 != RF_PLAN_NONE) {
-        char count[2 * RF_PLAN_IDENT + 24];
         snprintf(count, sizeof count, "(ptrdiff_t)n * %s", op->in_dim);
+        if (pairs) {
+            pairs_if(cb);
+            rf_cb_line(cb, "/* precision bf16: in rounded once, as pairs along its rows, for this product */");
+            rf_cb_line(cb, "%s_pair_copy(in_bf16[0], in[0], n, %s);", p->name, op->in_dim);
+            pairs_else(cb);
+        }
         rf_cb_line(cb, "/* precision bf16: in rounded once, for this product and the weight gradient */");
         emit_round_copy(cb, p, "in_bf16[0]", "in[0]", count);
+        if (pairs)
+            pairs_endif(cb);
         rf_cb_line(cb, "OMP_BARRIER");
         a = "in_bf16[0]";
     }
     forward_epilogue(p, op, epilogue, sizeof epilogue);
     emit_epilogue_local(cb, p, "epilogue", epilogue);
+    if (pairs) {
+        char depth[RF_PLAN_IDENT + 16], panel[RF_PLAN_IDENT + 40];
+        snprintf(depth, sizeof depth, "PAIRS_OF(%s)", op->in_dim);
+        snprintf(panel, sizeof panel, "(ptrdiff_t)PAIRS_OF(%s) * NR", op->in_dim);
+        pairs_if(cb);
+        rf_cb_line(cb, "/* A, B: pairs; B: weight in panels (%s_prepare_weights,", p->name);
+        rf_cb_line(cb, " * or %s_infer_pack_weights in the inference file) */", p->name);
+        rf_cb_line(cb, "(void)weight;");
+        emit_product_call(cb, p, "out[0]", op->out_dim, "epilogue", a, depth, "1", "weight_packed", "NR", panel,
+                          "n", op->out_dim, depth, "NULL", "TILE_ROWS", "1", 1);
+        pairs_else(cb);
+    }
     if (op->weight_packed != RF_PLAN_NONE) {
         char panel[RF_PLAN_IDENT + 40];
         snprintf(panel, sizeof panel, "weight_packed ? (ptrdiff_t)%s * NR : 0", op->in_dim);
@@ -497,11 +601,13 @@ static void dense_forward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *op
                    p->name);
         emit_product_call(cb, p, "out[0]", op->out_dim, "epilogue", a, op->in_dim, "1",
                           "weight_packed ? weight_packed : weight[0]", op->out_dim, panel, "n", op->out_dim,
-                          op->in_dim, "NULL", "TILE_ROWS", "1");
+                          op->in_dim, "NULL", "TILE_ROWS", "1", 0);
     } else {
         emit_product_call(cb, p, "out[0]", op->out_dim, "epilogue", a, op->in_dim, "1", "weight[0]",
-                          op->out_dim, "0", "n", op->out_dim, op->in_dim, "NULL", "TILE_ROWS", "0");
+                          op->out_dim, "0", "n", op->out_dim, op->in_dim, "NULL", "TILE_ROWS", "0", 0);
     }
+    if (pairs)
+        pairs_endif(cb);
     rf_cb_line(cb, "OMP_BARRIER");
     rf_cb_close(cb, "}");
     rf_cb_line(cb, "");
@@ -536,11 +642,11 @@ static void emit_wgrad_product(rf_codebuf *cb, const rf_plan *p, const rf_plan_o
         rf_cb_line(cb, " * the vectors running along in's rows, each tile stored transposed */");
         emit_epilogue_local(cb, p, "store_t", ".transposed = 1");
         emit_product_call(cb, p, "weight_grad[0]", op->out_dim, "store_t", out_grad, "1", op->out_dim, b,
-                          b_row, b_panel, op->out_dim, op->in_dim, "n", "shards", "MR", "0");
+                          b_row, b_panel, op->out_dim, op->in_dim, "n", "shards", "MR", "0", 0);
     } else {
         emit_epilogue_local(cb, p, "store", "0");
         emit_product_call(cb, p, "weight_grad[0]", op->out_dim, "store", in, "1", op->in_dim, b, b_row,
-                          b_panel, op->in_dim, op->out_dim, "n", "shards", "MR", "0");
+                          b_panel, op->in_dim, op->out_dim, "n", "shards", "MR", "0", 0);
     }
 }
 
@@ -571,11 +677,43 @@ static void dense_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *o
         rf_cb_line(cb, " * (the first dense layer: its input needs no gradient) */");
     rf_emit_step_signature(cb, p, op, 1);
     const int packs = wgrad_packs_either(op), rounds = op->out_grad_bf16 != RF_PLAN_NONE;
+    const int wpairs = wgrad_pairs(p, op), ipairs = input_grad_pairs(p, op), fpairs = forward_pairs(p, op);
+    if (backward_in_for_pairs(p, op)) {
+        rf_cb_raw(cb, "#if !BF16_PAIRS\n");
+        rf_cb_line(cb, "(void)in; /* read where the products read pairs */");
+        pairs_endif(cb);
+    }
     if (rounds) {
         char count[2 * RF_PLAN_IDENT + 24];
         snprintf(count, sizeof count, "(ptrdiff_t)n * %s", op->out_dim);
+        if (ipairs) {
+            pairs_if(cb);
+            rf_cb_line(cb, "/* precision bf16: out_grad rounded once, as pairs along its rows, for the input");
+            rf_cb_line(cb, " * gradient */");
+            rf_cb_line(cb, "%s_pair_copy(out_grad_bf16[0], out_grad[0], n, %s);", p->name, op->out_dim);
+            pairs_else(cb);
+        }
         rf_cb_line(cb, "/* precision bf16: out_grad rounded once, for the products that read it unpacked */");
         emit_round_copy(cb, p, "out_grad_bf16[0]", "out_grad[0]", count);
+        if (ipairs)
+            pairs_endif(cb);
+        rf_cb_line(cb, "");
+    }
+    if (wpairs || fpairs) {
+        char count[2 * RF_PLAN_IDENT + 24];
+        snprintf(count, sizeof count, "(ptrdiff_t)n * %s", op->in_dim);
+        pairs_if(cb);
+        if (wpairs) {
+            rf_cb_line(cb, "/* the weight gradient's A, in^T: in rounded once more, as pairs of rows, each");
+            rf_cb_line(cb, " * shard's rows paired from its first (over the forward's pairs along the rows) */");
+            rf_cb_line(cb, "%s_pair_rows(in_bf16[0], in[0], %s, shards);", p->name, op->in_dim);
+        } else {
+            rf_cb_line(cb, "/* the weight gradient reads in rounded, not as the forward's pairs: rounded again */");
+            emit_round_copy(cb, p, "in_bf16[0]", "in[0]", count);
+            if (!rounds && !packs)
+                rf_cb_line(cb, "OMP_BARRIER");
+        }
+        pairs_endif(cb);
         rf_cb_line(cb, "");
     }
     if (packs) {
@@ -583,7 +721,14 @@ static void dense_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *o
         rf_cb_line(cb, "/* the weight gradient's B in panels, shared among the threads; the bias gradient%s",
                    input_grad_first ? " and" : "");
         rf_cb_line(cb, " * %sthe barrier */", input_grad_first ? "the input gradient run before " : "runs before ");
+        if (wpairs) {
+            pairs_if(cb);
+            emit_pack_pairs_call(cb, p, "batch_packed", "out_grad[0]", op->out_dim, "1", "n", op->out_dim, "shards");
+            pairs_else(cb);
+        }
         emit_wgrad_forms(cb, p, op, emit_wgrad_pack);
+        if (wpairs)
+            pairs_endif(cb);
         rf_cb_line(cb, "");
     }
     rf_cb_line(cb, "/* bias_grad = column sums of out_grad in the shards' tree, SUM_COLS columns at a time */");
@@ -616,11 +761,23 @@ static void dense_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *o
         else
             rf_cb_line(cb, "/* in_grad = out_grad weight^T, in the work tiles of the forward */");
         emit_epilogue_local(cb, p, "back", epilogue);
+        if (ipairs) {
+            char depth[RF_PLAN_IDENT + 16], ppanel[RF_PLAN_IDENT + 40];
+            snprintf(depth, sizeof depth, "PAIRS_OF(%s)", op->out_dim);
+            snprintf(ppanel, sizeof ppanel, "(ptrdiff_t)PAIRS_OF(%s) * NR", op->out_dim);
+            pairs_if(cb);
+            rf_cb_line(cb, "/* A, B: pairs */");
+            emit_product_call(cb, p, "in_grad[0]", op->in_dim, "back", "out_grad_bf16[0]", depth, "1", "weight_t",
+                              "NR", ppanel, "n", op->in_dim, depth, "NULL", "TILE_ROWS", "1", 1);
+            pairs_else(cb);
+        }
         snprintf(panel, sizeof panel, "(ptrdiff_t)%s * NR", op->out_dim);
         emit_product_call(cb, p, "in_grad[0]", op->in_dim, "back", rounds ? "out_grad_bf16[0]" : "out_grad[0]",
                           op->out_dim, "1",
                           op->pack_weight_t ? "weight_t" : "weight_t[0]", op->pack_weight_t ? "NR" : op->in_dim,
-                          op->pack_weight_t ? panel : "0", "n", op->in_dim, op->out_dim, "NULL", "TILE_ROWS", "1");
+                          op->pack_weight_t ? panel : "0", "n", op->in_dim, op->out_dim, "NULL", "TILE_ROWS", "1", 0);
+        if (ipairs)
+            pairs_endif(cb);
     }
     rf_cb_line(cb, "");
     if (packs && !rounds)
@@ -628,7 +785,19 @@ static void dense_backward(rf_codebuf *cb, const rf_plan *p, const rf_plan_op *o
     rf_cb_line(cb, "/* weight_grad = in^T out_grad, summing the batch rows shard by shard, each in row order,");
     rf_cb_line(cb, " * the shards added in the fixed tree (%s_tile); work tiles of MR rows x NR columns,", p->name);
     rf_cb_line(cb, " * row block by row block (a thread keeps MR columns of in in cache) */");
+    if (wpairs) {
+        pairs_if(cb);
+        emit_epilogue_local(cb, p, "store", "0");
+        rf_cb_line(cb, "/* A, B: pairs, each shard's rows paired from its first */");
+        char panel[RF_NAME_MAX + 64];
+        snprintf(panel, sizeof panel, "(ptrdiff_t)%s_shard_pairs(shards, shards->hi) * NR", p->name);
+        emit_product_call(cb, p, "weight_grad[0]", op->out_dim, "store", "in_bf16[0]", "1", op->in_dim,
+                          "batch_packed", "NR", panel, op->in_dim, op->out_dim, "n", "shards", "MR", "0", 1);
+        pairs_else(cb);
+    }
     emit_wgrad_forms(cb, p, op, emit_wgrad_product);
+    if (wpairs)
+        pairs_endif(cb);
     rf_cb_line(cb, "OMP_BARRIER");
     rf_cb_close(cb, "}");
     rf_cb_line(cb, "");
@@ -691,7 +860,14 @@ void rf_emit_dense_prepare_weights(rf_codebuf *cb, const rf_plan *p)
             continue;
         }
         rf_cb_line(cb, "/* %s.weight (%d, %d) in panels */", op->name, op->units_in, op->units_out);
+        if (forward_pairs(p, op)) {
+            pairs_if(cb);
+            emit_pack_pairs_call(cb, p, dst, w, op->out_dim, "1", op->in_dim, op->out_dim, "NULL");
+            pairs_else(cb);
+        }
         emit_pack_call(cb, p, dst, w, op->out_dim, "1", op->in_dim, op->out_dim);
+        if (forward_pairs(p, op))
+            pairs_endif(cb);
     }
     if (!has_transposes(p)) {
         rf_cb_line(cb, "(void)backward; /* no input gradient reads a weight */");
@@ -709,7 +885,14 @@ void rf_emit_dense_prepare_weights(rf_codebuf *cb, const rf_plan *p)
                 strcat(wt, "[0]");
                 strcat(w, "[0]");
                 rf_cb_line(cb, "/* %s.weight^T (%d, %d) in panels */", op->name, op->units_out, op->units_in);
+                if (input_grad_pairs(p, op)) {
+                    pairs_if(cb);
+                    emit_pack_pairs_call(cb, p, wt, w, "1", op->out_dim, op->out_dim, op->in_dim, "NULL");
+                    pairs_else(cb);
+                }
                 emit_pack_call(cb, p, wt, w, "1", op->out_dim, op->out_dim, op->in_dim);
+                if (input_grad_pairs(p, op))
+                    pairs_endif(cb);
                 continue;
             }
             if (!blocks++)

@@ -41,6 +41,8 @@ typedef struct {
     long slot_size[2]; /* BATCH x the widest buffer in it */
     long logits_at;    /* classify: BATCH x OUTPUTS logits (softmax models), else -1 */
     long bf16_at;      /* precision bf16: BATCH x the widest dense input, rounded; else -1 */
+    long *pairs_at;    /* per plan buffer: where a weight's pairs go (a forward of pairs), else -1 */
+    long pairs;        /* floats of all the weights' pairs */
     long workspace;    /* floats one call needs */
 } infer_layout;
 
@@ -51,10 +53,13 @@ static int layout_build(const rf_plan *p, infer_layout *L)
 {
     memset(L, 0, sizeof *L);
     L->loc = malloc(((size_t)p->n_buffers + 1) * sizeof *L->loc);
-    if (!L->loc)
+    L->pairs_at = malloc(((size_t)p->n_buffers + 1) * sizeof *L->pairs_at);
+    if (!L->loc || !L->pairs_at)
         return -1;
-    for (int b = 0; b < p->n_buffers; b++)
+    for (int b = 0; b < p->n_buffers; b++) {
         L->loc[b] = LOC_NONE;
+        L->pairs_at[b] = -1;
+    }
     for (int i = 0; i < p->n_ops; i++) {
         const rf_plan_op *op = &p->ops[i];
         if (op->fused)
@@ -93,6 +98,16 @@ static int layout_build(const rf_plan *p, infer_layout *L)
     if (widest) {
         L->bf16_at = L->workspace;
         L->workspace += (long)p->batch * widest;
+    }
+    /* each forward of pairs: its weight's pairs, packed once a call (at most its panels' size) */
+    for (int i = 0; i < p->n_ops; i++) {
+        const rf_plan_op *op = &p->ops[i];
+        if (!rf_dense_forward_pairs(p, op))
+            continue;
+        const rf_plan_buffer *b = &p->buffers[op->weight_packed];
+        L->pairs_at[op->weight_packed] = L->workspace;
+        L->workspace += b->extent[0] * b->extent[1];
+        L->pairs += b->extent[0] * b->extent[1];
     }
     return 0;
 }
@@ -136,6 +151,15 @@ static int infer_arg(const rf_plan *p, const infer_layout *L, const rf_port *pt,
             return 0;
         }
     }
+    /* a forward of pairs: its weight's pairs (NULL where the target reads no pairs) */
+    if (!strcmp(decl_name(pt->decl), "weight_packed"))
+        for (int b = 0; b < p->n_buffers; b++)
+            if (L->pairs_at[b] >= 0 && !strncmp(pt->arg, "m->", 3) &&
+                !strncmp(pt->arg + 3, p->buffers[b].name, strlen(p->buffers[b].name)) &&
+                !strcmp(pt->arg + 3 + strlen(p->buffers[b].name), "[0]")) {
+                snprintf(buf, len, "%s", p->buffers[b].name);
+                return 0;
+            }
     /* a dropout's mask: unused when training = 0; weights are read as they are, not packed */
     static const char *const mask[][2] = {{"key", "0"},   {"threshold", "0"}, {"scale", "1.0f"},
                                           {"training", "0"}, {"index0", "0"}, {"weight_packed", "NULL"}};
@@ -194,8 +218,9 @@ static void emit_header(rf_codebuf *cb, const rf_plan *p, const rf_infer_params 
     if (L->workspace > 0) {
         rf_cb_line(cb, "/* floats of scratch one call needs: %s_INFER_BATCH rows of the hidden layers' outputs,",
                    N);
-        rf_cb_line(cb, " * two slots used in turn%s%s (%.1f KB) */", ce ? ", and of the logits for classify" : "",
+        rf_cb_line(cb, " * two slots used in turn%s%s%s (%.1f KB) */", ce ? ", and of the logits for classify" : "",
                    L->bf16_at >= 0 ? ", and of a layer's input rounded to bfloat16" : "",
+                   L->pairs ? ";\n * and the weights as bfloat16 pairs, for a target with AVX512_BF16" : "",
                    4.0 * (double)L->workspace / 1e3);
         rf_cb_line(cb, "#define %s_INFER_WORKSPACE %ld", N, L->workspace);
     } else {
@@ -328,6 +353,17 @@ static int emit_rows_pass(rf_codebuf *cb, const rf_plan *p, const infer_layout *
                    buf->dims[1], L->loc[b] == LOC_BF16 ? L->bf16_at : L->slot_at[L->loc[b]]);
         slots++;
     }
+    for (int b = 0; b < p->n_buffers; b++) {
+        if (L->pairs_at[b] < 0)
+            continue;
+        rf_cb_raw(cb, "#if BF16_PAIRS\n");
+        rf_cb_line(cb, "/* %s: the weight's pairs (%s_infer_pack_weights) */", p->buffers[b].name, n);
+        rf_cb_line(cb, "const float *const %s = workspace + %ld;", p->buffers[b].name, L->pairs_at[b]);
+        rf_cb_raw(cb, "#else\n");
+        rf_cb_line(cb, "const float *const %s = NULL; /* the weight as it is */", p->buffers[b].name);
+        rf_cb_raw(cb, "#endif\n");
+        slots++;
+    }
     if (!slots)
         rf_cb_line(cb, "(void)workspace; /* one layer: it writes out */");
     if (!p->n_ops) {
@@ -364,10 +400,18 @@ static int emit_rows_pass(rf_codebuf *cb, const rf_plan *p, const infer_layout *
 
 /* The chunk loop of a public function: BATCH rows at a time, all in one parallel region
  * (every thread runs the loop; the layers share out each chunk's work). */
-static void emit_chunks(rf_codebuf *cb, const rf_plan *p, const char *out, const char *after)
+static void emit_chunks(rf_codebuf *cb, const rf_plan *p, const infer_layout *L, const char *out,
+                        const char *after)
 {
     const char *n = p->name, *N = p->macro;
     rf_cb_line(cb, "OMP_PARALLEL");
+    if (L->pairs) {
+        rf_cb_open(cb, "{");
+        rf_cb_raw(cb, "#if BF16_PAIRS\n");
+        rf_cb_line(cb, "%s_infer_pack_weights(workspace);", n);
+        rf_cb_line(cb, "OMP_BARRIER");
+        rf_cb_raw(cb, "#endif\n");
+    }
     rf_cb_open(cb, "for (ptrdiff_t r0 = 0; r0 < n; r0 += %s_BATCH) {", N);
     rf_cb_line(cb, "const int rows = n - r0 < %s_BATCH ? (int)(n - r0) : %s_BATCH;", N, N);
     char name[RF_PLAN_IDENT + 16], x[RF_PLAN_IDENT + 64];
@@ -378,6 +422,35 @@ static void emit_chunks(rf_codebuf *cb, const rf_plan *p, const char *out, const
     if (after)
         rf_cb_raw(cb, "%s", after);
     rf_cb_close(cb, "}");
+    if (L->pairs)
+        rf_cb_close(cb, "}");
+}
+
+/* NAME_infer_pack_weights: each forward of pairs' weight as pairs, into the workspace,
+ * shared among the threads (the caller's barrier follows), as NAME_prepare_weights packs
+ * them for predict: the same pairs, the same sums. */
+static void emit_pack_weights(rf_codebuf *cb, const rf_plan *p, const infer_layout *L)
+{
+    if (!L->pairs)
+        return;
+    rf_cb_raw(cb, "#if BF16_PAIRS\n");
+    rf_cb_line(cb, "/* The weights as bfloat16 pairs for the forwards that read them, once a call */");
+    rf_cb_line(cb, "static void %s_infer_pack_weights(float *workspace)", p->name);
+    rf_cb_open(cb, "{");
+    for (int i = 0; i < p->n_ops; i++) {
+        const rf_plan_op *op = &p->ops[i];
+        if (!rf_dense_forward_pairs(p, op))
+            continue;
+        char name[RF_PLAN_IDENT + 16], dst[64], w[2 * RF_PLAN_IDENT + 8];
+        snprintf(name, sizeof name, "%s_pack_pairs", p->name);
+        snprintf(dst, sizeof dst, "workspace + %ld", L->pairs_at[op->weight_packed]);
+        snprintf(w, sizeof w, "%s_%s[0]", p->name, p->buffers[op->weight].name);
+        const char *args[] = {dst, w, op->out_dim, "1", op->in_dim, op->out_dim, "NULL"};
+        rf_emit_call(cb, name, args, 7);
+    }
+    rf_cb_close(cb, "}");
+    rf_cb_raw(cb, "#endif\n");
+    rf_cb_line(cb, "");
 }
 
 static void emit_api(rf_codebuf *cb, const rf_plan *p, const infer_layout *L)
@@ -391,7 +464,7 @@ static void emit_api(rf_codebuf *cb, const rf_plan *p, const infer_layout *L)
     rf_cb_line(cb, "    return;");
     char out[160];
     snprintf(out, sizeof out, "(float (*)[%s_OUTPUTS])(out + r0 * %s_OUTPUTS)", N, N);
-    emit_chunks(cb, p, out, NULL);
+    emit_chunks(cb, p, L, out, NULL);
     rf_cb_close(cb, "}");
     if (L->logits_at < 0)
         return;
@@ -414,7 +487,7 @@ static void emit_api(rf_codebuf *cb, const rf_plan *p, const infer_layout *L)
              "%*s    label[r0 + r] = best;\n"
              "%*s}\n",
              8, "", 8, "", 8, "", 8, "", 8, "", N, 8, "", 8, "", 8, "");
-    emit_chunks(cb, p, "logits", after);
+    emit_chunks(cb, p, L, "logits", after);
     rf_cb_close(cb, "}");
 }
 
@@ -472,6 +545,7 @@ static int emit_source(rf_codebuf *cb, const rf_plan *p, const rf_infer_params *
     rf_cb_line(cb, "");
     rf_cb_raw(cb, "%s", text);
     free(text);
+    emit_pack_weights(cb, p, L);
     if (emit_rows_pass(cb, p, L, err, errlen) != 0)
         return -1;
     emit_api(cb, p, L);
@@ -499,6 +573,7 @@ int rf_emit_infer_source(const rf_model *m, const rf_infer_params *w, char **h_t
         rc = emit_source(&c, &p, w, &L, err, errlen);
     }
     free(L.loc);
+    free(L.pairs_at);
     rf_plan_free(&p);
     if (rc == 0) {
         *h_text = rf_cb_take(&h);

@@ -60,6 +60,9 @@ int rf_activation_takes_alpha(rf_layer_kind kind);
  * (forward weights in panels; with backward, the weights^T of the input gradients),
  * called at the start of every pass when there are any (rf_dense_prepares_weights). */
 int rf_dense_prepares_weights(const rf_plan *p);
+/* Precision bf16: op's forward reads pairs where the target has them (BF16_PAIRS, vector.h);
+ * the inference file then packs its weight as pairs, into the workspace. */
+int rf_dense_forward_pairs(const rf_plan *p, const rf_plan_op *op);
 void rf_emit_dense_prepare_weights(rf_codebuf *cb, const rf_plan *p);
 
 /* emit_dropout.c: the ports of a dropout's mask in a training pass: key, threshold, scale. */

@@ -13,7 +13,24 @@
 #if BF16_INPUTS
 /* precision bf16: every operand arrives rounded to bfloat16 (NAME_pack rounds what it packs;
  * the layers round the rest once, NAME_round_copy), so the kernels are float32's: the same
- * products of the same rounded values, summed in float32. */
+ * products of the same rounded values, summed in float32, the depth taken pair by pair as a
+ * bf16 dot product takes it (vector.h): 1, 0, 3, 2, ..., an odd last one alone. Where
+ * BF16_PAIRS is 1, the products with a packed B read pairs (NAME_tile_pairs). */
+
+/* One step of NAME_kernel's sums: acc[i][v] += A(i, p) * B(p, v * VL + lane). */
+ALWAYS_INLINE void NAME_kernel_step(
+        int rows, int nv, const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step,
+        const float *restrict b, ptrdiff_t b_row, int p, vf acc[MR][NV])
+{
+    vf b_row_p[NV];
+    UNROLL for (int v = 0; v < nv; v++)
+        b_row_p[v] = vload(b + p * b_row + v * VL);
+    UNROLL for (int i = 0; i < rows; i++) {
+        const vf a_ip = vsplat(a[i * a_row + p * a_step]);
+        UNROLL for (int v = 0; v < nv; v++)
+            acc[i][v] = vfma(a_ip, b_row_p[v], acc[i][v]);
+    }
+}
 #endif
 
 /* The micro-kernel: acc[i][v] = sum over p < depth of A(i, p) * b[p * b_row + v * VL + lane]
@@ -26,6 +43,15 @@ ALWAYS_INLINE void NAME_kernel(
     UNROLL for (int i = 0; i < MR; i++)
         UNROLL for (int v = 0; v < NV; v++)
             acc[i][v] = (vf){0};
+#if BF16_INPUTS
+    DEPTH_LOOP
+    for (int p = 0; p + 1 < depth; p += 2) { /* a pair, the odd one first */
+        NAME_kernel_step(rows, nv, a, a_row, a_step, b, b_row, p + 1, acc);
+        NAME_kernel_step(rows, nv, a, a_row, a_step, b, b_row, p, acc);
+    }
+    if (depth % 2)
+        NAME_kernel_step(rows, nv, a, a_row, a_step, b, b_row, depth - 1, acc);
+#else
     DEPTH_LOOP
     for (int p = 0; p < depth; p++) {
         vf b_row_p[NV];
@@ -37,6 +63,7 @@ ALWAYS_INLINE void NAME_kernel(
                 acc[i][v] = vfma(a_ip, b_row_p[v], acc[i][v]);
         }
     }
+#endif
 }
 
 /* The same for the last cols < VL columns of b, with `end` floats readable from b on: one
@@ -93,7 +120,12 @@ ALWAYS_INLINE void NAME_kernel_columns(
     vf sum[MR];
     UNROLL for (int i = 0; i < MR; i++)
         sum[i] = (vf){0};
+#if BF16_INPUTS
+    for (int k = 0; k < depth; k++) {
+        const int p = k + 1 < depth || k % 2 ? k ^ 1 : k; /* pairs, the odd one first */
+#else
     for (int p = 0; p < depth; p++) {
+#endif
         vf b_p = (vf){0};
         if (p < whole_rows)
             b_p = vload(b + p * b_row);
@@ -299,26 +331,163 @@ ALWAYS_INLINE void NAME_tile(
     }
 }
 
+#if BF16_INPUTS
+/* ---- Products of pairs (precision bf16, BF16_PAIRS: vector.h) ----
+ * A and B hold pairs along the depth: A(i, t) = a[i * a_row + t * a_step] is the pair
+ * of elements 2t and 2t + 1 of A's row i; B is packed by NAME_pack_pairs, NR pairs a
+ * pair row.
+ * With shards, each shard's rows are paired on their own (NAME_shard_pairs). */
+
+/* The pairs before shard k of the pass (k in [lo, hi]): a shard of odd length ends with
+ * the pair (last, +0). */
+ALWAYS_INLINE int NAME_shard_pairs(const NAME_shards *sh, int k)
+{
+    int pairs = 0;
+    for (int m = sh->lo; m < k; m++)
+        pairs += PAIRS_OF(sh->start[m - sh->lo + 1] - sh->start[m - sh->lo]);
+    return pairs;
+}
+
+/* acc[i][v] = the sum over the pairs t < pairs of A(i, t) . B(t, v * VL + lane), t ascending. */
+ALWAYS_INLINE void NAME_kernel_pairs(
+        int rows, int nv, const pair_t *restrict a, ptrdiff_t a_row, ptrdiff_t a_step,
+        const pair_t *restrict b, int pairs, vf acc[MR][NV])
+{
+    UNROLL for (int i = 0; i < MR; i++)
+        UNROLL for (int v = 0; v < NV; v++)
+            acc[i][v] = (vf){0};
+    DEPTH_LOOP
+    for (int t = 0; t < pairs; t++) {
+        vp b_t[NV];
+        UNROLL for (int v = 0; v < nv; v++)
+            b_t[v] = vpload(b + t * NR + v * VL);
+        UNROLL for (int i = 0; i < rows; i++) {
+            const pair_t a_it = a[i * a_row + t * a_step];
+            UNROLL for (int v = 0; v < nv; v++)
+                acc[i][v] = vdot_bf16(acc[i][v], a_it, b_t[v]);
+        }
+    }
+}
+
+/* The same over the pass's shards, added in the tree (NAME_kernel_shards). */
+ALWAYS_INLINE void NAME_kernel_pairs_shards(
+        int rows, int nv, const pair_t *restrict a, ptrdiff_t a_row, ptrdiff_t a_step,
+        const pair_t *restrict b, const NAME_shards *sh, vf acc[MR][NV])
+{
+    vf pair[MR][NV], part[MR][NV];
+    int have = 0;
+    UNROLL for (int i = 0; i < MR; i++)
+        UNROLL for (int v = 0; v < NV; v++)
+            acc[i][v] = (vf){0};
+    for (int h = 0; h < 4; h += 2) {
+        int in_pair = 0;
+        for (int k = h; k < h + 2; k++) {
+            if (k < sh->lo || k >= sh->hi)
+                continue;
+            const int t0 = NAME_shard_pairs(sh, k);
+            const int pairs = PAIRS_OF(sh->start[k - sh->lo + 1] - sh->start[k - sh->lo]);
+            NAME_kernel_pairs(rows, nv, a + t0 * a_step, a_row, a_step, b + t0 * NR,
+                    pairs, part);
+            SHARD_TREE_PUT(pair, part, in_pair, MR, NV);
+            IN_MEMORY(pair);
+            in_pair = 1;
+        }
+        if (in_pair) {
+            SHARD_TREE_PUT(acc, pair, have, MR, NV);
+            IN_MEMORY(*(vf(*)[MR][NV])acc);
+        }
+        have |= in_pair;
+    }
+}
+
+/* NAME_tile for pairs: depth counts pairs (unused with shards), b_panel the pairs of a
+ * panel. Every panel is whole vectors: the lanes past cols multiply the packed zeros and
+ * are not stored (NV is 2: one vector when the columns left fit in one). */
+ALWAYS_INLINE void NAME_tile_pairs(
+        int rows, int skip, float *restrict c, ptrdiff_t c_row, NAME_epilogue e,
+        const pair_t *restrict a, ptrdiff_t a_row, ptrdiff_t a_step, const pair_t *restrict b,
+        ptrdiff_t b_panel, int cols, int depth, const NAME_shards *shards, int r0,
+        int c0)
+{
+    const int width = cols - c0 < NR ? cols - c0 : NR; /* the columns stored */
+    a += r0 * a_row;
+    b += c0 / NR * b_panel;
+    vf acc[MR][NV];
+    if (shards && width > VL)
+        NAME_kernel_pairs_shards(rows, NV, a, a_row, a_step, b, shards, acc);
+    else if (shards)
+        NAME_kernel_pairs_shards(rows, 1, a, a_row, a_step, b, shards, acc);
+    else if (width > VL)
+        NAME_kernel_pairs(rows, NV, a, a_row, a_step, b, depth, acc);
+    else
+        NAME_kernel_pairs(rows, 1, a, a_row, a_step, b, depth, acc);
+    UNROLL for (int i = 0; i < rows; i++)
+        UNROLL for (int v = 0; v < NV; v++) {
+            const int lanes = width - v * VL < VL ? width - v * VL : VL;
+            const ptrdiff_t at = (r0 + i) * c_row + c0 + v * VL;
+            if (i < skip || lanes <= 0)
+                continue;
+            if (e.transposed) /* a column of C^T per lane */
+                for (int lane = 0; lane < lanes; lane++) {
+                    const ptrdiff_t at_t = (ptrdiff_t)(c0 + v * VL + lane) * c_row + r0 + i;
+                    c[at_t] = NAME_epilogue_1(e, acc[i][v][lane], at_t, 0);
+                }
+            else if (lanes == VL)
+                vstore(c + at, NAME_epilogue_v(e, acc[i][v], at, c0 + v * VL));
+            else
+                for (int lane = 0; lane < lanes; lane++)
+                    c[at + lane] = NAME_epilogue_1(e, acc[i][v][lane], at + lane,
+                            c0 + v * VL + lane);
+        }
+}
+
+/* The tile of NAME_product: of pairs when the call says so and the layout is pairs. */
+#define PRODUCT_TILE(rows_, skip_, r_) \
+    (BF16_PAIRS && pairs \
+         ? NAME_tile_pairs(rows_, skip_, c, c_row, e, (const pair_t *)a, a_row, \
+                   a_step, (const pair_t *)b, b_panel, cols, depth, shards, r_, c0) \
+         : NAME_tile(rows_, skip_, c, c_row, e, a, a_row, a_step, b, b_row, b_panel, \
+                   cols, depth, shards, r_, c0))
+
+#endif
 /* C (rows x cols) = the epilogue of A B, B depth x cols, shared among the threads in fixed
  * work tiles of tile_rows rows x one panel: panel by panel when panel_major (a thread's
  * tiles then reuse one panel of B), else row tile by row tile. The tiles never depend on
  * the number of threads. B: row-major with b_row floats a row (b_panel = 0), or packed by
  * NAME_pack (b_panel = depth * NR, b_row unused). shards: NULL, or the row shards of a
  * depth that is the batch rows (NAME_tile). No barrier at the end. */
+#if BF16_INPUTS
+/* precision bf16: pairs (1 only where BF16_PAIRS is 1) says that a, b hold pairs: the strides,
+ * b_panel and depth count pairs, b is packed by NAME_pack_pairs, every panel whole. */
+#endif
 ALWAYS_INLINE void NAME_product(
         float *restrict c, ptrdiff_t c_row, NAME_epilogue e,
         const float *restrict a, ptrdiff_t a_row, ptrdiff_t a_step, const float *restrict b,
         ptrdiff_t b_row, ptrdiff_t b_panel, int rows, int cols, int depth,
+#if BF16_INPUTS
+        const NAME_shards *shards, int tile_rows, int panel_major, int pairs)
+#else
         const NAME_shards *shards, int tile_rows, int panel_major)
+#endif
 {
     const int vector_cols = cols - cols % VL;
+#if BF16_INPUTS
+    const int panels = BF16_PAIRS && pairs ? (cols + NR - 1) / NR
+                                           : (vector_cols + NR - 1) / NR + (cols % VL != 0);
+#else
     const int panels = (vector_cols + NR - 1) / NR + (cols % VL != 0);
+#endif
     const int row_tiles = (rows + tile_rows - 1) / tile_rows;
     OMP_FOR_NOWAIT
     for (int tile = 0; tile < row_tiles * panels; tile++) {
         const int panel = panel_major ? tile / row_tiles : tile % panels;
         const int row_tile = panel_major ? tile % row_tiles : tile / panels;
+#if BF16_INPUTS
+        /* the last: a tail (pairs: every panel whole) */
+        const int c0 = panel * NR < vector_cols || (BF16_PAIRS && pairs) ? panel * NR : vector_cols;
+#else
         const int c0 = panel * NR < vector_cols ? panel * NR : vector_cols; /* the last: a tail */
+#endif
         const int row_end = row_tile * tile_rows + tile_rows < rows
                                 ? row_tile * tile_rows + tile_rows : rows;
         for (int r0 = row_tile * tile_rows; r0 < row_end; r0 += MR) {
@@ -326,16 +495,24 @@ ALWAYS_INLINE void NAME_product(
              * a constant rows rules out at compile time: no one-row tiles compiled for it) */
             if (rows < MR && row_end < MR) {
                 for (int r = r0; r < row_end; r++)
+#if BF16_INPUTS
+                    PRODUCT_TILE(1, 0, r);
+#else
                     NAME_tile(1, 0, c, c_row, e, a, a_row, a_step, b, b_row, b_panel, cols,
                             depth, shards, r, c0);
+#endif
                 continue;
             }
             /* MR rows from r0, or for the last rows (fewer than MR) the MR rows that end
              * with them, the ones before r0 summed again and not stored: a row's sums do
              * not depend on its tile, and one tile shape keeps the file quick to compile */
             const int last = r0 + MR > row_end;
+#if BF16_INPUTS
+            PRODUCT_TILE(MR, last ? r0 + MR - row_end : 0, last ? row_end - MR : r0);
+#else
             NAME_tile(MR, last ? r0 + MR - row_end : 0, c, c_row, e, a, a_row, a_step, b,
                     b_row, b_panel, cols, depth, shards, last ? row_end - MR : r0, c0);
+#endif
         }
     }
 }
@@ -410,3 +587,89 @@ ALWAYS_INLINE void NAME_round_copy(float *restrict dst, const float *restrict sr
             dst[i] = round_bf16(src[i]);
     }
 }
+
+/*@ section pairs @*/
+/* ---- precision bf16 where BF16_PAIRS is 1: the operands as pairs (vector.h) ----
+ * Each shared among the threads, without a barrier at the end; each rounds what it copies. */
+#if BF16_PAIRS
+
+/* dst = B (depth x cols, B(p, j) = b[p * b_row + j * b_col], as NAME_pack reads
+ * it) in panels of NR columns of pairs for NAME_tile_pairs: pair row t of a panel
+ * holds, for each of its columns j, the pair (B(p, j), B(p + 1, j)), zeros past cols.
+ * Without shards the rows pair from 0 (p = 2t: PAIRS_OF(depth) pair rows a panel); with
+ * them the rows of each of the pass's shards pair from the shard's first, as the weight
+ * gradient sums them (NAME_shard_pairs(sh, hi) pair rows a panel). A run of odd length
+ * ends with the pair (last row, 0). */
+ALWAYS_INLINE void NAME_pack_pairs(
+        float *restrict dst, const float *restrict b, ptrdiff_t b_row, ptrdiff_t b_col,
+        int depth, int cols, const NAME_shards *sh)
+{
+    const int panels = (cols + NR - 1) / NR, runs = sh ? sh->hi - sh->lo : 1;
+    const ptrdiff_t panel_pairs = sh ? NAME_shard_pairs(sh, sh->hi) : PAIRS_OF(depth);
+    OMP_FOR_NOWAIT
+    for (int q = 0; q < panels; q++) {
+        pair_t *restrict out = (pair_t *)dst + q * panel_pairs * NR;
+        const int j0 = q * NR, width = cols - j0 < NR ? cols - j0 : NR;
+        for (int k = 0; k < runs; k++) {
+            const int p1 = sh ? sh->start[k + 1] : depth;
+            for (int p = sh ? sh->start[k] : 0; p < p1; p += 2, out += NR) {
+                const float *even = b + p * b_row + j0 * b_col;
+                const float *odd = p + 1 < p1 ? even + b_row : even; /* (not read when even) */
+                if (b_col == 1 && width == NR && p + 1 < p1)
+                    UNROLL for (int v = 0; v < NV; v++)
+                        vpstore(out + v * VL,
+                                vpair_bf16(vload(even + v * VL), vload(odd + v * VL)));
+                else
+                    for (int j = 0; j < NR; j++)
+                        out[j] = j >= width ? 0
+                                 : pair_bf16(even[j * b_col], p + 1 < p1 ? odd[j * b_col] : 0.0f);
+            }
+        }
+    }
+}
+
+/* dst = src (rows x cols, row-major) as rows of pairs along the row: dst[r * PAIRS_OF(cols)
+ * + t] = (src[r][2t], src[r][2t + 1]), the second 0 past an odd row's end. The A of a
+ * product whose depth runs along the row (the forward's in, the input gradient's out_grad). */
+ALWAYS_INLINE void NAME_pair_copy(
+        float *restrict dst, const float *restrict src, int rows, int cols)
+{
+    const int width = PAIRS_OF(cols);
+    OMP_FOR_NOWAIT
+    for (int r = 0; r < rows; r++) {
+        pair_t *restrict out = (pair_t *)dst + (ptrdiff_t)r * width;
+        const float *row = src + (ptrdiff_t)r * cols;
+        for (int t = 0; t < cols / 2; t++)
+            out[t] = pair_bf16(row[2 * t], row[2 * t + 1]);
+        if (cols % 2)
+            out[width - 1] = pair_bf16(row[cols - 1], 0.0f);
+    }
+}
+
+/* dst = src (the pass's rows x cols, row-major) as pairs of rows, each shard's rows
+ * paired from its first as NAME_pack_pairs pairs them: pair row u of shard k,
+ * dst[(NAME_shard_pairs(sh, k) + u) * cols + i] = (src[p][i], src[p + 1][i]) for p the
+ * shard's row 2u, the second 0 past an odd shard's end. The A of a weight gradient (in^T,
+ * whose depth is the batch rows). */
+ALWAYS_INLINE void NAME_pair_rows(
+        float *restrict dst, const float *restrict src, int cols, const NAME_shards *sh)
+{
+    const int pairs = NAME_shard_pairs(sh, sh->hi);
+    OMP_FOR_NOWAIT
+    for (int t = 0; t < pairs; t++) {
+        int k = sh->lo; /* the shard of pair row t */
+        while (k + 1 < sh->hi && NAME_shard_pairs(sh, k + 1) <= t)
+            k++;
+        const int p = sh->start[k - sh->lo] + 2 * (t - NAME_shard_pairs(sh, k));
+        const int odd = p + 1 < sh->start[k - sh->lo + 1];
+        pair_t *restrict out = (pair_t *)dst + (ptrdiff_t)t * cols;
+        const float *even_row = src + (ptrdiff_t)p * cols;
+        const float *odd_row = odd ? even_row + cols : even_row; /* (not read when even) */
+        int i = 0;
+        for (; odd && i + VL <= cols; i += VL)
+            vpstore(out + i, vpair_bf16(vload(even_row + i), vload(odd_row + i)));
+        for (; i < cols; i++)
+            out[i] = pair_bf16(even_row[i], odd ? odd_row[i] : 0.0f);
+    }
+}
+#endif

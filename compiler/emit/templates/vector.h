@@ -142,3 +142,69 @@ ALWAYS_INLINE vf vround_bf16(vf x)
     const vu rounded = bits + 0x7FFFu + ((bits >> 16) & 1u);
     return (vf)(((rounded & ~nan) | ((bits | 0x00400000u) & nan)) & 0xFFFF0000u);
 }
+
+/* ---- Pairs of bfloat16: the operands of the bf16 dot-product instruction ----
+ * Where BF16_PAIRS is 1 (set before this by the generated file: 1 with AVX512_BF16, or
+ * as the model's PAIRS macro says), the products whose B is packed read both operands as
+ * pairs (product.h, NAME_product's `pairs`): 32 bits holding two consecutive elements
+ * along the depth, each rounded, the even one in the low half. A pair's dot product adds
+ * the odd element's product first, then the even one's (Intel's definition of VDPBF16PS:
+ * two FMAs, the product of two bf16 exact), and the float32 kernels take the depth in
+ * the same order (NAME_kernel), so the two layouts sum the same terms in the same order.
+ * Without the instruction a pair's dot product is those two FMAs. The instruction
+ * flushes subnormals, and AMD's may round otherwise in the last bit: the tests compare
+ * the two layouts with the instruction emulated. A depth of odd length ends with the
+ * pair (last, +0). */
+#ifndef BF16_PAIRS
+#define BF16_PAIRS 0
+#endif
+#define PAIRS_OF(count) (((count) + 1) / 2) /* pairs along a depth of count elements */
+
+/* A pair, and VL of them side by side; may_alias: the buffers holding pairs are float arrays. */
+typedef uint32_t pair_t __attribute__((may_alias));
+typedef uint32_t vp __attribute__((vector_size(VL * 4), may_alias));
+typedef uint32_t vp_unaligned __attribute__((vector_size(VL * 4), aligned(4), may_alias));
+
+ALWAYS_INLINE vp vpload(const pair_t *p)
+{
+    return *(const vp_unaligned *)p;
+}
+
+#if BF16_PAIRS /* the copies' helpers (product.h, section pairs) */
+ALWAYS_INLINE void vpstore(pair_t *p, vp v)
+{
+    *(vp_unaligned *)p = v;
+}
+
+/* The pair (even, odd), each rounded to bfloat16. */
+ALWAYS_INLINE pair_t pair_bf16(float even, float odd)
+{
+    union {
+        float f;
+        uint32_t bits;
+    } e = {round_bf16(even)}, o = {round_bf16(odd)};
+    return e.bits >> 16 | o.bits;
+}
+
+/* The same lane by lane: VL pairs, lane j from even[j] and odd[j]. */
+ALWAYS_INLINE vp vpair_bf16(vf even, vf odd)
+{
+    return (vp)((vu)vround_bf16(even) >> 16 | (vu)vround_bf16(odd));
+}
+#endif
+
+/* acc + the dot products of the pair a with each lane's pair of b: the odd halves' product
+ * added first, then the even halves', in float32. */
+ALWAYS_INLINE vf vdot_bf16(vf acc, pair_t a, vp b)
+{
+#if defined(__AVX512BF16__) && VL == 16
+    return (vf)_mm512_dpbf16_ps((__m512)acc, (__m512bh)(a + (vp){0}), (__m512bh)b);
+#else
+    union {
+        uint32_t bits;
+        float f;
+    } odd = {a & 0xFFFF0000u}, even = {a << 16};
+    acc = vfma(vsplat(odd.f), (vf)(b & 0xFFFF0000u), acc);
+    return vfma(vsplat(even.f), (vf)(b << 16), acc);
+#endif
+}
