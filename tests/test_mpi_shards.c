@@ -2,15 +2,16 @@
  * partial gradients and loss sums of the ranks of a data-parallel run, added
  * in the shard tree as the runtime adds them (dist_tree.c), equal
  * NAME_loss_grad over the whole batch bit for bit, dropout on, for R = 1 to 4
- * ranks, full, partial and tiny batches (n < 4 leaves shards empty); and
+ * ranks, full, partial and tiny batches (n < 4 leaves shards empty), also at precision
+ * bf16 with the products of bf16 pairs (each shard's rows paired on their own); and
  * loss_grad_shards + update equals train_step. */
 #include "dist.h"
 #include "test_codegen_support.h"
 
 enum { SEED = 9, STEP = 7 };
 
-static rf_model ce_model, sq_model;
-static rf_built ce_built, sq_built;
+static rf_model ce_model, sq_model, bf16_model;
+static rf_built ce_built, sq_built, bf16_built, pairs_built;
 
 static void build_models(void)
 {
@@ -34,8 +35,23 @@ static void build_models(void)
     tm_dropout(&sq_model, 0.25);
     tm_dense(&sq_model, 1, NULL);
     tm_finish(&sq_model);
+    /* precision bf16, the products of pairs in both layers of 32 and 48 outputs (the first's
+     * depth of 37 odd), each shard's rows paired on their own: built for this CPU (the
+     * instruction where it has it) and with the pairs emulated (vector.h, BF16_PAIRS) */
+    tm_begin(&bf16_model, "shardbf", 37, 64, RF_LOSS_SOFTMAX_CE, 0.1, 0);
+    bf16_model.precision = RF_PRECISION_BF16;
+    tm_dense(&bf16_model, 32, NULL);
+    tm_layer(&bf16_model, RF_LAYER_RELU);
+    tm_dropout(&bf16_model, 0.3);
+    tm_dense(&bf16_model, 48, NULL);
+    tm_layer(&bf16_model, RF_LAYER_RELU);
+    tm_dense(&bf16_model, 10, NULL);
+    tm_finish(&bf16_model);
     CU_ASSERT_EQUAL_FATAL(tm_build(&ce_model, &ce_built), 0);
     CU_ASSERT_EQUAL_FATAL(tm_build(&sq_model, &sq_built), 0);
+    CU_ASSERT_EQUAL_FATAL(tm_build(&bf16_model, &bf16_built), 0);
+    CU_ASSERT_EQUAL_FATAL(
+        tm_build_flags(&bf16_model, &pairs_built, "-O3 -march=native -mno-avx512bf16 -fopenmp -DSHARDBF_PAIRS=1"), 0);
 }
 
 static size_t y_bytes(const rf_model *m) { return m->loss == RF_LOSS_SQUARED ? m->outputs * sizeof(float) : 4; }
@@ -109,9 +125,9 @@ static int check_ranks(const rf_model *m, const rf_compiled *c, const float *x, 
 static void test_ranks_equal_one_pass(void)
 {
     build_models();
-    const rf_model *ms[2] = {&ce_model, &sq_model};
-    const rf_built *bs[2] = {&ce_built, &sq_built};
-    for (int which = 0; which < 2; which++) {
+    const rf_model *ms[4] = {&ce_model, &sq_model, &bf16_model, &bf16_model};
+    const rf_built *bs[4] = {&ce_built, &sq_built, &bf16_built, &pairs_built};
+    for (int which = 0; which < 4; which++) {
         const rf_model *m = ms[which];
         const rf_compiled *c = bs[which]->model;
         CU_ASSERT_EQUAL(c->grad_shards, 4);
@@ -184,8 +200,11 @@ static void cleanup(void)
 {
     rf_build_close(&ce_built);
     rf_build_close(&sq_built);
+    rf_build_close(&bf16_built);
+    rf_build_close(&pairs_built);
     rf_model_free(&ce_model);
     rf_model_free(&sq_model);
+    rf_model_free(&bf16_model);
 }
 
 int main(int argc, char **argv)

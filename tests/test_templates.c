@@ -16,35 +16,7 @@
 #include "rf_random.h"
 #include "rftest.h"
 
-#define OMP_FOR_NOWAIT /* serial here: the tiles' order does not change their sums */
-
-#include "templates/vector.h"
-
-/* the epilogue the emitter would generate, reduced to bias and the transposed store */
-typedef struct {
-    const float *bias;
-    int transposed;
-} NAME_epilogue;
-
-/* the row shards of a weight gradient (the header's type; NULL here: one chain over the depth) */
-typedef struct {
-    int n, lo, hi, row0;
-    int start[5];
-} NAME_shards;
-
-ALWAYS_INLINE vf NAME_epilogue_v(NAME_epilogue e, vf acc, ptrdiff_t at, int col)
-{
-    (void)at;
-    return e.bias ? acc + vload(e.bias + col) : acc;
-}
-
-ALWAYS_INLINE float NAME_epilogue_1(NAME_epilogue e, float acc, ptrdiff_t at, int col)
-{
-    (void)at;
-    return e.bias ? acc + e.bias[col] : acc;
-}
-
-#include "templates/product.h"
+#include "templates_compiled.h"
 
 static int cpu_ok(void)
 {

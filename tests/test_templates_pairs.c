@@ -25,35 +25,9 @@
 #include "rf_random.h"
 #include "rftest.h"
 
-#define OMP_FOR_NOWAIT /* serial here: the tiles' order does not change their sums */
 #define BF16_INPUTS 1
 #define BF16_PAIRS 1
-
-#include "templates/vector.h"
-
-typedef struct {
-    const float *bias;
-    int transposed;
-} NAME_epilogue;
-
-typedef struct {
-    int n, lo, hi, row0;
-    int start[5];
-} NAME_shards;
-
-ALWAYS_INLINE vf NAME_epilogue_v(NAME_epilogue e, vf acc, ptrdiff_t at, int col)
-{
-    (void)at;
-    return e.bias ? acc + vload(e.bias + col) : acc;
-}
-
-ALWAYS_INLINE float NAME_epilogue_1(NAME_epilogue e, float acc, ptrdiff_t at, int col)
-{
-    (void)at;
-    return e.bias ? acc + e.bias[col] : acc;
-}
-
-#include "templates/product.h"
+#include "templates_compiled.h"
 
 #if defined(__AVX512BF16__) && VL == 16
 #define NATIVE 1
