@@ -49,7 +49,8 @@ typedef float vf_unaligned __attribute__((vector_size(VL * 4), aligned(4)));
  * it needs more vector registers than the tile leaves free (MR x NV accumulators, NV of B
  * and a broadcast of A: 15 of AVX2's 16), and where clang then spills an accumulator
  * every FMA of that chain waits for a store and a load (the seed's first layer measured
- * 1.6x slower in one inlining context). Rolled, the loop's body fits, in every context. */
+ * 1.6x slower in one inlining context). Rolled, the loop's body fits, in every context;
+ * the kernel writes its two steps a turn one after the other, which reuse the registers. */
 #if defined(__clang__)
 #define DEPTH_LOOP _Pragma("clang loop unroll(disable)")
 #else
