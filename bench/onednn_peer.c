@@ -12,12 +12,16 @@
  *
  * fp32 always; bf16 inputs with fp32 results only where the CPU has AVX512_BF16 (cpuid), since
  * elsewhere oneDNN emulates or refuses them and the row would say nothing; otherwise "skipped".
+ * The bf16 row times the generated bf16 step (generated/mlp_dropout_bf16.c, the seed MLP at
+ * precision bf16: its products on VDPBF16PS) against oneDNN's bf16 products, and says how it
+ * compares with the fp32 step of the row above.
  *
  * Timing: at 1 and at 2 threads (omp_set_num_threads; the generated code and oneDNN share one
  * OpenMP runtime here), alternating blocks of BLOCK steps of each side with 2 warm-up steps per
  * block, median ms per step of each over all blocks. */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include "mlp_dropout.h"
+#include "mlp_dropout_bf16.h"
 
 #include <cpuid.h>
 #include <oneapi/dnnl/dnnl.h>
@@ -164,6 +168,7 @@ static uint16_t to_bf16(float f)
 
 typedef struct {
     mlp_dropout_model *model;
+    mlp_dropout_bf16_model *bf16_model; /* NULL: the fp32 step */
     const float *x;
     const int32_t *y;
     const onednn_step *dnn;
@@ -181,8 +186,12 @@ static void timed_blocks(const sides *sd, int blocks, double *t_gen, double *t_d
                 const double t0 = now();
                 if (gen) {
                     k = (k + 1) % BATCHES;
-                    mlp_dropout_train_step(sd->model, sd->x + (size_t)k * BATCH * IN, sd->y + (size_t)k * BATCH,
-                                           BATCH);
+                    if (sd->bf16_model)
+                        mlp_dropout_bf16_train_step(sd->bf16_model, sd->x + (size_t)k * BATCH * IN,
+                                                    sd->y + (size_t)k * BATCH, BATCH);
+                    else
+                        mlp_dropout_train_step(sd->model, sd->x + (size_t)k * BATCH * IN, sd->y + (size_t)k * BATCH,
+                                               BATCH);
                 } else {
                     onednn_step_run(sd->dnn, sd->stream);
                 }
@@ -216,16 +225,18 @@ int main(int argc, char **argv)
     float *x = malloc(sizeof(float) * sizeof pixels);
     int32_t *y = malloc(sizeof(int32_t) * sizeof labels);
     mlp_dropout_model *model = aligned_alloc(64, (sizeof *model + 63) / 64 * 64);
+    mlp_dropout_bf16_model *bf16_model = aligned_alloc(64, (sizeof *bf16_model + 63) / 64 * 64);
     double *t_gen = malloc(sizeof(double) * blocks * BLOCK), *t_dnn = malloc(sizeof(double) * blocks * BLOCK);
     float *f32[NBUF];
     uint16_t *bf16[NBUF];
-    if (!x || !y || !model || !t_gen || !t_dnn)
+    if (!x || !y || !model || !bf16_model || !t_gen || !t_dnn)
         return 1;
     for (size_t i = 0; i < sizeof pixels; i++)
         x[i] = pixels[i] / 255.0f;
     for (size_t i = 0; i < sizeof labels; i++)
         y[i] = labels[i];
     mlp_dropout_init(model, 1);
+    mlp_dropout_bf16_init(bf16_model, 1);
 
     /* oneDNN's operands: the first real batch as X, small values elsewhere (the time of a
      * dense product does not depend on them) */
@@ -253,6 +264,7 @@ int main(int argc, char **argv)
            v->major, v->minor, v->patch, PRODUCTS, flops * 1e-6, blocks, BLOCK);
 
     const int has_bf16 = cpu_has_avx512_bf16();
+    double fp32_step[3] = {0};
     for (int mode = 0; mode < 2; mode++) {
         if (mode == 1 && !has_bf16) {
             printf("bf16: skipped (this CPU has no AVX512_BF16)\n");
@@ -264,13 +276,18 @@ int main(int argc, char **argv)
             onednn_step dnn;
             onednn_step_create(&dnn, eng, mode ? dnnl_bf16 : dnnl_f32,
                                mode ? (void *const *)bf16 : (void *const *)f32, f32);
-            const sides sd = {model, x, y, &dnn, stream};
+            const sides sd = {model, mode ? bf16_model : NULL, x, y, &dnn, stream};
             timed_blocks(&sd, blocks, t_gen, t_dnn);
             const double g = median(t_gen, blocks * BLOCK), d = median(t_dnn, blocks * BLOCK);
             printf("%s, %d thread%s: regfitc step %.3f ms, oneDNN products %.3f ms (%.1f GFLOP/s); "
-                   "regfitc step / oneDNN products %.3f (regfitc %.2fx as fast)\n",
+                   "regfitc step / oneDNN products %.3f (regfitc %.2fx as fast)",
                    mode ? "bf16" : "fp32", threads, threads > 1 ? "s" : "", g * 1e3, d * 1e3, flops / d * 1e-9,
                    g / d, d / g);
+            if (mode)
+                printf("; the bf16 step %.2fx as fast as the fp32 step above", fp32_step[threads] / g);
+            else
+                fp32_step[threads] = g;
+            printf("\n");
             onednn_step_destroy(&dnn);
         }
     }
@@ -283,6 +300,7 @@ int main(int argc, char **argv)
     free(x);
     free(y);
     free(model);
+    free(bf16_model);
     free(t_gen);
     free(t_dnn);
     return 0;
