@@ -5,8 +5,9 @@
 # then the training step of both in one process (bench/ab_step.sh: the steps interleaved, so a
 # busy machine slows both alike), the bf16/fp32 step time ratio.
 #   bench/bf16_accuracy.sh [SEEDS...]      (default: 1 2 3; REGFIT_DATA / --data as for regfitc)
-# On a CPU without AVX512_BF16 (any, in this version) the bf16 products sum operands rounded
-# once in float32 arithmetic: expect the same accuracy and about the fp32 step's time.
+# On a CPU with AVX512_BF16 the bf16 file's products of packed operands run on VDPBF16PS (pairs
+# of bfloat16); on any other the same rounding and order in float32 arithmetic: expect the same
+# accuracy there and about the fp32 step's time.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 regfitc=$root/build/regfitc
