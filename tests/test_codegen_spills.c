@@ -3,7 +3,8 @@
  * products run the same kernels on rounded copies, two depth steps a loop (whole, and each
  * of its two parts, as regfitc's build compiles them), for AVX2 (x86-64-v3: 15 of 16
  * vector registers in use) and AVX-512 (x86-64-v4), and the bf16 twin's kernel of pairs
- * with AVX512_BF16's dot products, no inner loop of FMAs reads or writes the stack. A spilled accumulator costs a store and a load on every
+ * with AVX512_BF16's dot products (the whole file), no inner loop of FMAs reads or writes
+ * the stack. A spilled accumulator costs a store and a load on every
  * step of its FMA chain (the step 1.3x to 1.6x slower, seen twice in clang
  * inlining contexts: product.h's DEPTH_LOOP and IN_MEMORY). A structural
  * check of the code, not a timing: it reads objdump's disassembly. */
@@ -90,7 +91,7 @@ static void check_file(const char *name, const char *macro, int bf16)
     static const char *const archs[] = {"x86-64-v3", "x86-64-v4", "x86-64-v4 -mavx512bf16"};
     for (int a = 0; a < 2 + bf16; a++) {
         int loops_of_arch = 0;
-        for (int p = 0; p < 3; p++) {
+        for (int p = 0; p < (a < 2 ? 3 : 1); p++) { /* AVX512_BF16: the whole file only */
             char obj[4300], cmd[9000], what[160], part[96] = "";
             if (p)
                 snprintf(part, sizeof part, "-D%s_PART=%d", macro, p);
@@ -108,9 +109,10 @@ static void check_file(const char *name, const char *macro, int bf16)
             CU_ASSERT_EQUAL(spilling, 0);
             loops_of_arch += loops;
         }
-        fprintf(stderr, "\n    %s -march=%s: %d kernel loops, whole and parts ", name, archs[a], loops_of_arch);
-        /* the scan finds the kernels at all: the file has a dozen of them */
-        CU_ASSERT(loops_of_arch >= 12);
+        fprintf(stderr, "\n    %s -march=%s: %d kernel loops ", name, archs[a], loops_of_arch);
+        /* the scan finds the kernels at all: the file has a dozen of them (half of them in
+         * the whole file alone) */
+        CU_ASSERT(loops_of_arch >= (a < 2 ? 12 : 6));
     }
 }
 
@@ -126,7 +128,7 @@ static void test_no_spilled_accumulator(void)
 int main(int argc, char **argv)
 {
     static const rf_test_case cases[] = {
-        {"no FMA loop of generated/mlp_dropout.c or mlp_dropout_bf16.c spills (AVX2, AVX-512; whole and parts)",
+        {"no FMA loop of generated/mlp_dropout.c or mlp_dropout_bf16.c spills (AVX2, AVX-512, AVX512_BF16)",
          test_no_spilled_accumulator},
         {NULL, NULL},
     };
